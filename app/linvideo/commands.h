@@ -1,0 +1,9 @@
+#pragma once
+// Each subcommand of the `linvideo` tool registers its options and its action here.
+namespace CLI {
+class App;
+}
+
+namespace linvideo::cli {
+void add_inspect_command(CLI::App& app);
+}  // namespace linvideo::cli

@@ -1,0 +1,32 @@
+// `linvideo`: the command-line front end over the engine API.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "app/linvideo/commands.h"
+#include "core/error.h"
+#include "core/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"LinVideo Studio command-line tool: inspect, run and convert Wan2.1 video models"};
+  app.set_version_flag("--version", linvideo::version_string());
+  app.require_subcommand(1);
+  linvideo::cli::add_inspect_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const linvideo::Error& e) {
+    std::fprintf(stderr, "linvideo: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    // Anything unexpected still ends as one readable line and a non-zero exit.
+    std::string msg = e.what();
+    for (char& c : msg) {
+      if (c == '\n') c = ' ';
+    }
+    std::fprintf(stderr, "linvideo: error: %s\n", msg.c_str());
+    return 1;
+  }
+  return 0;
+}

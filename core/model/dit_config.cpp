@@ -1,0 +1,170 @@
+#include "core/model/dit_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/io/checkpoint.h"
+#include "core/io/dit_dialect.h"
+
+namespace linvideo::model {
+namespace {
+
+using json = nlohmann::json;
+
+template <typename T>
+void read(const json& j, const char* key, T* out, const std::string& label) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  try {
+    *out = it->get<T>();
+  } catch (const json::exception&) {
+    throw Error(label + ": config field '" + key + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+std::int64_t DitConfig::parameter_count() const {
+  const std::int64_t d = dim;
+  const std::int64_t patch_numel = patch[0] * patch[1] * patch[2];
+  std::int64_t n = 0;
+  n += d * in_dim * patch_numel + d;                 // patch embedding
+  n += d * text_dim + d + d * d + d;                 // text MLP
+  n += d * freq_dim + d + d * d + d;                 // time MLP
+  n += 6 * d * d + 6 * d;                            // time projection
+  std::int64_t block = 6 * d;                        // modulation
+  block += 4 * (d * d + d) + 2 * d;                  // self-attention + q/k norms
+  block += 4 * (d * d + d) + 2 * d;                  // cross-attention + q/k norms
+  block += 2 * d;                                    // affine cross-attention norm
+  block += d * ffn_dim + ffn_dim + ffn_dim * d + d;  // FFN
+  n += num_layers * block;
+  n += 2 * d + out_dim * patch_numel * d + out_dim * patch_numel;  // head
+  return n;
+}
+
+std::string DitConfig::family() const {
+  if (dim == 1536 && num_layers == 30 && ffn_dim == 8960) return "Wan2.1 T2V-1.3B";
+  if (dim == 5120 && num_layers == 40 && ffn_dim == 13824) return "Wan2.1 T2V-14B";
+  return "custom";
+}
+
+std::string DitConfig::summary() const {
+  std::ostringstream s;
+  s << family() << ": dim " << dim << ", " << num_layers << " layers, " << num_heads << " heads of "
+    << head_dim() << ", ffn " << ffn_dim << ", in/out " << in_dim << "/" << out_dim << ", text "
+    << text_dim << "x" << text_len << ", patch " << patch[0] << "x" << patch[1] << "x" << patch[2];
+  return s.str();
+}
+
+void DitConfig::validate(const std::string& label) const {
+  auto bad = [&](const std::string& what) { throw Error(label + ": invalid DiT config: " + what); };
+  if (dim <= 0 || num_heads <= 0 || dim % num_heads != 0) bad("dim must be a positive multiple of num_heads");
+  if (head_dim() % 2 != 0) bad("head dim must be even for RoPE");
+  if (head_dim() < 6) bad("head dim must be at least 6 for 3-D RoPE");
+  if (num_layers <= 0 || ffn_dim <= 0 || in_dim <= 0 || out_dim <= 0 || text_dim <= 0) bad("sizes must be positive");
+  if (freq_dim <= 0 || freq_dim % 2 != 0) bad("freq_dim must be positive and even");
+  if (text_len <= 0) bad("text_len must be positive");
+  for (auto p : patch) {
+    if (p <= 0) bad("patch sizes must be positive");
+  }
+  if (!qk_norm || !cross_attn_norm) bad("only qk_norm = cross_attn_norm = true (all Wan2.1 T2V models) is supported");
+}
+
+DitConfig parse_dit_config(const std::string& json_text, const std::string& label) {
+  json root = json::parse(json_text, nullptr, false);
+  if (root.is_discarded() || !root.is_object()) throw Error(label + ": config is not a JSON object");
+  if (!root.contains("dim") && !root.contains("num_attention_heads")) {
+    if (root.contains("original") && root["original"].is_object()) {
+      root = root["original"];
+    } else if (root.contains("diffusers") && root["diffusers"].is_object()) {
+      root = root["diffusers"];
+    }
+  }
+  DitConfig c;
+  if (root.contains("num_attention_heads")) {  // diffusers spelling
+    std::int64_t head_dim = 128;
+    read(root, "num_attention_heads", &c.num_heads, label);
+    read(root, "attention_head_dim", &head_dim, label);
+    c.dim = c.num_heads * head_dim;
+    read(root, "in_channels", &c.in_dim, label);
+    read(root, "out_channels", &c.out_dim, label);
+    std::string qk = "rms_norm_across_heads";
+    read(root, "qk_norm", &qk, label);
+    c.qk_norm = qk == "rms_norm_across_heads";
+  } else {
+    read(root, "dim", &c.dim, label);
+    read(root, "num_heads", &c.num_heads, label);
+    read(root, "in_dim", &c.in_dim, label);
+    read(root, "out_dim", &c.out_dim, label);
+    read(root, "qk_norm", &c.qk_norm, label);
+  }
+  read(root, "ffn_dim", &c.ffn_dim, label);
+  read(root, "freq_dim", &c.freq_dim, label);
+  read(root, "text_dim", &c.text_dim, label);
+  read(root, "num_layers", &c.num_layers, label);
+  read(root, "text_len", &c.text_len, label);
+  read(root, "eps", &c.eps, label);
+  read(root, "cross_attn_norm", &c.cross_attn_norm, label);
+  std::vector<std::int64_t> patch;
+  read(root, "patch_size", &patch, label);
+  if (!patch.empty()) {
+    if (patch.size() != 3) throw Error(label + ": config field 'patch_size' must have 3 entries");
+    c.patch = {patch[0], patch[1], patch[2]};
+  }
+  c.validate(label);
+  return c;
+}
+
+DitConfig load_dit_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open config");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_dit_config(buffer.str(), path);
+}
+
+DetectedConfig detect_dit_config(const io::Checkpoint& ckpt, const io::DitKeyMap& keys) {
+  const std::string& label = ckpt.source();
+  auto shape = [&](const std::string& internal) {
+    const std::string stored = keys.to_stored(internal);
+    if (!ckpt.contains(stored)) throw Error(label + ": missing tensor '" + stored + "'");
+    return ckpt.entry(stored).shape;
+  };
+  DetectedConfig out;
+  DitConfig& c = out.config;
+  const auto patch = shape("patch_embedding.weight");
+  if (patch.size() != 5) throw Error(label + ": tensor '" + keys.to_stored("patch_embedding.weight") + "' is not 5-D");
+  c.dim = patch[0];
+  c.in_dim = patch[1];
+  c.patch = {patch[2], patch[3], patch[4]};
+  c.text_dim = shape("text_embedding.0.weight").at(1);
+  c.freq_dim = shape("time_embedding.0.weight").at(1);
+  c.ffn_dim = shape("blocks.0.ffn.0.weight").at(0);
+  c.out_dim = shape("head.head.weight").at(0) / (c.patch[0] * c.patch[1] * c.patch[2]);
+  std::int64_t layers = 0;
+  while (ckpt.contains(keys.to_stored("blocks." + std::to_string(layers) + ".modulation"))) ++layers;
+  c.num_layers = layers;
+  c.num_heads = c.dim % 128 == 0 ? c.dim / 128 : 1;
+
+  // A config.json beside the weights settles what shapes cannot (heads, text length).
+  const auto cfg = std::filesystem::path(ckpt.folder()) / "config.json";
+  if (std::filesystem::exists(cfg)) {
+    const DitConfig file = load_dit_config(cfg.string());
+    c.num_heads = file.num_heads;
+    c.text_len = file.text_len;
+    c.eps = file.eps;
+    out.heads_from_config = true;
+    out.config_path = cfg.string();
+    if (file.dim != c.dim || file.num_layers != c.num_layers || file.ffn_dim != c.ffn_dim) {
+      throw Error(cfg.string() + ": config disagrees with the weights (" + file.summary() + " vs " +
+                  c.summary() + ")");
+    }
+  }
+  c.validate(label);
+  return out;
+}
+
+}  // namespace linvideo::model

@@ -1,0 +1,212 @@
+#include "core/model/wan_dit.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/io/checkpoint.h"
+#include "core/io/dit_dialect.h"
+#include "core/model/rope.h"
+
+namespace linvideo::model {
+namespace {
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  const at::Tensor xf = x.to(at::kFloat);
+  return xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight;
+}
+
+at::Tensor layer_norm(const at::Tensor& x, double eps) {
+  return at::layer_norm(x.to(at::kFloat), {x.size(-1)}, {}, {}, eps);
+}
+
+// Fetches weights by internal name, checking shape, converting dtype and moving to the device.
+class WeightFetcher {
+ public:
+  WeightFetcher(const io::Checkpoint& c, const io::DitKeyMap& k, const DitLoadOptions& o)
+      : ckpt_(c), keys_(k), opts_(o) {}
+
+  at::Tensor get(const std::string& internal, at::IntArrayRef shape, bool keep_fp32 = false) const {
+    const std::string stored = keys_.to_stored(internal);
+    if (!ckpt_.contains(stored)) throw Error(ckpt_.source() + ": missing tensor '" + stored + "'");
+    at::Tensor t = ckpt_.tensor(stored);
+    if (t.sizes() != shape) {
+      throw Error(ckpt_.file_of(stored) + ": tensor '" + stored + "' has shape " +
+                  c10::str(t.sizes()) + ", expected " + c10::str(shape));
+    }
+    if (!at::isFloatingType(t.scalar_type())) {
+      throw Error(ckpt_.file_of(stored) + ": tensor '" + stored + "' is not floating point");
+    }
+    const at::ScalarType dtype = keep_fp32 ? at::kFloat : opts_.dtype;
+    return t.to(opts_.device, dtype).contiguous();
+  }
+  Linear linear(const std::string& prefix, std::int64_t out, std::int64_t in, bool keep_fp32 = false) const {
+    return {get(prefix + ".weight", {out, in}, keep_fp32), get(prefix + ".bias", {out}, keep_fp32)};
+  }
+
+ private:
+  const io::Checkpoint& ckpt_;
+  const io::DitKeyMap& keys_;
+  const DitLoadOptions& opts_;
+};
+
+}  // namespace
+
+at::Tensor Linear::operator()(const at::Tensor& x) const {
+  return at::linear(x.to(weight.scalar_type()), weight, bias);
+}
+
+std::unique_ptr<WanDiT> WanDiT::load(const io::Checkpoint& checkpoint, const io::DitKeyMap& keys,
+                                     const DitConfig& config, const DitLoadOptions& options) {
+  config.validate(checkpoint.source());
+  if (options.dtype != at::kFloat && options.dtype != at::kBFloat16 && options.dtype != at::kHalf) {
+    throw Error("DiT dtype must be float32, bfloat16 or float16");
+  }
+  std::unique_ptr<WanDiT> m(new WanDiT());
+  m->config_ = config;
+  m->options_ = options;
+  const WeightFetcher w(checkpoint, keys, options);
+  const std::int64_t d = config.dim;
+  const auto& p = config.patch;
+  m->patch_weight_ = w.get("patch_embedding.weight", {d, config.in_dim, p[0], p[1], p[2]});
+  m->patch_bias_ = w.get("patch_embedding.bias", {d});
+  m->text_in_ = w.linear("text_embedding.0", d, config.text_dim);
+  m->text_out_ = w.linear("text_embedding.2", d, d);
+  m->time_in_ = w.linear("time_embedding.0", d, config.freq_dim, /*keep_fp32=*/true);
+  m->time_out_ = w.linear("time_embedding.2", d, d, true);
+  m->time_projection_ = w.linear("time_projection.1", 6 * d, d, true);
+  for (std::int64_t i = 0; i < config.num_layers; ++i) {
+    const std::string b = "blocks." + std::to_string(i) + ".";
+    WanBlock blk;
+    blk.modulation = w.get(b + "modulation", {1, 6, d}, true);
+    blk.self_attn.q = w.linear(b + "self_attn.q", d, d);
+    blk.self_attn.k = w.linear(b + "self_attn.k", d, d);
+    blk.self_attn.v = w.linear(b + "self_attn.v", d, d);
+    blk.self_attn.o = w.linear(b + "self_attn.o", d, d);
+    blk.self_attn.norm_q = w.get(b + "self_attn.norm_q.weight", {d}, true);
+    blk.self_attn.norm_k = w.get(b + "self_attn.norm_k.weight", {d}, true);
+    blk.norm3_weight = w.get(b + "norm3.weight", {d}, true);
+    blk.norm3_bias = w.get(b + "norm3.bias", {d}, true);
+    blk.cross_attn.q = w.linear(b + "cross_attn.q", d, d);
+    blk.cross_attn.k = w.linear(b + "cross_attn.k", d, d);
+    blk.cross_attn.v = w.linear(b + "cross_attn.v", d, d);
+    blk.cross_attn.o = w.linear(b + "cross_attn.o", d, d);
+    blk.cross_attn.norm_q = w.get(b + "cross_attn.norm_q.weight", {d}, true);
+    blk.cross_attn.norm_k = w.get(b + "cross_attn.norm_k.weight", {d}, true);
+    blk.ffn_in = w.linear(b + "ffn.0", config.ffn_dim, d);
+    blk.ffn_out = w.linear(b + "ffn.2", d, config.ffn_dim);
+    m->blocks_.push_back(std::move(blk));
+  }
+  m->head_modulation_ = w.get("head.modulation", {1, 2, d}, true);
+  m->head_ = w.linear("head.head", config.out_dim * p[0] * p[1] * p[2], d);
+  return m;
+}
+
+AttentionLayerState& WanDiT::attention_state(std::int64_t layer) {
+  if (layer < 0 || layer >= num_layers()) {
+    throw Error("layer " + std::to_string(layer) + " is out of range (model has " +
+                std::to_string(num_layers()) + " layers)");
+  }
+  return blocks_[static_cast<std::size_t>(layer)].self_attn.state;
+}
+
+at::Tensor WanDiT::time_embedding(const at::Tensor& t) const {
+  // Sinusoid [cos, sin] with frequencies 10000^(-i/half), computed in float64 like the reference.
+  const std::int64_t half = config_.freq_dim / 2;
+  const auto opts = at::TensorOptions().dtype(at::kDouble).device(t.device());
+  const at::Tensor freqs = at::pow(10000.0, at::arange(half, opts).div(static_cast<double>(half)).neg());
+  const at::Tensor angles = at::outer(t.to(at::kDouble).reshape({-1}), freqs);
+  const at::Tensor sinusoid = at::cat({angles.cos(), angles.sin()}, 1).to(at::kFloat);
+  return time_out_(at::silu(time_in_(sinusoid)));
+}
+
+at::Tensor WanDiT::embed_context(const at::Tensor& context) const {
+  if (context.dim() != 3 || context.size(2) != config_.text_dim) {
+    throw Error("context must be [batch, length, " + std::to_string(config_.text_dim) + "], got " +
+                c10::str(context.sizes()));
+  }
+  if (context.size(1) > config_.text_len) {
+    throw Error("context has " + std::to_string(context.size(1)) + " tokens, more than text_len " +
+                std::to_string(config_.text_len));
+  }
+  at::Tensor padded = context.to(options_.device, at::kFloat);
+  if (context.size(1) < config_.text_len) {
+    // The reference pads with zeros and attends over all rows without a mask.
+    padded = at::constant_pad_nd(padded, {0, 0, 0, config_.text_len - context.size(1)}, 0.0);
+  }
+  return text_out_(at::gelu(text_in_(padded), "tanh")).to(at::kFloat);
+}
+
+at::Tensor WanDiT::self_attention(const SelfAttentionWeights& w, const at::Tensor& x,
+                                  const RopeTable& rope) const {
+  const std::int64_t B = x.size(0), L = x.size(1), H = config_.num_heads, D = config_.head_dim();
+  const at::ScalarType dt = options_.dtype;
+  auto heads = [&](const at::Tensor& t) { return t.view({B, L, H, D}); };
+  const at::Tensor q = apply_rope(heads(rms_norm(w.q(x), w.norm_q, config_.eps)), rope);
+  const at::Tensor k = apply_rope(heads(rms_norm(w.k(x), w.norm_k, config_.eps)), rope);
+  const at::Tensor v = heads(w.v(x));
+  const at::Tensor o = attend(w.state, q.to(dt).transpose(1, 2), k.to(dt).transpose(1, 2),
+                              v.transpose(1, 2));
+  return w.o(o.transpose(1, 2).reshape({B, L, H * D}));
+}
+
+at::Tensor WanDiT::cross_attention(const CrossAttentionWeights& w, const at::Tensor& x,
+                                   const at::Tensor& context) const {
+  const std::int64_t B = x.size(0), H = config_.num_heads, D = config_.head_dim();
+  const at::ScalarType dt = options_.dtype;
+  auto heads = [&](const at::Tensor& t) { return t.to(dt).view({B, t.size(1), H, D}).transpose(1, 2); };
+  const at::Tensor q = heads(rms_norm(w.q(x), w.norm_q, config_.eps));
+  const at::Tensor k = heads(rms_norm(w.k(context), w.norm_k, config_.eps));
+  const at::Tensor v = heads(w.v(context));
+  const at::Tensor o = softmax_attention(q, k, v);
+  return w.o(o.transpose(1, 2).reshape({B, x.size(1), H * D}));
+}
+
+at::Tensor WanDiT::forward_embedded(const at::Tensor& x_in, const at::Tensor& t,
+                                    const at::Tensor& context) const {
+  const auto& p = config_.patch;
+  if (x_in.dim() != 5 || x_in.size(1) != config_.in_dim) {
+    throw Error("latent must be [batch, " + std::to_string(config_.in_dim) +
+                ", frames, height, width], got " + c10::str(x_in.sizes()));
+  }
+  if (x_in.size(2) % p[0] || x_in.size(3) % p[1] || x_in.size(4) % p[2]) {
+    throw Error("latent size " + c10::str(x_in.sizes()) + " is not divisible by the patch size");
+  }
+  const std::int64_t B = x_in.size(0);
+  if (t.numel() != B || context.size(0) != B) {
+    throw Error("batch mismatch: latent " + std::to_string(B) + ", timesteps " +
+                std::to_string(t.numel()) + ", context " + std::to_string(context.size(0)));
+  }
+  const std::int64_t F = x_in.size(2) / p[0], Hp = x_in.size(3) / p[1], Wp = x_in.size(4) / p[2];
+  const std::int64_t d = config_.dim;
+  const double eps = config_.eps;
+
+  at::Tensor x = at::conv3d(x_in.to(options_.device, options_.dtype), patch_weight_, patch_bias_,
+                            {p[0], p[1], p[2]});
+  x = x.flatten(2).transpose(1, 2).to(at::kFloat);  // [B, L, d], residual stream in float32
+
+  const at::Tensor e = time_embedding(t.to(options_.device));              // [B, d]
+  const at::Tensor e0 = time_projection_(at::silu(e)).view({B, 6, d});     // [B, 6, d]
+  const RopeTable rope = make_rope_table(F, Hp, Wp, config_.head_dim(), options_.device);
+
+  for (const WanBlock& blk : blocks_) {
+    const auto mod = (blk.modulation + e0).chunk(6, 1);  // each [B, 1, d]
+    at::Tensor n = layer_norm(x, eps) * (1 + mod[1]) + mod[0];
+    x = x + self_attention(blk.self_attn, n, rope).to(at::kFloat) * mod[2];
+    n = at::layer_norm(x, {d}, blk.norm3_weight, blk.norm3_bias, eps);
+    x = x + cross_attention(blk.cross_attn, n, context).to(at::kFloat);
+    n = layer_norm(x, eps) * (1 + mod[4]) + mod[3];
+    x = x + blk.ffn_out(at::gelu(blk.ffn_in(n), "tanh")).to(at::kFloat) * mod[5];
+  }
+
+  const auto head_mod = (head_modulation_ + e.unsqueeze(1)).chunk(2, 1);  // shift, scale
+  const at::Tensor out = head_(layer_norm(x, eps) * (1 + head_mod[1]) + head_mod[0]).to(at::kFloat);
+  // Unpatchify: each token's vector is (pt, ph, pw, c) with c fastest.
+  const std::int64_t C = config_.out_dim;
+  return out.view({B, F, Hp, Wp, p[0], p[1], p[2], C})
+      .permute({0, 7, 1, 4, 2, 5, 3, 6})
+      .reshape({B, C, F * p[0], Hp * p[1], Wp * p[2]});
+}
+
+}  // namespace linvideo::model

@@ -1,0 +1,91 @@
+#pragma once
+// The Wan2.1 text-to-video diffusion transformer (original `WanModel`, diffusers
+// `WanTransformer3DModel`), forward pass in LibTorch.
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model/attention.h"
+#include "core/model/dit_config.h"
+
+namespace linvideo::io {
+class Checkpoint;
+struct DitKeyMap;
+}  // namespace linvideo::io
+
+namespace linvideo::model {
+
+struct Linear {
+  at::Tensor weight, bias;
+  at::Tensor operator()(const at::Tensor& x) const;  // casts x to the weight's dtype
+};
+
+struct SelfAttentionWeights {
+  Linear q, k, v, o;
+  at::Tensor norm_q, norm_k;  // RMSNorm over the full width
+  AttentionLayerState state;  // mode and LinVideo parameters
+};
+
+struct CrossAttentionWeights {
+  Linear q, k, v, o;
+  at::Tensor norm_q, norm_k;
+};
+
+struct WanBlock {
+  at::Tensor modulation;              // [1, 6, dim], float32
+  SelfAttentionWeights self_attn;
+  at::Tensor norm3_weight, norm3_bias;  // affine LayerNorm before cross-attention
+  CrossAttentionWeights cross_attn;
+  Linear ffn_in, ffn_out;
+};
+
+struct DitLoadOptions {
+  at::Device device = at::kCPU;
+  // Dtype of the large projections (float32 or bfloat16). Norms, modulation, the time MLP and the
+  // residual stream always stay float32, as the reference keeps them.
+  at::ScalarType dtype = at::kFloat;
+};
+
+class WanDiT {
+ public:
+  // Loads every weight by its internal name; a missing or mis-shaped tensor is an Error naming it.
+  static std::unique_ptr<WanDiT> load(const io::Checkpoint& checkpoint, const io::DitKeyMap& keys,
+                                      const DitConfig& config, const DitLoadOptions& options = {});
+
+  const DitConfig& config() const { return config_; }
+  const DitLoadOptions& options() const { return options_; }
+  std::int64_t num_layers() const { return static_cast<std::int64_t>(blocks_.size()); }
+  AttentionLayerState& attention_state(std::int64_t layer);
+
+  // Projects the text context once so a sampler can reuse it for every step.
+  // context: [B, Lc <= text_len, text_dim]; zero-padded to text_len here, as the reference does.
+  at::Tensor embed_context(const at::Tensor& context) const;
+
+  // x: [B, in_dim, F, H, W] latents; t: [B] diffusion time on the 0..1000 scale; context from
+  // embed_context(). Returns the flow velocity [B, out_dim, F, H, W] in float32.
+  at::Tensor forward_embedded(const at::Tensor& x, const at::Tensor& t,
+                              const at::Tensor& context_embedded) const;
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context) const {
+    return forward_embedded(x, t, embed_context(context));
+  }
+
+ private:
+  WanDiT() = default;
+  at::Tensor time_embedding(const at::Tensor& t) const;  // e [B, dim]
+  at::Tensor self_attention(const SelfAttentionWeights& w, const at::Tensor& x,
+                            const struct RopeTable& rope) const;
+  at::Tensor cross_attention(const CrossAttentionWeights& w, const at::Tensor& x,
+                             const at::Tensor& context) const;
+
+  DitConfig config_;
+  DitLoadOptions options_;
+  at::Tensor patch_weight_, patch_bias_;
+  Linear text_in_, text_out_, time_in_, time_out_, time_projection_;
+  std::vector<WanBlock> blocks_;
+  at::Tensor head_modulation_;  // [1, 2, dim]
+  Linear head_;
+};
+
+}  // namespace linvideo::model

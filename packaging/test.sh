@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Quick start 2: install what is missing, build, and run every test (ctest), then fuzz the
+# checkpoint parser briefly with libFuzzer + AddressSanitizer.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/packaging/deps.sh"
+linvideo_install_deps
+linvideo_build
+build="${LINVIDEO_BUILD_DIR:-$root/build}"
+export LINVIDEO_GOLDEN_DIR="${LINVIDEO_GOLDEN_DIR:-$root/../shared/golden}"
+export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+
+# libFuzzer over the safetensors header parser (no LibTorch; seconds to build with clang).
+fuzz_build="$root/build-fuzz"
+if [ ! -f "$fuzz_build/build.ninja" ]; then
+  CC=clang CXX=clang++ cmake -S "$root" -B "$fuzz_build" -G Ninja -DLINVIDEO_FUZZ_ONLY=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+fi
+cmake --build "$fuzz_build" -j "$(nproc)"
+corpus="$fuzz_build/corpus"
+mkdir -p "$corpus"
+cp -n "$LINVIDEO_GOLDEN_DIR"/dit_tiny.io.safetensors "$corpus/" 2>/dev/null || true
+"$fuzz_build/tests/fuzz/fuzz_safetensors_header" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
+  -max_len=4096 -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
+echo "test.sh: all tests passed"

@@ -1,0 +1,97 @@
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/io/checkpoint.h"
+#include "core/io/dit_dialect.h"
+#include "core/model/dit_config.h"
+#include "tests/support/test_support.h"
+
+using namespace linvideo::io;
+using linvideo::model::detect_dit_config;
+using linvideo::test::golden_dir;
+
+namespace {
+std::vector<std::string> keys_of(const std::string& file) {
+  return Checkpoint::open(golden_dir() + "/" + file).keys();
+}
+}  // namespace
+
+TEST(Dialect, DiffusersAndOriginalNamesMapToTheSameInternalKeys) {
+  // The golden files hold the same model under both namings, written by the reference tools.
+  for (const std::string model : {"dit_tiny", "dit_small"}) {
+    SCOPED_TRACE(model);
+    const auto orig = keys_of(model + ".original.safetensors");
+    const auto diff = keys_of(model + ".diffusers.safetensors");
+    const DitKeyMap om = detect_dit_dialect(orig, "orig");
+    const DitKeyMap dm = detect_dit_dialect(diff, "diff");
+    EXPECT_EQ(om.dialect, DitDialect::Original);
+    EXPECT_EQ(dm.dialect, DitDialect::Diffusers);
+    std::vector<std::string> mapped;
+    for (const auto& k : diff) {
+      const std::string internal = dm.to_internal(k);
+      EXPECT_FALSE(internal.empty()) << k;
+      EXPECT_EQ(dm.to_stored(internal), k);  // the map is a bijection
+      mapped.push_back(internal);
+    }
+    std::sort(mapped.begin(), mapped.end());
+    EXPECT_EQ(mapped, orig);
+  }
+}
+
+TEST(Dialect, CrossAttentionNormSwapIsHandled) {
+  const DitKeyMap dm{DitDialect::Diffusers, ""};
+  EXPECT_EQ(dm.to_internal("blocks.7.norm2.weight"), "blocks.7.norm3.weight");
+  EXPECT_EQ(dm.to_internal("blocks.12.attn1.to_out.0.bias"), "blocks.12.self_attn.o.bias");
+  EXPECT_EQ(dm.to_internal("scale_shift_table"), "head.modulation");
+  EXPECT_EQ(dm.to_internal("blocks.0.scale_shift_table"), "blocks.0.modulation");
+  EXPECT_EQ(dm.to_internal("some.other.weight"), "");
+}
+
+TEST(Dialect, DetectsComfyUIPrefixAndRejectsOtherModels) {
+  std::vector<std::string> keys = {"model.diffusion_model.patch_embedding.weight",
+                                   "model.diffusion_model.blocks.0.self_attn.q.weight",
+                                   "first_stage_model.decoder.conv1.weight"};
+  const DitKeyMap m = detect_dit_dialect(keys, "comfy.safetensors");
+  EXPECT_EQ(m.dialect, DitDialect::ComfyUI);
+  EXPECT_EQ(m.to_internal(keys[1]), "blocks.0.self_attn.q.weight");
+  EXPECT_EQ(m.to_internal(keys[2]), "");
+  EXPECT_EQ(m.to_stored("head.head.weight"), "model.diffusion_model.head.head.weight");
+  try {
+    detect_dit_dialect({"encoder.conv1.weight"}, "vae.safetensors");
+    FAIL();
+  } catch (const linvideo::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("vae.safetensors"), std::string::npos);
+  }
+}
+
+TEST(Dialect, ConfigDetectedFromWeightsMatchesConfigFile) {
+  for (const std::string model : {"dit_tiny", "dit_small"}) {
+    for (const std::string layout : {"original", "diffusers"}) {
+      SCOPED_TRACE(model + "." + layout);
+      const Checkpoint c = Checkpoint::open(golden_dir() + "/" + model + "." + layout + ".safetensors");
+      const auto detected = detect_dit_config(c, detect_dit_dialect(c.keys(), c.source())).config;
+      const auto file = linvideo::model::load_dit_config(golden_dir() + "/" + model + ".config.json");
+      EXPECT_EQ(detected.dim, file.dim);
+      EXPECT_EQ(detected.num_layers, file.num_layers);
+      EXPECT_EQ(detected.ffn_dim, file.ffn_dim);
+      EXPECT_EQ(detected.in_dim, file.in_dim);
+      EXPECT_EQ(detected.out_dim, file.out_dim);
+      EXPECT_EQ(detected.text_dim, file.text_dim);
+      EXPECT_EQ(detected.freq_dim, file.freq_dim);
+      EXPECT_EQ(detected.patch, file.patch);
+      // Parameter count derived from the config equals the elements actually stored.
+      std::int64_t stored = 0;
+      for (const auto& k : c.keys()) stored += static_cast<std::int64_t>(c.entry(k).numel());
+      EXPECT_EQ(file.parameter_count(), stored);
+    }
+  }
+}
+
+TEST(Dialect, RealModelSizesGiveThePublishedParameterCounts) {
+  linvideo::model::DitConfig small;  // defaults are the 1.3B
+  EXPECT_EQ(small.parameter_count(), 1418996800);
+  linvideo::model::DitConfig big;
+  big.dim = 5120, big.ffn_dim = 13824, big.num_heads = 40, big.num_layers = 40;
+  EXPECT_EQ(big.parameter_count(), 14288491584);
+  EXPECT_EQ(big.family(), "Wan2.1 T2V-14B");
+}
