@@ -1,7 +1,11 @@
 #include "core/version.h"
 
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
 #include <torch/version.h>
+#ifdef LINVIDEO_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
 
 namespace linvideo {
 
@@ -10,6 +14,14 @@ bool cuda_available() { return at::hasCUDA(); }
 std::string version_string() {
   return std::string("linvideo ") + LINVIDEO_VERSION + " (LibTorch " + TORCH_VERSION + ", " +
          (cuda_available() ? "CUDA" : "CPU") + ")";
+}
+
+std::string device_name(const std::string& device) {
+#ifdef LINVIDEO_WITH_CUDA
+  if (device == "cuda" && cuda_available()) return at::cuda::getCurrentDeviceProperties()->name;
+#endif
+  (void)device;
+  return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
 }
 
 }  // namespace linvideo

@@ -6,7 +6,7 @@ set -euo pipefail
 LINVIDEO_PACKAGES=(
   cmake g++ ninja-build ccache pkg-config
   libtorch-dev libopenblas0-pthread         # LibTorch 1.13 (CPU) + a fast BLAS (30x over reference)
-  qt6-base-dev libqt6charts6-dev            # studio (Widgets, Charts, Test)
+  qt6-base-dev libqt6opengl6-dev libqt6charts6-dev  # studio (Widgets, Charts, Test)
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev  # MP4 encode/decode
   libopencv-dev                             # metrics, image utilities
   libsentencepiece-dev                      # umT5 tokenizer

@@ -6,4 +6,5 @@ class App;
 
 namespace linvideo::cli {
 void add_inspect_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 }  // namespace linvideo::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", linvideo::version_string());
   app.require_subcommand(1);
   linvideo::cli::add_inspect_command(app);
+  linvideo::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

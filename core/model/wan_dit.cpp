@@ -1,6 +1,7 @@
 #include "core/model/wan_dit.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
 
@@ -10,6 +11,27 @@
 #include "core/model/rope.h"
 
 namespace linvideo::model {
+
+// Where weights come from: a checkpoint, or a seeded random initialisation (benchmarks, tests).
+// Either way they are shape-checked, converted and placed here, once.
+class WeightSource {
+ public:
+  explicit WeightSource(const DitLoadOptions& o) : opts_(o) {}
+  virtual ~WeightSource() = default;
+
+  at::Tensor get(const std::string& internal, at::IntArrayRef shape, bool keep_fp32 = false) const {
+    const at::ScalarType dtype = keep_fp32 ? at::kFloat : opts_.dtype;
+    return fetch(internal, shape).to(opts_.device, dtype).contiguous();
+  }
+  Linear linear(const std::string& prefix, std::int64_t out, std::int64_t in, bool keep_fp32 = false) const {
+    return {get(prefix + ".weight", {out, in}, keep_fp32), get(prefix + ".bias", {out}, keep_fp32)};
+  }
+
+ protected:
+  virtual at::Tensor fetch(const std::string& internal, at::IntArrayRef shape) const = 0;
+  const DitLoadOptions& opts_;
+};
+
 namespace {
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
@@ -21,13 +43,13 @@ at::Tensor layer_norm(const at::Tensor& x, double eps) {
   return at::layer_norm(x.to(at::kFloat), {x.size(-1)}, {}, {}, eps);
 }
 
-// Fetches weights by internal name, checking shape, converting dtype and moving to the device.
-class WeightFetcher {
+class CheckpointSource final : public WeightSource {
  public:
-  WeightFetcher(const io::Checkpoint& c, const io::DitKeyMap& k, const DitLoadOptions& o)
-      : ckpt_(c), keys_(k), opts_(o) {}
+  CheckpointSource(const io::Checkpoint& c, const io::DitKeyMap& k, const DitLoadOptions& o)
+      : WeightSource(o), ckpt_(c), keys_(k) {}
 
-  at::Tensor get(const std::string& internal, at::IntArrayRef shape, bool keep_fp32 = false) const {
+ protected:
+  at::Tensor fetch(const std::string& internal, at::IntArrayRef shape) const override {
     const std::string stored = keys_.to_stored(internal);
     if (!ckpt_.contains(stored)) throw Error(ckpt_.source() + ": missing tensor '" + stored + "'");
     at::Tensor t = ckpt_.tensor(stored);
@@ -38,17 +60,39 @@ class WeightFetcher {
     if (!at::isFloatingType(t.scalar_type())) {
       throw Error(ckpt_.file_of(stored) + ": tensor '" + stored + "' is not floating point");
     }
-    const at::ScalarType dtype = keep_fp32 ? at::kFloat : opts_.dtype;
-    return t.to(opts_.device, dtype).contiguous();
-  }
-  Linear linear(const std::string& prefix, std::int64_t out, std::int64_t in, bool keep_fp32 = false) const {
-    return {get(prefix + ".weight", {out, in}, keep_fp32), get(prefix + ".bias", {out}, keep_fp32)};
+    return t;
   }
 
  private:
   const io::Checkpoint& ckpt_;
   const io::DitKeyMap& keys_;
-  const DitLoadOptions& opts_;
+};
+
+class RandomSource final : public WeightSource {
+ public:
+  RandomSource(std::uint64_t seed, const DitLoadOptions& o) : WeightSource(o) {
+    generator_ = at::make_generator<at::CPUGeneratorImpl>(seed);
+  }
+
+ protected:
+  at::Tensor fetch(const std::string& internal, at::IntArrayRef shape) const override {
+    const auto ends = [&](const char* s) {
+      const std::string suffix(s);
+      return internal.size() >= suffix.size() &&
+             internal.compare(internal.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    const at::Tensor noise = at::randn(shape, generator_, at::TensorOptions().dtype(at::kFloat));
+    if (ends("norm_q.weight") || ends("norm_k.weight") || ends("norm3.weight")) return 1 + 0.1 * noise;
+    if (ends("modulation")) return noise / std::sqrt(static_cast<double>(shape.back()));
+    if (ends(".bias")) return 0.02 * noise;
+    // Weights: unit-variance outputs, like PyTorch's default fan-in scaling.
+    std::int64_t fan_in = 1;
+    for (std::size_t i = 1; i < shape.size(); ++i) fan_in *= shape[i];
+    return noise / std::sqrt(static_cast<double>(fan_in));
+  }
+
+ private:
+  at::Generator generator_;
 };
 
 }  // namespace
@@ -60,13 +104,23 @@ at::Tensor Linear::operator()(const at::Tensor& x) const {
 std::unique_ptr<WanDiT> WanDiT::load(const io::Checkpoint& checkpoint, const io::DitKeyMap& keys,
                                      const DitConfig& config, const DitLoadOptions& options) {
   config.validate(checkpoint.source());
+  return build(CheckpointSource(checkpoint, keys, options), config, options);
+}
+
+std::unique_ptr<WanDiT> WanDiT::random(const DitConfig& config, const DitLoadOptions& options,
+                                       std::uint64_t seed) {
+  config.validate("random DiT");
+  return build(RandomSource(seed, options), config, options);
+}
+
+std::unique_ptr<WanDiT> WanDiT::build(const WeightSource& w, const DitConfig& config,
+                                      const DitLoadOptions& options) {
   if (options.dtype != at::kFloat && options.dtype != at::kBFloat16 && options.dtype != at::kHalf) {
     throw Error("DiT dtype must be float32, bfloat16 or float16");
   }
   std::unique_ptr<WanDiT> m(new WanDiT());
   m->config_ = config;
   m->options_ = options;
-  const WeightFetcher w(checkpoint, keys, options);
   const std::int64_t d = config.dim;
   const auto& p = config.patch;
   m->patch_weight_ = w.get("patch_embedding.weight", {d, config.in_dim, p[0], p[1], p[2]});
@@ -121,7 +175,7 @@ at::Tensor WanDiT::time_embedding(const at::Tensor& t) const {
   return time_out_(at::silu(time_in_(sinusoid)));
 }
 
-at::Tensor WanDiT::embed_context(const at::Tensor& context) const {
+TextCondition WanDiT::encode_condition(const at::Tensor& context) const {
   if (context.dim() != 3 || context.size(2) != config_.text_dim) {
     throw Error("context must be [batch, length, " + std::to_string(config_.text_dim) + "], got " +
                 c10::str(context.sizes()));
@@ -135,7 +189,17 @@ at::Tensor WanDiT::embed_context(const at::Tensor& context) const {
     // The reference pads with zeros and attends over all rows without a mask.
     padded = at::constant_pad_nd(padded, {0, 0, 0, config_.text_len - context.size(1)}, 0.0);
   }
-  return text_out_(at::gelu(text_in_(padded), "tanh")).to(at::kFloat);
+  TextCondition c;
+  c.embedded = text_out_(at::gelu(text_in_(padded), "tanh")).to(at::kFloat);
+  const std::int64_t B = padded.size(0), H = config_.num_heads, D = config_.head_dim();
+  auto heads = [&](const at::Tensor& t) {
+    return t.to(options_.dtype).view({B, config_.text_len, H, D}).transpose(1, 2).contiguous();
+  };
+  for (const WanBlock& blk : blocks_) {
+    c.keys.push_back(heads(rms_norm(blk.cross_attn.k(c.embedded), blk.cross_attn.norm_k, config_.eps)));
+    c.values.push_back(heads(blk.cross_attn.v(c.embedded)));
+  }
+  return c;
 }
 
 at::Tensor WanDiT::self_attention(const SelfAttentionWeights& w, const at::Tensor& x,
@@ -152,19 +216,15 @@ at::Tensor WanDiT::self_attention(const SelfAttentionWeights& w, const at::Tenso
 }
 
 at::Tensor WanDiT::cross_attention(const CrossAttentionWeights& w, const at::Tensor& x,
-                                   const at::Tensor& context) const {
+                                   const at::Tensor& keys, const at::Tensor& values) const {
   const std::int64_t B = x.size(0), H = config_.num_heads, D = config_.head_dim();
-  const at::ScalarType dt = options_.dtype;
-  auto heads = [&](const at::Tensor& t) { return t.to(dt).view({B, t.size(1), H, D}).transpose(1, 2); };
-  const at::Tensor q = heads(rms_norm(w.q(x), w.norm_q, config_.eps));
-  const at::Tensor k = heads(rms_norm(w.k(context), w.norm_k, config_.eps));
-  const at::Tensor v = heads(w.v(context));
-  const at::Tensor o = softmax_attention(q, k, v);
+  const at::Tensor q = rms_norm(w.q(x), w.norm_q, config_.eps).to(options_.dtype).view({B, x.size(1), H, D});
+  const at::Tensor o = softmax_attention(q.transpose(1, 2), keys, values);
   return w.o(o.transpose(1, 2).reshape({B, x.size(1), H * D}));
 }
 
-at::Tensor WanDiT::forward_embedded(const at::Tensor& x_in, const at::Tensor& t,
-                                    const at::Tensor& context) const {
+at::Tensor WanDiT::forward(const at::Tensor& x_in, const at::Tensor& t,
+                           const TextCondition& condition) const {
   const auto& p = config_.patch;
   if (x_in.dim() != 5 || x_in.size(1) != config_.in_dim) {
     throw Error("latent must be [batch, " + std::to_string(config_.in_dim) +
@@ -174,9 +234,10 @@ at::Tensor WanDiT::forward_embedded(const at::Tensor& x_in, const at::Tensor& t,
     throw Error("latent size " + c10::str(x_in.sizes()) + " is not divisible by the patch size");
   }
   const std::int64_t B = x_in.size(0);
-  if (t.numel() != B || context.size(0) != B) {
+  if (t.numel() != B || condition.embedded.size(0) != B ||
+      condition.keys.size() != blocks_.size()) {
     throw Error("batch mismatch: latent " + std::to_string(B) + ", timesteps " +
-                std::to_string(t.numel()) + ", context " + std::to_string(context.size(0)));
+                std::to_string(t.numel()) + ", context " + std::to_string(condition.embedded.size(0)));
   }
   const std::int64_t F = x_in.size(2) / p[0], Hp = x_in.size(3) / p[1], Wp = x_in.size(4) / p[2];
   const std::int64_t d = config_.dim;
@@ -190,12 +251,13 @@ at::Tensor WanDiT::forward_embedded(const at::Tensor& x_in, const at::Tensor& t,
   const at::Tensor e0 = time_projection_(at::silu(e)).view({B, 6, d});     // [B, 6, d]
   const RopeTable rope = make_rope_table(F, Hp, Wp, config_.head_dim(), options_.device);
 
-  for (const WanBlock& blk : blocks_) {
+  for (std::size_t layer = 0; layer < blocks_.size(); ++layer) {
+    const WanBlock& blk = blocks_[layer];
     const auto mod = (blk.modulation + e0).chunk(6, 1);  // each [B, 1, d]
     at::Tensor n = layer_norm(x, eps) * (1 + mod[1]) + mod[0];
     x = x + self_attention(blk.self_attn, n, rope).to(at::kFloat) * mod[2];
     n = at::layer_norm(x, {d}, blk.norm3_weight, blk.norm3_bias, eps);
-    x = x + cross_attention(blk.cross_attn, n, context).to(at::kFloat);
+    x = x + cross_attention(blk.cross_attn, n, condition.keys[layer], condition.values[layer]).to(at::kFloat);
     n = layer_norm(x, eps) * (1 + mod[4]) + mod[3];
     x = x + blk.ffn_out(at::gelu(blk.ffn_in(n), "tanh")).to(at::kFloat) * mod[5];
   }

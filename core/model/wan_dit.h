@@ -17,6 +17,8 @@ struct DitKeyMap;
 
 namespace linvideo::model {
 
+class WeightSource;  // where build() takes weights from (wan_dit.cpp)
+
 struct Linear {
   at::Tensor weight, bias;
   at::Tensor operator()(const at::Tensor& x) const;  // casts x to the weight's dtype
@@ -41,6 +43,11 @@ struct WanBlock {
   Linear ffn_in, ffn_out;
 };
 
+struct TextCondition {
+  at::Tensor embedded;                  // [B, text_len, dim] after the text MLP
+  std::vector<at::Tensor> keys, values;  // per layer, [B, heads, text_len, head_dim]
+};
+
 struct DitLoadOptions {
   at::Device device = at::kCPU;
   // Dtype of the large projections (float32 or bfloat16). Norms, modulation, the time MLP and the
@@ -54,30 +61,36 @@ class WanDiT {
   static std::unique_ptr<WanDiT> load(const io::Checkpoint& checkpoint, const io::DitKeyMap& keys,
                                       const DitConfig& config, const DitLoadOptions& options = {});
 
+  // Seeded random weights of the right shapes and scales: benchmarks and tests without a download.
+  static std::unique_ptr<WanDiT> random(const DitConfig& config, const DitLoadOptions& options,
+                                        std::uint64_t seed);
+
   const DitConfig& config() const { return config_; }
   const DitLoadOptions& options() const { return options_; }
   std::int64_t num_layers() const { return static_cast<std::int64_t>(blocks_.size()); }
   AttentionLayerState& attention_state(std::int64_t layer);
 
-  // Projects the text context once so a sampler can reuse it for every step.
+  // The text condition depends only on the prompt, so its embedding and every layer's
+  // cross-attention keys and values are computed once per prompt, not once per step.
   // context: [B, Lc <= text_len, text_dim]; zero-padded to text_len here, as the reference does.
-  at::Tensor embed_context(const at::Tensor& context) const;
+  TextCondition encode_condition(const at::Tensor& context) const;
 
-  // x: [B, in_dim, F, H, W] latents; t: [B] diffusion time on the 0..1000 scale; context from
-  // embed_context(). Returns the flow velocity [B, out_dim, F, H, W] in float32.
-  at::Tensor forward_embedded(const at::Tensor& x, const at::Tensor& t,
-                              const at::Tensor& context_embedded) const;
+  // x: [B, in_dim, F, H, W] latents; t: [B] diffusion time on the 0..1000 scale.
+  // Returns the flow velocity [B, out_dim, F, H, W] in float32.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& t, const TextCondition& condition) const;
   at::Tensor forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context) const {
-    return forward_embedded(x, t, embed_context(context));
+    return forward(x, t, encode_condition(context));
   }
 
  private:
   WanDiT() = default;
+  static std::unique_ptr<WanDiT> build(const WeightSource& weights, const DitConfig& config,
+                                       const DitLoadOptions& options);
   at::Tensor time_embedding(const at::Tensor& t) const;  // e [B, dim]
   at::Tensor self_attention(const SelfAttentionWeights& w, const at::Tensor& x,
                             const struct RopeTable& rope) const;
   at::Tensor cross_attention(const CrossAttentionWeights& w, const at::Tensor& x,
-                             const at::Tensor& context) const;
+                             const at::Tensor& keys, const at::Tensor& values) const;
 
   DitConfig config_;
   DitLoadOptions options_;

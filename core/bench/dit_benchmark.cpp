@@ -1,0 +1,95 @@
+#include "core/bench/dit_benchmark.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/error.h"
+#include "core/model/wan_dit.h"
+
+namespace linvideo::bench {
+namespace {
+
+TimingStats stats(std::vector<double> ms) {
+  TimingStats s;
+  s.ms = ms;
+  std::sort(ms.begin(), ms.end());
+  s.median_ms = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  s.min_ms = ms.front();
+  s.max_ms = ms.back();
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> default_linear_layers(std::int64_t num_layers, std::int64_t count) {
+  if (num_layers == 30 && count < 0) {
+    return {1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 22, 24, 29};
+  }
+  if (count < 0) count = num_layers / 2;
+  count = std::min(count, num_layers - 1);
+  std::vector<std::int64_t> ids;
+  for (std::int64_t i = 0; i < count; ++i) ids.push_back(1 + i * (num_layers - 1) / std::max<std::int64_t>(count, 1));
+  return ids;
+}
+
+DitBenchResult run_dit_benchmark(const DitBenchOptions& o, const std::function<void(const std::string&)>& log) {
+  auto say = [&](const std::string& s) {
+    if (log) log(s);
+  };
+  if (o.device != "cpu" && o.device != "cuda") throw Error("--device must be cpu or cuda (got '" + o.device + "')");
+  if (o.dtype != "fp32" && o.dtype != "bf16") throw Error("--dtype must be fp32 or bf16 (got '" + o.dtype + "')");
+  if (o.device == "cuda" && !at::hasCUDA()) throw Error("--device cuda: this LibTorch build sees no CUDA device");
+  if (o.repeats < 1) throw Error("--repeats must be at least 1");
+  if ((o.frames - 1) % 4 != 0 || o.frames < 1) throw Error("--frames must be 4k+1 (got " + std::to_string(o.frames) + ")");
+  const auto& p = o.config.patch;
+  if (o.height % (8 * p[1]) || o.width % (8 * p[2])) {
+    throw Error("--height and --width must be multiples of " + std::to_string(8 * p[1]));
+  }
+
+  model::DitLoadOptions load;
+  load.device = o.device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+  load.dtype = o.dtype == "bf16" ? at::kBFloat16 : at::kFloat;
+  say("building random-weight DiT: " + o.config.summary());
+  const auto dit = model::WanDiT::random(o.config, load, o.seed);
+
+  const std::int64_t F = (o.frames - 1) / 4 + 1, H = o.height / 8, W = o.width / 8;
+  DitBenchResult r;
+  r.tokens = (F / p[0]) * (H / p[1]) * (W / p[2]);
+  r.device_name = o.device;
+  const auto opts = at::TensorOptions().dtype(at::kFloat).device(load.device);
+  const at::Tensor x = at::randn({1, o.config.in_dim, F, H, W}, opts);
+  const at::Tensor t = at::full({1}, 500.0, opts);
+  const model::TextCondition context = dit->encode_condition(at::randn({1, o.config.text_len, o.config.text_dim}, opts));
+
+  auto time_forward = [&](const char* label) {
+    std::vector<double> ms;
+    at::Tensor out;
+    for (int i = 0; i < o.warmup + o.repeats; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      out = dit->forward(x, t, context);
+      out.sum().item<float>();  // waits for the device: the time covers the whole forward
+      const double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      if (i >= o.warmup) ms.push_back(elapsed);
+      say(std::string(label) + (i < o.warmup ? " warm-up " : " run ") + std::to_string(i + 1) + ": " +
+          std::to_string(elapsed) + " ms");
+    }
+    return std::make_pair(stats(ms), out);
+  };
+
+  const auto [soft, soft_out] = time_forward("softmax");
+  r.softmax = soft;
+  r.linear_layer_ids = default_linear_layers(o.config.num_layers, o.linear_layers);
+  for (auto id : r.linear_layer_ids) {
+    auto& layer = dit->attention_state(id);
+    layer.init_linear_branch(o.config.num_heads, o.config.head_dim(), load.device);
+    layer.mode = model::AttentionMode::Linear;
+  }
+  const auto [hyb, hyb_out] = time_forward("hybrid");
+  r.hybrid = hyb;
+  r.output_rel_diff = ((hyb_out - soft_out).norm() / soft_out.norm()).item<double>();
+  return r;
+}
+
+}  // namespace linvideo::bench
