@@ -8,6 +8,7 @@ LINVIDEO_PACKAGES=(
   libtorch-dev libopenblas0-pthread         # LibTorch 1.13 (CPU) + a fast BLAS (30x over reference)
   qt6-base-dev libqt6opengl6-dev libqt6charts6-dev  # studio (Widgets, Charts, Test)
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev  # MP4 encode/decode
+  ffmpeg                                    # ffprobe for the media metadata tests
   libopencv-dev                             # metrics, image utilities
   libsentencepiece-dev                      # umT5 tokenizer
   nlohmann-json3-dev libcli11-dev           # JSON, command-line parsing

@@ -29,16 +29,15 @@ RopeTable make_rope_table(std::int64_t frames, std::int64_t rows, std::int64_t c
        fh.view({1, rows, 1, -1}).expand({frames, rows, cols, hw_dim / 2}),
        fw.view({1, 1, cols, -1}).expand({frames, rows, cols, hw_dim / 2})},
       -1).reshape({L, head_dim / 2});
-  return {angles.cos().to(at::kFloat).to(device), angles.sin().to(at::kFloat).to(device)};
+  const at::Tensor rotation = at::polar(at::ones_like(angles), angles).to(at::kComplexFloat);
+  return {rotation.unsqueeze(1).to(device)};
 }
 
-at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table) {
+at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table, at::ScalarType out_dtype) {
   const auto sizes = x.sizes();
-  const at::Tensor pairs = x.to(at::kFloat).reshape({sizes[0], sizes[1], sizes[2], sizes[3] / 2, 2});
-  const at::Tensor a = pairs.select(-1, 0), b = pairs.select(-1, 1);
-  const at::Tensor c = table.cos.view({1, sizes[1], 1, sizes[3] / 2});
-  const at::Tensor s = table.sin.view({1, sizes[1], 1, sizes[3] / 2});
-  return at::stack({a * c - b * s, a * s + b * c}, -1).reshape(sizes);
+  const at::Tensor pairs = at::view_as_complex(
+      x.to(at::kFloat).contiguous().view({sizes[0], sizes[1], sizes[2], sizes[3] / 2, 2}));
+  return at::view_as_real(pairs * table.rotation).view(sizes).to(out_dtype);
 }
 
 }  // namespace linvideo::model

@@ -9,13 +9,14 @@
 namespace linvideo::model {
 
 struct RopeTable {
-  at::Tensor cos, sin;  // [L, head_dim / 2], float32
+  at::Tensor rotation;  // [L, 1, head_dim / 2] complex64: e^{i angle} per token and pair
 };
 
 RopeTable make_rope_table(std::int64_t frames, std::int64_t rows, std::int64_t cols,
                           std::int64_t head_dim, const at::Device& device);
 
-// x: [B, L, heads, head_dim] (any float dtype); rotation computed in float32, result float32.
-at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table);
+// x: [B, L, heads, head_dim] (any float dtype). The rotation is one complex multiply in float32;
+// the result has dtype `out_dtype`.
+at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table, at::ScalarType out_dtype);
 
 }  // namespace linvideo::model

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/version.h>
 
 #include <cmath>
 
@@ -34,14 +35,22 @@ class WeightSource {
 
 namespace {
 
+// RMSNorm over the last axis in float32 (weight is float32).
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   const at::Tensor xf = x.to(at::kFloat);
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  return at::rms_norm(xf, {x.size(-1)}, weight, eps);
+#else
   return xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight;
+#endif
 }
 
-at::Tensor layer_norm(const at::Tensor& x, double eps) {
-  return at::layer_norm(x.to(at::kFloat), {x.size(-1)}, {}, {}, eps);
+// LayerNorm without affine, then the block's modulation: norm(x) * (1 + scale) + shift.
+at::Tensor modulated_norm(const at::Tensor& x, const at::Tensor& one_plus_scale,
+                          const at::Tensor& shift, double eps) {
+  return at::addcmul(shift, at::layer_norm(x, {x.size(-1)}, {}, {}, eps), one_plus_scale);
 }
+
 
 class CheckpointSource final : public WeightSource {
  public:
@@ -207,11 +216,10 @@ at::Tensor WanDiT::self_attention(const SelfAttentionWeights& w, const at::Tenso
   const std::int64_t B = x.size(0), L = x.size(1), H = config_.num_heads, D = config_.head_dim();
   const at::ScalarType dt = options_.dtype;
   auto heads = [&](const at::Tensor& t) { return t.view({B, L, H, D}); };
-  const at::Tensor q = apply_rope(heads(rms_norm(w.q(x), w.norm_q, config_.eps)), rope);
-  const at::Tensor k = apply_rope(heads(rms_norm(w.k(x), w.norm_k, config_.eps)), rope);
+  const at::Tensor q = apply_rope(heads(rms_norm(w.q(x), w.norm_q, config_.eps)), rope, dt);
+  const at::Tensor k = apply_rope(heads(rms_norm(w.k(x), w.norm_k, config_.eps)), rope, dt);
   const at::Tensor v = heads(w.v(x));
-  const at::Tensor o = attend(w.state, q.to(dt).transpose(1, 2), k.to(dt).transpose(1, 2),
-                              v.transpose(1, 2));
+  const at::Tensor o = attend(w.state, q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
   return w.o(o.transpose(1, 2).reshape({B, L, H * D}));
 }
 
@@ -254,16 +262,17 @@ at::Tensor WanDiT::forward(const at::Tensor& x_in, const at::Tensor& t,
   for (std::size_t layer = 0; layer < blocks_.size(); ++layer) {
     const WanBlock& blk = blocks_[layer];
     const auto mod = (blk.modulation + e0).chunk(6, 1);  // each [B, 1, d]
-    at::Tensor n = layer_norm(x, eps) * (1 + mod[1]) + mod[0];
-    x = x + self_attention(blk.self_attn, n, rope).to(at::kFloat) * mod[2];
+    // Residual updates are single fused multiply-adds into the float32 stream.
+    at::Tensor n = modulated_norm(x, 1 + mod[1], mod[0], eps);
+    x = at::addcmul(x, self_attention(blk.self_attn, n, rope), mod[2]);
     n = at::layer_norm(x, {d}, blk.norm3_weight, blk.norm3_bias, eps);
-    x = x + cross_attention(blk.cross_attn, n, condition.keys[layer], condition.values[layer]).to(at::kFloat);
-    n = layer_norm(x, eps) * (1 + mod[4]) + mod[3];
-    x = x + blk.ffn_out(at::gelu(blk.ffn_in(n), "tanh")).to(at::kFloat) * mod[5];
+    x = x + cross_attention(blk.cross_attn, n, condition.keys[layer], condition.values[layer]);
+    n = modulated_norm(x, 1 + mod[4], mod[3], eps);
+    x = at::addcmul(x, blk.ffn_out(at::gelu(blk.ffn_in(n), "tanh")), mod[5]);
   }
 
   const auto head_mod = (head_modulation_ + e.unsqueeze(1)).chunk(2, 1);  // shift, scale
-  const at::Tensor out = head_(layer_norm(x, eps) * (1 + head_mod[1]) + head_mod[0]).to(at::kFloat);
+  const at::Tensor out = head_(modulated_norm(x, 1 + head_mod[1], head_mod[0], eps)).to(at::kFloat);
   // Unpatchify: each token's vector is (pt, ph, pw, c) with c fastest.
   const std::int64_t C = config_.out_dim;
   return out.view({B, F, Hp, Wp, p[0], p[1], p[2], C})

@@ -1,6 +1,7 @@
 #include "tests/support/test_support.h"
 
 #include <ATen/ATen.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -29,23 +30,29 @@ double relative_error(const at::Tensor& a, const at::Tensor& b) {
 }
 
 namespace {
-struct TempRoot {
-  std::filesystem::path path;
-  ~TempRoot() {
+// Temp folders are removed in gtest's global tear-down, not by a static destructor: by the time
+// statics are destroyed, libraries loaded with LibTorch (CUDA builds) may already be gone.
+std::string& temp_root() {
+  static std::string root;
+  return root;
+}
+class TempCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
     std::error_code ec;
-    if (!path.empty()) std::filesystem::remove_all(path, ec);
+    if (!temp_root().empty()) std::filesystem::remove_all(temp_root(), ec);
   }
 };
 }  // namespace
 
 std::string temp_dir() {
-  static TempRoot root;
   static int counter = 0;
-  if (root.path.empty()) {
-    root.path = std::filesystem::temp_directory_path() / ("linvideo-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(root.path);
+  if (temp_root().empty()) {
+    temp_root() = (std::filesystem::temp_directory_path() / ("linvideo-test-" + std::to_string(::getpid()))).string();
+    std::filesystem::create_directories(temp_root());
+    ::testing::AddGlobalTestEnvironment(new TempCleanup);
   }
-  const auto dir = root.path / std::to_string(counter++);
+  const auto dir = std::filesystem::path(temp_root()) / std::to_string(counter++);
   std::filesystem::create_directories(dir);
   return dir.string();
 }
