@@ -1,0 +1,79 @@
+#pragma once
+// The Wan2.1 video VAE (original `WanVAE_`, diffusers `AutoencoderKLWan`): causal 3-D convolutions
+// processed in 1 + 4k frame chunks with per-convolution temporal caches, so memory stays bounded by
+// one chunk whatever the clip length.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace linvideo::io {
+class Checkpoint;
+struct VaeKeyMap;
+}  // namespace linvideo::io
+
+namespace linvideo::model {
+
+struct VaeConfig {
+  std::int64_t base_dim = 96;
+  std::int64_t z_dim = 16;
+  std::vector<std::int64_t> dim_mult = {1, 2, 4, 4};
+  std::int64_t num_res_blocks = 2;
+  std::vector<bool> temporal_downsample = {false, true, true};
+  // Per-channel latent statistics: z_normalised = (mu - mean) / std.
+  std::vector<double> latents_mean = {-0.7571, -0.7089, -0.9113, 0.1075, -0.1745, 0.9653,
+                                      -0.1517, 1.5508,  0.4134,  -0.0715, 0.5517,  -0.3632,
+                                      -0.1922, -0.9497, 0.2503,  -0.2921};
+  std::vector<double> latents_std = {2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708, 2.6052, 2.0743,
+                                     3.2687, 2.1526, 2.8652, 1.5579, 1.6382, 1.1253, 2.8251, 1.916};
+  std::int64_t temporal_stride() const;  // 4 for Wan
+  std::int64_t spatial_stride() const;   // 8 for Wan
+  void validate(const std::string& label) const;
+};
+
+// Original (`dim`, `temperal_downsample`) or diffusers (`base_dim`, `latents_mean`, ...) keys, or an
+// object holding either under "original" / "diffusers".
+VaeConfig parse_vae_config(const std::string& json_text, const std::string& label);
+VaeConfig load_vae_config(const std::string& path);
+
+struct VaeOptions {
+  at::Device device = at::kCPU;
+  at::ScalarType dtype = at::kFloat;  // the reference decodes in float32
+  // Spatial tiling for decode (latent pixels; 0 = off). Tiles overlap and are blended linearly.
+  std::int64_t tile_latent = 0;
+  std::int64_t tile_overlap_latent = 8;
+};
+
+class WanVAE {
+ public:
+  static std::unique_ptr<WanVAE> load(const io::Checkpoint& checkpoint, const io::VaeKeyMap& keys,
+                                      const VaeConfig& config, const VaeOptions& options = {});
+  static std::unique_ptr<WanVAE> random(const VaeConfig& config, const VaeOptions& options, std::uint64_t seed);
+  ~WanVAE();
+
+  const VaeConfig& config() const { return config_; }
+  VaeOptions& options() { return options_; }
+
+  // video [B, 3, 1 + 4k, H, W] in [-1, 1] -> raw encoder mean [B, z_dim, 1 + k, H/8, W/8].
+  at::Tensor encode(const at::Tensor& video) const;
+  // Raw latent [B, z_dim, T, h, w] -> video [B, 3, 1 + 4(T-1), 8h, 8w] clamped to [-1, 1], float32.
+  // `on_chunk(done, total)` is called after each latent frame (progress, cancellation by throwing).
+  at::Tensor decode(const at::Tensor& z, const std::function<void(std::int64_t, std::int64_t)>& on_chunk = {}) const;
+
+  at::Tensor normalize(const at::Tensor& mu) const;   // (mu - mean) / std
+  at::Tensor denormalize(const at::Tensor& z) const;  // z * std + mean
+
+ struct Impl;  // opaque: the module tree lives in wan_vae.cpp
+
+ private:
+  WanVAE(VaeConfig config, VaeOptions options);
+  at::Tensor decode_untiled(const at::Tensor& z, const std::function<void(std::int64_t, std::int64_t)>& on_chunk) const;
+  VaeConfig config_;
+  VaeOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace linvideo::model
