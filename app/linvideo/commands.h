@@ -7,4 +7,5 @@ class App;
 namespace linvideo::cli {
 void add_inspect_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_convert_command(CLI::App& app);
 }  // namespace linvideo::cli

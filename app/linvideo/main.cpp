@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   linvideo::cli::add_inspect_command(app);
   linvideo::cli::add_bench_command(app);
+  linvideo::cli::add_convert_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

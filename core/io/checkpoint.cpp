@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/io/torch_pickle.h"
 
 namespace fs = std::filesystem;
 
@@ -84,6 +85,20 @@ Checkpoint Checkpoint::open(const std::string& path) {
   } else if (ends_with(path, ".json")) {
     files = shards_from_index(path);
     c.folder_ = fs::path(path).parent_path().string();
+  } else if (is_torch_pickle_path(path)) {
+    c.folder_ = fs::path(path).parent_path().string();
+    c.memory_ = std::make_shared<InMemory>();
+    c.memory_->path = path;
+    for (auto& [name, tensor] : load_torch_state_dict(path)) {
+      TensorEntry e;
+      e.name = name;
+      e.dtype = to_safetensors_dtype(tensor.scalar_type(), name);
+      e.shape = tensor.sizes().vec();
+      e.end = static_cast<std::uint64_t>(tensor.numel()) * dtype_size(e.dtype);
+      c.memory_->entries.push_back(e);
+      c.memory_->tensors[name] = tensor;
+      c.index_.push_back({name, {kInMemory, &c.memory_->entries.back()}});
+    }
   } else {
     files = {path};
     c.folder_ = fs::path(path).parent_path().string();
@@ -97,8 +112,8 @@ Checkpoint Checkpoint::open(const std::string& path) {
             [](const auto& a, const auto& b) { return a.first < b.first; });
   for (std::size_t i = 1; i < c.index_.size(); ++i) {
     if (c.index_[i].first == c.index_[i - 1].first) {
-      throw Error(c.files_[c.index_[i].second.file]->path() + ": tensor '" + c.index_[i].first +
-                  "' also appears in " + c.files_[c.index_[i - 1].second.file]->path());
+      throw Error(c.path_of(c.index_[i].second.file) + ": tensor '" + c.index_[i].first +
+                  "' also appears in " + c.path_of(c.index_[i - 1].second.file));
     }
   }
   for (const auto& kv : c.index_) c.keys_.push_back(kv.first);
@@ -116,14 +131,17 @@ bool Checkpoint::contains(const std::string& key) const {
   return std::binary_search(keys_.begin(), keys_.end(), key);
 }
 const TensorEntry& Checkpoint::entry(const std::string& key) const { return *locate(key).entry; }
-const std::string& Checkpoint::file_of(const std::string& key) const {
-  return files_[locate(key).file]->path();
+const std::string& Checkpoint::path_of(std::size_t file) const {
+  return file == kInMemory ? memory_->path : files_[file]->path();
 }
+const std::string& Checkpoint::file_of(const std::string& key) const { return path_of(locate(key).file); }
 at::Tensor Checkpoint::tensor(const std::string& key) const {
-  return files_[locate(key).file]->tensor(key);
+  const Location& loc = locate(key);
+  return loc.file == kInMemory ? memory_->tensors.at(key) : files_[loc.file]->tensor(key);
 }
 std::vector<std::string> Checkpoint::files() const {
   std::vector<std::string> out;
+  if (memory_) out.push_back(memory_->path);
   for (const auto& f : files_) out.push_back(f->path());
   return out;
 }

@@ -1,8 +1,11 @@
 #pragma once
 // A checkpoint as a set of safetensors files: one file, a sharded set behind an *.index.json, or a
-// model folder (original Wan, diffusers `transformer/`, or a single ComfyUI file).
+// model folder (original Wan, diffusers `transformer/`, or a single ComfyUI file). A torch.save
+// file (`.pth`, as the original Wan T5 and VAE ship) is read into memory and served the same way.
 #include <ATen/core/Tensor.h>
 
+#include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,15 +31,23 @@ class Checkpoint {
   std::uint64_t total_bytes() const;
 
  private:
+  static constexpr std::size_t kInMemory = static_cast<std::size_t>(-1);
   struct Location {
-    std::size_t file;
+    std::size_t file;  // index into files_, or kInMemory
     const TensorEntry* entry;
   };
+  struct InMemory {
+    std::string path;
+    std::deque<TensorEntry> entries;  // stable addresses
+    std::map<std::string, at::Tensor> tensors;
+  };
+  const std::string& path_of(std::size_t file) const;
   const Location& locate(const std::string& key) const;
 
   std::string source_;
   std::string folder_;
   std::vector<std::shared_ptr<SafetensorsFile>> files_;
+  std::shared_ptr<InMemory> memory_;
   std::vector<std::string> keys_;
   std::vector<std::pair<std::string, Location>> index_;  // sorted by key
 };

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/io/checkpoint.h"
+#include "core/io/torch_pickle.h"
 
 namespace linvideo::io {
 
@@ -19,7 +20,7 @@ CheckpointSummary summarize_checkpoint(const std::string& path) {
     s.parameter_count += e.numel();
     s.stored_bytes += e.nbytes();
   }
-  if (s.files.size() == 1) {
+  if (s.files.size() == 1 && !is_torch_pickle_path(s.files.front())) {
     s.metadata = SafetensorsFile(s.files.front()).header().metadata;
   }
   try {

@@ -1,0 +1,69 @@
+// .pth files (torch.save zip format) through the same Checkpoint interface as safetensors.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+
+#include <fstream>
+
+#include "core/error.h"
+#include "core/io/checkpoint.h"
+#include "core/io/safetensors.h"
+#include "tests/support/test_support.h"
+
+using namespace linvideo;
+using namespace linvideo::test;
+
+namespace {
+void write_pth(const std::string& path, const c10::IValue& value) {
+  const std::vector<char> bytes = torch::jit::pickle_save(value);
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+}  // namespace
+
+TEST(TorchPickle, StateDictLoadsThroughCheckpointWithNestedKeys) {
+  const std::string path = temp_dir() + "/model.pth";
+  c10::impl::GenericDict inner(c10::StringType::get(), c10::AnyType::get());
+  inner.insert("weight", at::arange(6, at::kFloat).view({2, 3}));
+  c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+  root.insert("conv1", inner);
+  root.insert("scale", at::ones({4}, at::kBFloat16));
+  write_pth(path, root);
+
+  const io::Checkpoint c = io::Checkpoint::open(path);
+  EXPECT_EQ(c.keys(), (std::vector<std::string>{"conv1.weight", "scale"}));
+  EXPECT_TRUE(at::equal(c.tensor("conv1.weight"), at::arange(6, at::kFloat).view({2, 3})));
+  EXPECT_EQ(c.tensor("scale").scalar_type(), at::kBFloat16);
+  EXPECT_EQ(c.entry("conv1.weight").shape, (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(c.file_of("scale"), path);
+  EXPECT_EQ(c.total_bytes(), 6u * 4 + 4u * 2);
+}
+
+TEST(TorchPickle, ConvertWritesEquivalentSafetensors) {
+  const std::string dir = temp_dir();
+  c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+  root.insert("a", at::randn({3, 3}));
+  root.insert("b", at::arange(5, at::kLong));
+  write_pth(dir + "/in.pth", root);
+  const std::string cmd = std::string(LINVIDEO_CLI) + " convert " + dir + "/in.pth " + dir + "/out.safetensors --dtype bf16 > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const io::SafetensorsFile out(dir + "/out.safetensors");
+  EXPECT_EQ(out.tensor("a").scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(at::allclose(out.tensor("a").to(at::kFloat), root.at("a").toTensor(), 1e-2, 1e-2));
+  EXPECT_TRUE(at::equal(out.tensor("b"), at::arange(5, at::kLong)));  // integers keep their dtype
+}
+
+TEST(TorchPickle, GarbageAndLegacyFilesGiveNamedErrors) {
+  const std::string dir = temp_dir();
+  std::ofstream(dir + "/legacy.pth", std::ios::binary) << "\x80\x02}q\x00.";
+  std::ofstream(dir + "/broken.pth", std::ios::binary) << "PK\x03\x04garbage-not-a-zip";
+  for (const std::string name : {"legacy.pth", "broken.pth"}) {
+    SCOPED_TRACE(name);
+    try {
+      io::Checkpoint::open(dir + "/" + name);
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(dir + "/" + name, 0), 0u) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
+  }
+}
