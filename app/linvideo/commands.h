@@ -8,4 +8,5 @@ namespace linvideo::cli {
 void add_inspect_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
 }  // namespace linvideo::cli

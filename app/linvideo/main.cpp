@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   linvideo::cli::add_inspect_command(app);
   linvideo::cli::add_bench_command(app);
   linvideo::cli::add_convert_command(app);
+  linvideo::cli::add_generate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

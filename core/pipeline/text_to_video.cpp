@@ -39,7 +39,8 @@ TextToVideo::TextToVideo(std::shared_ptr<model::WanDiT> dit, std::shared_ptr<mod
                          std::shared_ptr<PromptEncoder> text)
     : dit_(std::move(dit)), vae_(std::move(vae)), text_(std::move(text)) {
   if (!dit_ || !vae_) throw Error("TextToVideo needs a DiT and a VAE");
-  if (dit_->config().in_dim != vae_->config().z_dim) {
+  patch_ = dit_->config().patch;
+  if (dit_->config().in_dim != vae_->config().z_dim || dit_->config().out_dim != vae_->config().z_dim) {
     throw Error("the DiT takes " + std::to_string(dit_->config().in_dim) + " latent channels but the VAE makes " +
                 std::to_string(vae_->config().z_dim));
   }
@@ -48,7 +49,7 @@ TextToVideo::TextToVideo(std::shared_ptr<model::WanDiT> dit, std::shared_ptr<mod
 std::vector<std::int64_t> TextToVideo::latent_shape(std::int64_t frames, std::int64_t height,
                                                     std::int64_t width) const {
   const auto& vc = vae_->config();
-  const auto& p = dit_->config().patch;
+  const auto& p = patch_;
   const std::int64_t ts = vc.temporal_stride(), ss = vc.spatial_stride();
   if (frames < 1 || (frames - 1) % ts != 0) {
     throw Error("--frames must be 1 + " + std::to_string(ts) + "k (got " + std::to_string(frames) + ")");
@@ -68,6 +69,7 @@ at::Tensor TextToVideo::initial_noise(const GenerationSettings& s) const {
 SampleResult TextToVideo::sample(const at::Tensor& context, const at::Tensor& negative_context,
                                  const at::Tensor& latents_init, const GenerationSettings& s,
                                  const Callbacks& cb) const {
+  if (!dit_) throw Error("the DiT was released (memory plan); reload the model to sample again");
   if (s.guidance < 0) throw Error("--guidance must be >= 0");
   const auto device = dit_->options().device;
   const model::TextCondition cond = dit_->encode_condition(context.to(device));

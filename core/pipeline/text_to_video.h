@@ -3,6 +3,7 @@
 // prompt -> text condition -> flow sampler with CFG -> VAE decode -> frames.
 #include <ATen/core/Tensor.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -97,6 +98,8 @@ class TextToVideo {
               std::shared_ptr<PromptEncoder> text);
 
   model::WanDiT& dit() { return *dit_; }
+  // Drops this pipeline's reference to the DiT (memory plan: before decode). sample() then throws.
+  void release_dit() { dit_.reset(); }
   model::WanVAE& vae() { return *vae_; }
 
   // Latent shape for a video size; throws Error naming the option when it does not fit.
@@ -120,6 +123,7 @@ class TextToVideo {
   std::shared_ptr<model::WanDiT> dit_;
   std::shared_ptr<model::WanVAE> vae_;
   std::shared_ptr<PromptEncoder> text_;
+  std::array<std::int64_t, 3> patch_{};  // the DiT's, kept for sizes after release_dit()
   mutable at::Tensor preview_weight_, preview_bias_;  // [3, z], [3]; fitted on first use
 };
 

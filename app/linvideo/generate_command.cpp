@@ -1,0 +1,238 @@
+// `linvideo generate`: prompt in, clip out, with a progress bar and a clean Ctrl-C.
+#include <ATen/ATen.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+#include "app/linvideo/commands.h"
+#include "core/error.h"
+#include "core/io/checkpoint.h"
+#include "core/io/dit_dialect.h"
+#include "core/io/safetensors.h"
+#include "core/model/wan_dit.h"
+#include "core/pipeline/model_loader.h"
+#include "core/version.h"
+#ifdef LINVIDEO_WITH_MEDIA
+#include "core/media/generation_metadata.h"
+#include "core/media/video_io.h"
+#endif
+
+namespace linvideo::cli {
+namespace {
+
+pipeline::CancelToken* g_cancel = nullptr;
+extern "C" void on_sigint(int) {
+  if (g_cancel) g_cancel->cancel();  // an atomic store: async-signal-safe
+}
+
+std::string clock_text(double seconds) {
+  const int s = static_cast<int>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%d:%02d", s / 60, s % 60);
+  return buf;
+}
+
+void draw_progress(const pipeline::StepProgress& p) {
+  const int width = 30, filled = p.total ? width * p.step / p.total : width;
+  std::fprintf(stderr, "\r[%s%s] step %d/%d  %.2f s/step  elapsed %s  ETA %s ", std::string(filled, '#').c_str(),
+               std::string(width - filled, '.').c_str(), p.step, p.total, p.seconds_per_step,
+               clock_text(p.elapsed_s).c_str(), clock_text(p.eta_s).c_str());
+  if (p.step == p.total) std::fprintf(stderr, "\n");
+}
+
+struct Args {
+  std::string model, dit, vae, text_encoder, tokenizer, dit_config, random_model;
+  pipeline::GenerationSettings s;
+  std::string negative;
+  bool negative_given = false;
+  std::string sampler = "unipc", grid = "wan";
+  std::string device = "auto", dtype = "auto", text_device = "auto";
+  std::string out = "linvideo.mp4", save_latents;
+  bool random_text = false, no_memory_plan = false;
+  std::int64_t vae_tile = -1;
+  int crf = 18;
+};
+
+void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit_info, const std::string& model_name,
+                const std::vector<std::string>& modes) {
+#ifdef LINVIDEO_WITH_MEDIA
+  (void)dit_info;
+  const at::Tensor rgb = (video.clamp(0, 1) * 255).round().to(at::kByte).permute({0, 2, 3, 1}).contiguous();
+  media::VideoFrames frames;
+  frames.count = static_cast<int>(rgb.size(0));
+  frames.height = static_cast<int>(rgb.size(1));
+  frames.width = static_cast<int>(rgb.size(2));
+  frames.fps = 16.0;
+  frames.rgb.assign(rgb.data_ptr<std::uint8_t>(), rgb.data_ptr<std::uint8_t>() + rgb.numel());
+  media::GenerationSettings meta;
+  meta.prompt = a.s.prompt;
+  meta.negative_prompt = a.s.negative_prompt;
+  meta.seed = static_cast<std::int64_t>(a.s.seed);
+  meta.steps = a.s.steps;
+  meta.guidance = a.s.guidance;
+  meta.shift = a.s.shift;
+  meta.sampler = a.sampler + " (" + a.grid + " grid)";
+  meta.model = model_name;
+  meta.attention_modes = modes;
+  media::VideoWriteOptions opts;
+  opts.crf = a.crf;
+  opts.metadata = media::generation_metadata(meta);
+  media::write_video(a.out, frames, opts);
+#else
+  (void)video, (void)dit_info, (void)model_name, (void)modes;
+  throw Error(a.out + ": this build has no media library; use --save-latents");
+#endif
+}
+
+void run_generate(Args& a) {
+  if (!sampling::parse_solver(a.sampler, &a.s.solver)) throw Error("--sampler must be unipc or euler (got '" + a.sampler + "')");
+  if (!sampling::parse_grid(a.grid, &a.s.grid)) throw Error("--grid must be wan or diffusers (got '" + a.grid + "')");
+  if (a.negative_given) {
+    a.s.negative_prompt = a.negative;
+    a.s.use_default_negative = false;
+  }
+#ifdef LINVIDEO_WITH_MEDIA
+  if (!a.out.empty()) media::format_for_path(a.out);  // a bad --out fails before any work
+#endif
+  pipeline::RuntimePolicy policy = pipeline::RuntimePolicy::make(a.device, a.dtype, a.text_device, !a.no_memory_plan);
+  if (a.vae_tile >= 0) policy.vae_tile_latent = a.vae_tile;
+  pipeline::ModelSources src;
+  if (!a.model.empty()) src = pipeline::resolve_model_folder(a.model);
+  if (!a.dit.empty()) src.dit = a.dit;
+  if (!a.vae.empty()) src.vae = a.vae;
+  if (!a.text_encoder.empty()) src.text_encoder = a.text_encoder;
+  if (!a.tokenizer.empty()) src.tokenizer = a.tokenizer;
+  const bool random_weights = !a.random_model.empty();
+  if (random_weights) {
+    if (a.random_model != "1.3B" && a.random_model != "14B") throw Error("--random-model must be 1.3B or 14B");
+    a.random_text = true;
+  } else if (src.dit.empty() || src.vae.empty()) {
+    throw Error("give --model FOLDER, or --dit and --vae (or --random-model 1.3B for a timing run)");
+  }
+  std::fprintf(stderr, "%s\npolicy: %s\n", version_string().c_str(), policy.describe().c_str());
+
+  pipeline::CancelToken cancel;
+  g_cancel = &cancel;
+  std::signal(SIGINT, on_sigint);
+
+  // Text first, so with the memory plan the encoder is gone before the DiT arrives.
+  model::DitConfig dit_config;  // defaults: Wan 1.3B
+  if (random_weights && a.random_model == "14B") {
+    dit_config.dim = 5120, dit_config.ffn_dim = 13824, dit_config.num_heads = 40, dit_config.num_layers = 40;
+  }
+  if (!random_weights) {
+    const io::Checkpoint dit_ckpt = io::Checkpoint::open(src.dit);
+    const auto detected = model::detect_dit_config(dit_ckpt, io::detect_dit_dialect(dit_ckpt.keys(), dit_ckpt.source()));
+    dit_config = a.dit_config.empty() ? detected.config : model::load_dit_config(a.dit_config);
+    if (a.dit_config.empty() && !detected.heads_from_config && dit_config.dim % 128 != 0) {
+      std::fprintf(stderr, "warning: no config.json beside the DiT; head count guessed (%lld); pass --dit-config\n",
+                   (long long)dit_config.num_heads);
+    }
+  }
+  at::Tensor context, negative_context;
+  {
+    std::shared_ptr<pipeline::PromptEncoder> text;
+    if (a.random_text || src.text_encoder.empty()) {
+      if (!a.random_text) throw Error("no text encoder found; give --text-encoder and --tokenizer, or --random-text");
+      text = std::make_shared<pipeline::HashedPromptEncoder>(dit_config.text_dim, std::min<std::int64_t>(32, dit_config.text_len));
+    } else {
+      text = pipeline::load_prompt_encoder(src, policy, dit_config.text_len);
+    }
+    std::fprintf(stderr, "text: %s\n", text->name().c_str());
+    context = text->encode(a.s.prompt);
+    const std::string& neg = a.s.negative_prompt.empty() && a.s.use_default_negative
+                                 ? pipeline::wan_default_negative_prompt() : a.s.negative_prompt;
+    negative_context = text->encode(neg);
+  }
+  pipeline::release_cached_device_memory();
+
+  std::shared_ptr<model::WanDiT> dit;
+  std::shared_ptr<model::WanVAE> vae;
+  if (random_weights) {
+    model::DitLoadOptions dopts;
+    dopts.device = policy.device;
+    dopts.dtype = policy.dit_dtype;
+    dit = model::WanDiT::random(dit_config, dopts, a.s.seed);
+    model::VaeOptions vopts;
+    vopts.device = policy.device;
+    vopts.dtype = policy.vae_dtype;
+    vopts.tile_latent = policy.vae_tile_latent;
+    vae = model::WanVAE::random(model::VaeConfig{}, vopts, a.s.seed + 1);
+    std::fprintf(stderr, "weights: RANDOM (timing run; the clip is noise)\n");
+  } else {
+    dit = pipeline::load_dit(src.dit, policy, a.dit_config);
+    vae = pipeline::load_vae(src.vae, policy);
+  }
+  std::fprintf(stderr, "model: %s\n", dit->config().summary().c_str());
+  std::vector<std::string> modes;
+  for (std::int64_t i = 0; i < dit->num_layers(); ++i) modes.push_back(model::attention_mode_name(dit->attention_state(i).mode));
+  const std::string model_name = dit->config().family();
+  pipeline::TextToVideo t2v(dit, vae, nullptr);
+  const at::Tensor noise = t2v.initial_noise(a.s);
+  pipeline::Callbacks cb;
+  cb.cancel = &cancel;
+  cb.on_step = draw_progress;
+  const auto result = t2v.sample(context, negative_context, noise, a.s, cb);
+  std::fprintf(stderr, "sampling: %d steps, %d DiT forwards, %.2f s (%.3f s per forward)\n", result.steps_done,
+               result.dit_forwards, result.dit_seconds, result.dit_seconds / std::max(1, result.dit_forwards));
+  if (!a.save_latents.empty()) {
+    io::write_safetensors(a.save_latents, {{"latents", result.latents.to(at::kCPU)}},
+                          {{"prompt", a.s.prompt}, {"seed", std::to_string(a.s.seed)}, {"steps_done", std::to_string(result.steps_done)}});
+    std::fprintf(stderr, "latents saved to %s\n", a.save_latents.c_str());
+  }
+  if (result.status == pipeline::Status::Cancelled) {
+    std::fprintf(stderr, "\ncancelled after step %d of %d; no clip written\n", result.steps_done, a.s.steps);
+    throw CLI::RuntimeError(130);
+  }
+  if (policy.memory_plan) {
+    t2v.release_dit();  // decode needs the memory more than the DiT does now
+    dit.reset();
+    pipeline::release_cached_device_memory();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const at::Tensor video = t2v.decode(result.latents);
+  const double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "decode: %.2f s -> %lld frames %lldx%lld\n", decode_s, (long long)video.size(0),
+               (long long)video.size(2), (long long)video.size(3));
+  write_clip(a, video, nullptr, model_name, modes);
+  std::printf("%s\n", a.out.c_str());
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("generate", "Generate a clip from a prompt");
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--model", a->model, "Model folder (diffusers or original Wan layout)");
+  cmd->add_option("--dit", a->dit, "DiT weights (file, index or folder; ComfyUI single files too)");
+  cmd->add_option("--dit-config", a->dit_config, "DiT config.json when none sits beside the weights");
+  cmd->add_option("--random-model", a->random_model, "1.3B or 14B with random weights (timing runs; no files)");
+  cmd->add_option("--vae", a->vae, "VAE weights (.safetensors or .pth)");
+  cmd->add_option("--text-encoder", a->text_encoder, "umT5 encoder weights (.safetensors or .pth)");
+  cmd->add_option("--tokenizer", a->tokenizer, "spiece.model of the umT5 tokenizer");
+  cmd->add_flag("--random-text", a->random_text, "No text encoder: deterministic random embeddings per prompt");
+  cmd->add_option("-p,--prompt", a->s.prompt, "The prompt")->required();
+  cmd->add_option("--negative", a->negative, "Negative prompt (default: Wan's list)")->each([a](const std::string&) { a->negative_given = true; });
+  cmd->add_option("--seed", a->s.seed, "Noise seed")->capture_default_str();
+  cmd->add_option("--steps", a->s.steps, "Sampling steps")->capture_default_str();
+  cmd->add_option("--guidance", a->s.guidance, "Classifier-free guidance scale")->capture_default_str();
+  cmd->add_option("--shift", a->s.shift, "Flow shift")->capture_default_str();
+  cmd->add_option("--frames", a->s.frames, "Frames (4k+1)")->capture_default_str();
+  cmd->add_option("--height", a->s.height, "Height in pixels (multiple of 16)")->capture_default_str();
+  cmd->add_option("--width", a->s.width, "Width in pixels (multiple of 16)")->capture_default_str();
+  cmd->add_option("--sampler", a->sampler, "unipc or euler")->capture_default_str();
+  cmd->add_option("--grid", a->grid, "sigma grid: wan or diffusers")->capture_default_str();
+  cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
+  cmd->add_option("--dtype", a->dtype, "DiT precision: auto, fp32 or bf16")->capture_default_str();
+  cmd->add_option("--text-device", a->text_device, "auto, cpu or cuda")->capture_default_str();
+  cmd->add_flag("--no-memory-plan", a->no_memory_plan, "Keep every model resident; decode untiled");
+  cmd->add_option("--vae-tile", a->vae_tile, "Tiled decode tile in latent pixels (0 = off; default by policy)");
+  cmd->add_option("-o,--out", a->out, "Output clip: .mp4, .mkv (lossless), .y4m or frames_%05d.png")->capture_default_str();
+  cmd->add_option("--crf", a->crf, "H.264 quality (lower is better)")->capture_default_str();
+  cmd->add_option("--save-latents", a->save_latents, "Also save the final latents (.safetensors)");
+  cmd->callback([a] { run_generate(*a); });
+}
+
+}  // namespace linvideo::cli

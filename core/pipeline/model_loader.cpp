@@ -1,0 +1,130 @@
+#include "core/pipeline/model_loader.h"
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/io/checkpoint.h"
+#include "core/io/dit_dialect.h"
+#include "core/io/vae_dialect.h"
+#include "core/model/wan_dit.h"
+#ifdef LINVIDEO_WITH_SENTENCEPIECE
+#include "core/text/t5_tokenizer.h"
+#endif
+#include "core/text/umt5_encoder.h"
+
+namespace fs = std::filesystem;
+
+namespace linvideo::pipeline {
+namespace {
+
+std::string first_existing(const fs::path& dir, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (fs::exists(dir / n)) return (dir / n).string();
+  }
+  return {};
+}
+
+#ifdef LINVIDEO_WITH_SENTENCEPIECE
+class UMT5PromptEncoder final : public PromptEncoder {
+ public:
+  UMT5PromptEncoder(std::unique_ptr<text::UMT5Encoder> encoder, std::unique_ptr<text::T5Tokenizer> tokenizer,
+                    std::int64_t text_len)
+      : encoder_(std::move(encoder)), tokenizer_(std::move(tokenizer)), text_len_(text_len) {}
+
+  at::Tensor encode(const std::string& prompt) override {
+    const text::TokenizedPrompts t = tokenizer_->encode_batch({prompt}, text_len_);
+    const auto device = encoder_->options().device;
+    const at::Tensor hidden = encoder_->forward(t.ids.to(device), t.mask.to(device));
+    // The reference trims to the true length (EOS included); the DiT pads back with zeros.
+    return hidden.narrow(1, 0, t.lengths.front()).to(at::kCPU, at::kFloat).contiguous();
+  }
+  std::string name() const override { return "umT5 (" + tokenizer_->path() + ")"; }
+
+ private:
+  std::unique_ptr<text::UMT5Encoder> encoder_;
+  std::unique_ptr<text::T5Tokenizer> tokenizer_;
+  std::int64_t text_len_;
+};
+#endif
+
+}  // namespace
+
+ModelSources resolve_model_folder(const std::string& path) {
+  const fs::path root(path);
+  if (!fs::is_directory(root)) throw Error(path + ": not a model folder (name the parts with --dit, --vae, ...)");
+  ModelSources s;
+  if (fs::exists(root / "model_index.json") || fs::is_directory(root / "transformer")) {
+    s.layout = "diffusers folder";
+    for (const char* part : {"transformer", "vae"}) {
+      if (!fs::is_directory(root / part)) throw Error((root / part).string() + ": missing (diffusers layout)");
+    }
+    s.dit = (root / "transformer").string();
+    s.vae = (root / "vae").string();
+    if (fs::is_directory(root / "text_encoder")) s.text_encoder = (root / "text_encoder").string();
+    s.tokenizer = first_existing(root / "tokenizer", {"spiece.model"});
+    return s;
+  }
+  s.layout = "original Wan folder";
+  s.dit = path;  // Checkpoint::open picks diffusion_pytorch_model*.safetensors
+  s.vae = first_existing(root, {"Wan2.1_VAE.safetensors", "Wan2.1_VAE.pth"});
+  if (s.vae.empty()) throw Error((root / "Wan2.1_VAE.pth").string() + ": missing (original Wan layout)");
+  s.text_encoder = first_existing(root, {"models_t5_umt5-xxl-enc-bf16.safetensors", "models_t5_umt5-xxl-enc-bf16.pth"});
+  s.tokenizer = first_existing(root / "google" / "umt5-xxl", {"spiece.model"});
+  return s;
+}
+
+std::shared_ptr<model::WanDiT> load_dit(const std::string& path, const RuntimePolicy& policy,
+                                        const std::string& config_path) {
+  const io::Checkpoint ckpt = io::Checkpoint::open(path);
+  const io::DitKeyMap keys = io::detect_dit_dialect(ckpt.keys(), ckpt.source());
+  model::DetectedConfig detected = model::detect_dit_config(ckpt, keys);
+  if (!config_path.empty()) detected.config = model::load_dit_config(config_path);
+  model::DitLoadOptions opts;
+  opts.device = policy.device;
+  opts.dtype = policy.dit_dtype;
+  return model::WanDiT::load(ckpt, keys, detected.config, opts);
+}
+
+std::shared_ptr<model::WanVAE> load_vae(const std::string& path, const RuntimePolicy& policy) {
+  const io::Checkpoint ckpt = io::Checkpoint::open(path);
+  model::VaeConfig config;
+  const fs::path cfg = fs::path(ckpt.folder()) / "config.json";
+  if (fs::is_directory(path) && fs::exists(cfg)) config = model::load_vae_config(cfg.string());
+  const io::VaeKeyMap keys = io::detect_vae_dialect(ckpt.keys(), config.num_res_blocks, ckpt.source());
+  // Widths from the weights when no config says otherwise.
+  const std::string conv_in = keys.to_stored("encoder.conv1.weight");
+  if (ckpt.contains(conv_in)) config.base_dim = ckpt.entry(conv_in).shape.at(0);
+  const std::string post = keys.to_stored("conv2.weight");
+  if (ckpt.contains(post)) config.z_dim = ckpt.entry(post).shape.at(0);
+  model::VaeOptions opts;
+  opts.device = policy.device;
+  opts.dtype = policy.vae_dtype;
+  opts.tile_latent = policy.vae_tile_latent;
+  return model::WanVAE::load(ckpt, keys, config, opts);
+}
+
+std::shared_ptr<PromptEncoder> load_prompt_encoder(const ModelSources& sources, const RuntimePolicy& policy,
+                                                   std::int64_t text_len) {
+  if (sources.text_encoder.empty()) throw Error("no text encoder found (give --text-encoder, or --random-text)");
+  if (sources.tokenizer.empty()) throw Error("no tokenizer (spiece.model) found (give --tokenizer)");
+#ifndef LINVIDEO_WITH_SENTENCEPIECE
+  (void)policy, (void)text_len;
+  throw Error("this build has no sentencepiece, so it cannot tokenize prompts (use --random-text)");
+#else
+  auto tokenizer = std::make_unique<text::T5Tokenizer>(sources.tokenizer);
+  const io::Checkpoint ckpt = io::Checkpoint::open(sources.text_encoder);
+  text::TextLoadOptions opts;
+  opts.device = policy.text_device;
+  opts.dtype = policy.text_dtype;
+  auto encoder = text::UMT5Encoder::load(ckpt, opts);
+  if (encoder->config().vocab_size < tokenizer->vocab_size()) {
+    throw Error(sources.tokenizer + ": tokenizer has " + std::to_string(tokenizer->vocab_size()) +
+                " pieces but the text encoder only " + std::to_string(encoder->config().vocab_size) + " embeddings");
+  }
+  return std::make_shared<UMT5PromptEncoder>(std::move(encoder), std::move(tokenizer), text_len);
+#endif
+}
+
+}  // namespace linvideo::pipeline

@@ -1,0 +1,38 @@
+#pragma once
+// Finding and loading the three parts of a Wan text-to-video model: a diffusers folder, an original
+// Wan folder, or single files named one by one (ComfyUI style).
+#include <memory>
+#include <string>
+
+#include "core/model/dit_config.h"
+#include "core/model/wan_vae.h"
+#include "core/pipeline/runtime_policy.h"
+#include "core/pipeline/text_to_video.h"
+
+namespace linvideo::model {
+class WanDiT;
+}
+
+namespace linvideo::pipeline {
+
+struct ModelSources {
+  std::string layout;        // "diffusers folder", "original Wan folder", "single files"
+  std::string dit;           // file, index or folder
+  std::string vae;           // .safetensors or .pth (file or folder)
+  std::string text_encoder;  // .safetensors or .pth (file or folder); empty: none
+  std::string tokenizer;     // spiece.model; empty: none
+};
+
+// Resolves a model folder. Every part that must exist and does not is an Error naming the file or
+// folder it looked for. The text encoder and tokenizer may be absent (reported as empty).
+ModelSources resolve_model_folder(const std::string& path);
+
+// `config_path` overrides the config found beside (or detected from) the weights.
+std::shared_ptr<model::WanDiT> load_dit(const std::string& path, const RuntimePolicy& policy,
+                                        const std::string& config_path = {});
+std::shared_ptr<model::WanVAE> load_vae(const std::string& path, const RuntimePolicy& policy);
+// umT5 + tokenizer behind the PromptEncoder interface, padded to `text_len` like the reference.
+std::shared_ptr<PromptEncoder> load_prompt_encoder(const ModelSources& sources, const RuntimePolicy& policy,
+                                                   std::int64_t text_len);
+
+}  // namespace linvideo::pipeline

@@ -1,0 +1,31 @@
+#pragma once
+// Device and precision policy, in one place: which device and dtype each component runs in, and
+// the memory plan that keeps a 480p 81-frame Wan 1.3B run within ~12 GB of GPU memory.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+
+namespace linvideo::pipeline {
+
+struct RuntimePolicy {
+  at::Device device = at::kCPU;           // DiT and VAE
+  at::ScalarType dit_dtype = at::kFloat;  // bf16 on CUDA, fp32 on CPU by default
+  at::Device text_device = at::kCPU;      // umT5 (5.7B at full size) stays on the CPU by default
+  at::ScalarType text_dtype = at::kFloat;
+  at::ScalarType vae_dtype = at::kFloat;  // the reference decodes in fp32
+  // Memory plan: encode prompts and drop the text encoder before loading the DiT; drop the DiT
+  // before decoding; decode in spatial tiles of this many latent pixels (0 = untiled).
+  bool memory_plan = true;
+  std::int64_t vae_tile_latent = 0;
+
+  // device: "auto" | "cpu" | "cuda"; dtype: "auto" | "fp32" | "bf16"; text_device: "auto" | "cpu" | "cuda".
+  static RuntimePolicy make(const std::string& device, const std::string& dtype,
+                            const std::string& text_device = "auto", bool memory_plan = true);
+  std::string describe() const;
+};
+
+// GPU memory bookkeeping (no-ops without CUDA).
+void release_cached_device_memory();
+
+}  // namespace linvideo::pipeline

@@ -1,0 +1,61 @@
+// Generation settings <-> container tags.
+#include "core/media/generation_metadata.h"
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace linvideo::media {
+namespace {
+
+GenerationSettings sample_settings() {
+  GenerationSettings s;
+  s.prompt = "a cat surfing a wave, \"golden hour\"";
+  s.negative_prompt = "blurry, low quality";
+  s.seed = 1234567890123LL;
+  s.steps = 30;
+  s.guidance = 5.5;
+  s.shift = 3.0;
+  s.sampler = "unipc";
+  s.model = "Wan2.1-T2V-1.3B";
+  s.attention_modes = {"softmax", "linear", "mixed", "linear"};
+  return s;
+}
+
+TEST(MediaGenerationMetadata, TagsAreReadableAndRoundTrip) {
+  const GenerationSettings s = sample_settings();
+  const VideoMetadata metadata = generation_metadata(s);
+  EXPECT_EQ(metadata.tags.at("prompt"), s.prompt);
+  EXPECT_EQ(metadata.tags.at("comment"), s.prompt);
+  EXPECT_EQ(metadata.tags.at("seed"), "1234567890123");
+  EXPECT_EQ(metadata.tags.at("guidance"), "5.5");
+  EXPECT_EQ(metadata.tags.at("attention_modes"), "softmax,linear,mixed,linear");
+
+  const GenerationSettings back = generation_settings_from_metadata(metadata, "clip.mp4");
+  EXPECT_EQ(back.prompt, s.prompt);
+  EXPECT_EQ(back.negative_prompt, s.negative_prompt);
+  EXPECT_EQ(back.seed, s.seed);
+  EXPECT_EQ(back.steps, s.steps);
+  EXPECT_DOUBLE_EQ(back.guidance, s.guidance);
+  EXPECT_DOUBLE_EQ(back.shift, s.shift);
+  EXPECT_EQ(back.sampler, s.sampler);
+  EXPECT_EQ(back.model, s.model);
+  EXPECT_EQ(back.attention_modes, s.attention_modes);
+}
+
+TEST(MediaGenerationMetadata, MissingOrMalformedBlobNamesTheFile) {
+  VideoMetadata metadata;
+  EXPECT_THROW(generation_settings_from_metadata(metadata, "clip.mp4"), Error);
+  metadata.tags["linvideo"] = "{not json";
+  try {
+    generation_settings_from_metadata(metadata, "clip.mp4");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("clip.mp4"), std::string::npos);
+  }
+  metadata.tags["linvideo"] = R"({"seed": "not a number"})";
+  EXPECT_THROW(generation_settings_from_metadata(metadata, "clip.mp4"), Error);
+}
+
+}  // namespace
+}  // namespace linvideo::media
