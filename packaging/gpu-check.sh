@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The GPU machine's check (see ../shared/gpu/README.md): build the engine against the CUDA LibTorch,
+# run every test (CUDA tests included), benchmark, and time a full 1.3B-size generation with and
+# without the memory plan. Writes logs and JSON to ${OUT:-gpu-out}.
+# Usage: LINVIDEO_GOLDEN_DIR=... packaging/gpu-check.sh [quick]
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${OUT:-$root/gpu-out}"
+mkdir -p "$out"
+cd "$root"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+git log --oneline -1 2>/dev/null | tee "$out/commit.txt"
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
+  -DCMAKE_CUDA_ARCHITECTURES=90a > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+grep "LinVideo" "$out/configure.log"
+( time cmake --build build-gpu -j "$(nproc)" ) > "$out/build.log" 2>&1 || { grep -E "error" "$out/build.log" | head -30; exit 1; }
+tail -3 "$out/build.log"
+ctest --test-dir build-gpu --output-on-failure -j 4 > "$out/ctest.log" 2>&1
+grep -E "tests passed|tests failed|Failed|\*\*\*" "$out/ctest.log" | head -20
+bin=build-gpu/app/linvideo
+$bin bench dit --device cuda --dtype bf16 --repeats 10 --warmup 3 --json "$out/bench_dit_1p3b_480p.json"
+[ "${1:-}" = quick ] && exit 0
+
+# Peak GPU memory is sampled by nvidia-smi (what the driver sees: context + allocator reserve).
+peak_of() { sort -n "$1" | tail -1; }
+sample_memory() { nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$1" & echo $!; }
+
+pid=$(sample_memory "$out/mem_plan.csv")
+$bin generate --random-model 1.3B -p "a timing run" --steps 50 --guidance 5 --frames 81 --height 480 --width 832 \
+  --device cuda --dtype bf16 --out /tmp/linvideo_1p3b.y4m > "$out/generate_plan.log" 2>&1
+kill "$pid"; sleep 0.3
+grep -E "policy|sampling|decode" "$out/generate_plan.log"; echo "peak MiB with memory plan: $(peak_of "$out/mem_plan.csv")"
+
+pid=$(sample_memory "$out/mem_noplan.csv")
+$bin generate --random-model 1.3B -p "a timing run" --steps 3 --guidance 5 --frames 81 --height 480 --width 832 \
+  --device cuda --dtype bf16 --no-memory-plan --out /tmp/linvideo_1p3b_noplan.y4m > "$out/generate_noplan.log" 2>&1
+kill "$pid"; sleep 0.3
+grep -E "policy|sampling|decode" "$out/generate_noplan.log"; echo "peak MiB without memory plan: $(peak_of "$out/mem_noplan.csv")"
