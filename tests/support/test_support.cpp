@@ -2,7 +2,12 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <execinfo.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <cstdlib>
 #include <filesystem>
@@ -30,31 +35,53 @@ double relative_error(const at::Tensor& a, const at::Tensor& b) {
 }
 
 namespace {
-// Temp folders are removed in gtest's global tear-down, not by a static destructor: by the time
-// statics are destroyed, libraries loaded with LibTorch (CUDA builds) may already be gone.
-std::string& temp_root() {
-  static std::string root;
-  return root;
-}
+
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
+
+// Temp folders are removed in gtest's global tear-down with POSIX nftw(), not std::filesystem
+// and not from a static destructor: on the GPU machine (LibTorch 2.11 wheel) both of those ended
+// test processes with SIGSEGV after every test had passed.
+std::string* temp_root = nullptr;  // deliberately leaked: no exit-time destructor
+
 class TempCleanup : public ::testing::Environment {
  public:
   void TearDown() override {
-    std::error_code ec;
-    if (!temp_root().empty()) std::filesystem::remove_all(temp_root(), ec);
+    if (temp_root && !temp_root->empty()) ::nftw(temp_root->c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   }
 };
+
+void print_backtrace_and_die(int sig) {
+  void* frames[64];
+  const int n = ::backtrace(frames, 64);
+  const char msg[] = "\nfatal signal in test process; backtrace:\n";
+  (void)!::write(2, msg, sizeof msg - 1);
+  ::backtrace_symbols_fd(frames, n, 2);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+// Installed once per test process, before main: a crash prints where it happened.
+const bool kBacktraceInstalled = [] {
+  ::signal(SIGSEGV, print_backtrace_and_die);
+  ::signal(SIGABRT, print_backtrace_and_die);
+  return true;
+}();
+
 }  // namespace
 
 std::string temp_dir() {
   static int counter = 0;
-  if (temp_root().empty()) {
-    temp_root() = (std::filesystem::temp_directory_path() / ("linvideo-test-" + std::to_string(::getpid()))).string();
-    std::filesystem::create_directories(temp_root());
+  if (!temp_root) {
+    temp_root = new std::string("/tmp/linvideo-test-" + std::to_string(::getpid()));
+    if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) {
+      *temp_root = std::string(tmp) + "/linvideo-test-" + std::to_string(::getpid());
+    }
+    ::mkdir(temp_root->c_str(), 0700);
     ::testing::AddGlobalTestEnvironment(new TempCleanup);
   }
-  const auto dir = std::filesystem::path(temp_root()) / std::to_string(counter++);
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  const std::string dir = *temp_root + "/" + std::to_string(counter++);
+  ::mkdir(dir.c_str(), 0700);
+  return dir;
 }
 
 void write_raw(const std::string& path, const std::string& header, const std::string& data,
