@@ -9,7 +9,7 @@ out="${OUT:-$root/gpu-out}"
 mkdir -p "$out"
 cd "$root"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
-git log --oneline -1 2>/dev/null | tee "$out/commit.txt"
+(git log --oneline -1 2>/dev/null || echo "${LINVIDEO_COMMIT:-unknown commit}") | tee "$out/commit.txt"
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
   -DCMAKE_CUDA_ARCHITECTURES=90a > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
