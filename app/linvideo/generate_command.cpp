@@ -141,6 +141,10 @@ void run_generate(Args& a) {
       text = pipeline::load_prompt_encoder(src, policy, dit_config.text_len);
     }
     std::fprintf(stderr, "text: %s\n", text->name().c_str());
+    if (text->width() != dit_config.text_dim) {
+      throw Error(src.text_encoder + ": text encoder width " + std::to_string(text->width()) +
+                  " does not match the DiT's text_dim " + std::to_string(dit_config.text_dim) + " (" + src.dit + ")");
+    }
     context = text->encode(a.s.prompt);
     const std::string& neg = a.s.negative_prompt.empty() && a.s.use_default_negative
                                  ? pipeline::wan_default_negative_prompt() : a.s.negative_prompt;

@@ -166,6 +166,45 @@ std::unique_ptr<WanDiT> WanDiT::build(const WeightSource& w, const DitConfig& co
   return m;
 }
 
+std::vector<std::pair<std::string, at::Tensor>> WanDiT::named_weights() const {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  auto linear = [&](const std::string& name, const Linear& l) {
+    out.emplace_back(name + ".weight", l.weight);
+    out.emplace_back(name + ".bias", l.bias);
+  };
+  out.emplace_back("patch_embedding.weight", patch_weight_);
+  out.emplace_back("patch_embedding.bias", patch_bias_);
+  linear("text_embedding.0", text_in_);
+  linear("text_embedding.2", text_out_);
+  linear("time_embedding.0", time_in_);
+  linear("time_embedding.2", time_out_);
+  linear("time_projection.1", time_projection_);
+  for (std::size_t i = 0; i < blocks_.size(); ++i) {
+    const std::string b = "blocks." + std::to_string(i) + ".";
+    const WanBlock& blk = blocks_[i];
+    out.emplace_back(b + "modulation", blk.modulation);
+    linear(b + "self_attn.q", blk.self_attn.q);
+    linear(b + "self_attn.k", blk.self_attn.k);
+    linear(b + "self_attn.v", blk.self_attn.v);
+    linear(b + "self_attn.o", blk.self_attn.o);
+    out.emplace_back(b + "self_attn.norm_q.weight", blk.self_attn.norm_q);
+    out.emplace_back(b + "self_attn.norm_k.weight", blk.self_attn.norm_k);
+    out.emplace_back(b + "norm3.weight", blk.norm3_weight);
+    out.emplace_back(b + "norm3.bias", blk.norm3_bias);
+    linear(b + "cross_attn.q", blk.cross_attn.q);
+    linear(b + "cross_attn.k", blk.cross_attn.k);
+    linear(b + "cross_attn.v", blk.cross_attn.v);
+    linear(b + "cross_attn.o", blk.cross_attn.o);
+    out.emplace_back(b + "cross_attn.norm_q.weight", blk.cross_attn.norm_q);
+    out.emplace_back(b + "cross_attn.norm_k.weight", blk.cross_attn.norm_k);
+    linear(b + "ffn.0", blk.ffn_in);
+    linear(b + "ffn.2", blk.ffn_out);
+  }
+  out.emplace_back("head.modulation", head_modulation_);
+  linear("head.head", head_);
+  return out;
+}
+
 AttentionLayerState& WanDiT::attention_state(std::int64_t layer) {
   if (layer < 0 || layer >= num_layers()) {
     throw Error("layer " + std::to_string(layer) + " is out of range (model has " +

@@ -66,6 +66,8 @@ class WanDiT {
                                         std::uint64_t seed);
 
   const DitConfig& config() const { return config_; }
+  // Every weight under its internal (original Wan) name, as stored on the device.
+  std::vector<std::pair<std::string, at::Tensor>> named_weights() const;
   const DitLoadOptions& options() const { return options_; }
   std::int64_t num_layers() const { return static_cast<std::int64_t>(blocks_.size()); }
   AttentionLayerState& attention_state(std::int64_t layer);

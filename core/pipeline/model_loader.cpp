@@ -41,6 +41,7 @@ class UMT5PromptEncoder final : public PromptEncoder {
     return hidden.narrow(1, 0, t.lengths.front()).to(at::kCPU, at::kFloat).contiguous();
   }
   std::string name() const override { return "umT5 (" + tokenizer_->path() + ")"; }
+  std::int64_t width() const override { return encoder_->config().d_model; }
 
  private:
   std::unique_ptr<text::UMT5Encoder> encoder_;

@@ -40,6 +40,10 @@ TextToVideo::TextToVideo(std::shared_ptr<model::WanDiT> dit, std::shared_ptr<mod
     : dit_(std::move(dit)), vae_(std::move(vae)), text_(std::move(text)) {
   if (!dit_ || !vae_) throw Error("TextToVideo needs a DiT and a VAE");
   patch_ = dit_->config().patch;
+  if (text_ && text_->width() != dit_->config().text_dim) {
+    throw Error(text_->name() + ": text embeddings are " + std::to_string(text_->width()) +
+                " wide but the DiT expects text_dim " + std::to_string(dit_->config().text_dim));
+  }
   if (dit_->config().in_dim != vae_->config().z_dim || dit_->config().out_dim != vae_->config().z_dim) {
     throw Error("the DiT takes " + std::to_string(dit_->config().in_dim) + " latent channels but the VAE makes " +
                 std::to_string(vae_->config().z_dim));

@@ -25,6 +25,7 @@ class PromptEncoder {
   virtual ~PromptEncoder() = default;
   virtual at::Tensor encode(const std::string& prompt) = 0;
   virtual std::string name() const = 0;
+  virtual std::int64_t width() const = 0;  // embedding size; must equal the DiT's text_dim
 };
 
 // Stand-in when no text encoder is loaded (benchmarks, the 5.7B umT5 not at hand): a deterministic
@@ -34,6 +35,7 @@ class HashedPromptEncoder final : public PromptEncoder {
   HashedPromptEncoder(std::int64_t text_dim, std::int64_t tokens) : dim_(text_dim), tokens_(tokens) {}
   at::Tensor encode(const std::string& prompt) override;
   std::string name() const override { return "hashed random embeddings (no text encoder)"; }
+  std::int64_t width() const override { return dim_; }
 
  private:
   std::int64_t dim_, tokens_;

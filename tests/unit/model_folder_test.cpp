@@ -1,0 +1,192 @@
+// Model folders end to end: a diffusers-layout folder assembled from the golden parts plus a DiT
+// written by our own exporter, loaded through the same code as a real Wan download; and broken
+// folders, each of which must fail with a message naming what is wrong.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/io/checkpoint.h"
+#include "core/io/dit_dialect.h"
+#include "core/io/safetensors.h"
+#include "core/model/wan_dit.h"
+#include "core/pipeline/model_loader.h"
+#include "tests/support/test_support.h"
+
+namespace fs = std::filesystem;
+using namespace linvideo;
+using test::golden_dir;
+
+namespace {
+
+constexpr std::int64_t kTextDim = 64;  // umt5_tiny's width
+
+model::DitConfig tiny_dit_config() {
+  model::DitConfig c;
+  c.dim = 32, c.ffn_dim = 64, c.num_heads = 2, c.num_layers = 2, c.text_dim = kTextDim, c.text_len = 16;
+  return c;
+}
+
+void write_json(const fs::path& path, const nlohmann::json& j) { std::ofstream(path) << j.dump(2); }
+
+bool have_spm_train() { return std::system("command -v spm_train > /dev/null 2>&1") == 0; }
+
+// transformer/ (random DiT, diffusers names), vae/ and text_encoder/ (golden), tokenizer/ (trained).
+std::string make_diffusers_folder(bool with_text) {
+  const fs::path root = test::temp_dir();
+  fs::create_directories(root / "transformer");
+  fs::create_directories(root / "vae");
+  const auto config = tiny_dit_config();
+  const auto dit = model::WanDiT::random(config, {}, 11);
+  const io::DitKeyMap diffusers{io::DitDialect::Diffusers, ""};
+  std::vector<std::pair<std::string, at::Tensor>> weights;
+  for (const auto& [name, t] : dit->named_weights()) weights.emplace_back(diffusers.to_stored(name), t);
+  io::write_safetensors((root / "transformer" / "diffusion_pytorch_model.safetensors").string(), weights);
+  write_json(root / "transformer" / "config.json",
+             {{"num_attention_heads", 2}, {"attention_head_dim", 16}, {"in_channels", 16}, {"out_channels", 16},
+              {"text_dim", kTextDim}, {"ffn_dim", 64}, {"num_layers", 2}, {"text_len", 16}});
+  fs::copy_file(golden_dir() + "/vae_tiny.diffusers.safetensors", root / "vae" / "diffusion_pytorch_model.safetensors");
+  const auto vae_cfg = nlohmann::json::parse(test::read_text_file(golden_dir() + "/vae_tiny.config.json"));
+  write_json(root / "vae" / "config.json", vae_cfg.at("diffusers"));
+  write_json(root / "model_index.json", {{"_class_name", "WanPipeline"}});
+  if (with_text) {
+    fs::create_directories(root / "text_encoder");
+    fs::create_directories(root / "tokenizer");
+    fs::copy_file(golden_dir() + "/umt5_tiny.hf.safetensors", root / "text_encoder" / "model.safetensors");
+    fs::copy_file(golden_dir() + "/umt5_tiny.config.json", root / "text_encoder" / "config.json");
+    std::ofstream corpus(root / "corpus.txt");
+    for (int i = 0; i < 200; ++i) corpus << "a small red circle moving left number " << i << " on a black background\n";
+    corpus.close();
+    const std::string cmd = "spm_train --input=" + (root / "corpus.txt").string() + " --model_prefix=" +
+                            (root / "tokenizer" / "spiece").string() +
+                            " --vocab_size=100 --hard_vocab_limit=false --model_type=unigram --pad_id=0 --eos_id=1 --unk_id=2 --bos_id=-1"
+                            " --minloglevel=2 > /dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+  }
+  return root.string();
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(ModelFolder, DiffusersFolderWithTextEncoderGeneratesDeterministically) {
+  if (!have_spm_train()) GTEST_SKIP() << "spm_train (Debian package sentencepiece) not installed";
+  const std::string dir = make_diffusers_folder(/*with_text=*/true);
+  const auto src = pipeline::resolve_model_folder(dir);
+  EXPECT_EQ(src.layout, "diffusers folder");
+  const auto policy = pipeline::RuntimePolicy::make("cpu", "fp32");
+  auto dit = pipeline::load_dit(src.dit, policy);
+  auto vae = pipeline::load_vae(src.vae, policy);
+  auto text = pipeline::load_prompt_encoder(src, policy, dit->config().text_len);
+  pipeline::TextToVideo t2v(dit, vae, text);
+  pipeline::GenerationSettings s;
+  s.prompt = "a small red circle moving left on a black background";
+  s.steps = 2, s.frames = 9, s.height = 32, s.width = 48, s.seed = 5;
+  const auto first = t2v.generate(s);
+  ASSERT_EQ(first.sampling.status, pipeline::Status::Completed);
+  ASSERT_EQ(first.video.sizes(), (std::vector<std::int64_t>{9, 3, 32, 48}));
+  EXPECT_GE(first.video.min().item<float>(), 0.0f);
+  EXPECT_LE(first.video.max().item<float>(), 1.0f);
+  EXPECT_TRUE(at::equal(t2v.generate(s).video, first.video));  // same seed, same clip
+  s.prompt = "a large blue square moving up on a gray background";
+  EXPECT_FALSE(at::equal(t2v.generate(s).video, first.video));  // the prompt matters
+}
+
+TEST(ModelFolder, CliGeneratesFromAFolderAndCtrlCCancelsCleanly) {
+  if (!have_spm_train()) GTEST_SKIP() << "spm_train (Debian package sentencepiece) not installed";
+  const std::string dir = make_diffusers_folder(true);
+  const std::string out = dir + "/clip.y4m";
+  const std::string base = std::string(LINVIDEO_CLI) + " generate --model " + dir +
+                           " -p 'a small red circle moving left on a black background' --frames 9 --height 32 --width 48";
+  ASSERT_EQ(std::system((base + " --steps 2 --out " + out + " > /dev/null 2>&1").c_str()), 0);
+  EXPECT_TRUE(fs::exists(out));
+  // A very long run interrupted by SIGINT: exit 130, a message, latents kept, no clip written.
+  const std::string cancelled = dir + "/cancelled.y4m", latents = dir + "/latents.safetensors";
+  const std::string cmd = "timeout --preserve-status -s INT 6 " + base + " --steps 100000 --out " + cancelled +
+                          " --save-latents " + latents + " 2> " + dir + "/stderr.txt > /dev/null";
+  const int status = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_NE(test::read_text_file(dir + "/stderr.txt").find("cancelled after step"), std::string::npos)
+      << test::read_text_file(dir + "/stderr.txt");
+  EXPECT_FALSE(fs::exists(cancelled));
+  EXPECT_TRUE(fs::exists(latents));
+}
+
+TEST(ModelFolder, BrokenFoldersGiveClearErrors) {
+  const auto policy = pipeline::RuntimePolicy::make("cpu", "fp32");
+  // Missing part.
+  {
+    const std::string dir = make_diffusers_folder(false);
+    fs::remove_all(fs::path(dir) / "vae");
+    const std::string msg = error_of([&] { pipeline::resolve_model_folder(dir); });
+    EXPECT_NE(msg.find(dir + "/vae"), std::string::npos) << msg;
+  }
+  // Missing file inside a part.
+  {
+    const std::string dir = make_diffusers_folder(false);
+    fs::remove(fs::path(dir) / "vae" / "diffusion_pytorch_model.safetensors");
+    const std::string msg = error_of([&] { pipeline::load_vae(pipeline::resolve_model_folder(dir).vae, policy); });
+    EXPECT_NE(msg.find("vae"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("no .safetensors"), std::string::npos) << msg;
+  }
+  // Mismatched dims: the config says one width, the weights another.
+  {
+    const std::string dir = make_diffusers_folder(false);
+    write_json(fs::path(dir) / "transformer" / "config.json",
+               {{"num_attention_heads", 2}, {"attention_head_dim", 24}, {"num_layers", 2}, {"ffn_dim", 64}});
+    const std::string msg = error_of([&] { pipeline::load_dit(dir + "/transformer", policy); });
+    EXPECT_NE(msg.find("config.json"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("disagrees"), std::string::npos) << msg;
+  }
+  // Text encoder and DiT of different widths.
+  {
+    auto dit = model::WanDiT::random(tiny_dit_config(), {}, 1);
+    auto vae_src = pipeline::resolve_model_folder(make_diffusers_folder(false));
+    auto vae = pipeline::load_vae(vae_src.vae, policy);
+    auto wrong_text = std::make_shared<pipeline::HashedPromptEncoder>(48, 8);
+    const std::string msg = error_of([&] { pipeline::TextToVideo(std::move(dit), vae, wrong_text); });
+    EXPECT_NE(msg.find("48"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("text_dim 64"), std::string::npos) << msg;
+  }
+  // Wrong dtype: an integer tensor where a float weight belongs.
+  {
+    const std::string dir = make_diffusers_folder(false);
+    const std::string file = dir + "/transformer/diffusion_pytorch_model.safetensors";
+    const io::Checkpoint ckpt = io::Checkpoint::open(file);
+    std::vector<std::pair<std::string, at::Tensor>> weights;
+    for (const auto& k : ckpt.keys()) {
+      at::Tensor t = ckpt.tensor(k).clone();
+      if (k == "proj_out.weight") t = t.to(at::kLong);
+      weights.emplace_back(k, t);
+    }
+    io::write_safetensors(file, weights);
+    const std::string msg = error_of([&] { pipeline::load_dit(dir + "/transformer", policy); });
+    EXPECT_NE(msg.find("proj_out.weight"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("not floating point"), std::string::npos) << msg;
+  }
+  // A missing weight.
+  {
+    const std::string dir = make_diffusers_folder(false);
+    const std::string file = dir + "/transformer/diffusion_pytorch_model.safetensors";
+    const io::Checkpoint ckpt = io::Checkpoint::open(file);
+    std::vector<std::pair<std::string, at::Tensor>> weights;
+    for (const auto& k : ckpt.keys()) {
+      if (k != "blocks.1.attn2.to_k.weight") weights.emplace_back(k, ckpt.tensor(k).clone());
+    }
+    io::write_safetensors(file, weights);
+    const std::string msg = error_of([&] { pipeline::load_dit(dir + "/transformer", policy); });
+    EXPECT_NE(msg.find("blocks.1.attn2.to_k.weight"), std::string::npos) << msg;
+  }
+}
