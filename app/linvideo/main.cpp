@@ -15,6 +15,13 @@ int main(int argc, char** argv) {
   linvideo::cli::add_bench_command(app);
   linvideo::cli::add_convert_command(app);
   linvideo::cli::add_generate_command(app);
+#ifdef LINVIDEO_WITH_SHAPES
+  linvideo::cli::add_eval_command(app);
+  linvideo::cli::add_shapes_command(app);
+#endif
+#ifdef LINVIDEO_WITH_TRAIN
+  linvideo::cli::add_pretrain_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -294,6 +294,7 @@ void read(const nlohmann::json& j, const char* key, T* out, const std::string& l
 }  // namespace
 
 struct WanVAE::Impl {
+  std::vector<std::pair<std::string, at::Tensor>> weights;  // as fetched, in build order
   Coder encoder, decoder;
   CausalConv3d quant_conv, post_quant_conv;  // original conv1 / conv2
   at::Tensor mean, inv_std;                  // [1, z, 1, 1, 1] float32
@@ -356,8 +357,14 @@ WanVAE::WanVAE(VaeConfig config, VaeOptions options)
 WanVAE::~WanVAE() = default;
 
 namespace {
-std::unique_ptr<WanVAE::Impl> build_impl(const Fetch& f, const VaeConfig& c, const VaeOptions& o) {
+std::unique_ptr<WanVAE::Impl> build_impl(const Fetch& source, const VaeConfig& c, const VaeOptions& o) {
   auto impl = std::make_unique<WanVAE::Impl>();
+  WanVAE::Impl* raw = impl.get();
+  const Fetch f = [&source, raw](const std::string& name, at::IntArrayRef shape) {
+    at::Tensor t = source(name, shape);
+    raw->weights.emplace_back(name, t);
+    return t;
+  };
   impl->encoder = make_encoder(f, c);
   impl->decoder = make_decoder(f, c);
   impl->quant_conv = make_conv(f, "conv1", 2 * c.z_dim, 2 * c.z_dim, 1);
@@ -431,13 +438,14 @@ at::Tensor WanVAE::encode(const at::Tensor& video) const {
 }
 
 at::Tensor WanVAE::decode_untiled(const at::Tensor& z,
-                                  const std::function<void(std::int64_t, std::int64_t)>& on_chunk) const {
+                                  const std::function<void(std::int64_t, std::int64_t)>& on_chunk, bool clamp) const {
   const at::Tensor x = impl_->post_quant_conv(z.to(options_.device, options_.dtype), {});
   FeatureCache cache;
   std::vector<at::Tensor> frames;
   const std::int64_t T = x.size(2);
   for (std::int64_t i = 0; i < T; ++i) {
-    frames.push_back(impl_->decoder.forward(x.narrow(2, i, 1), cache).to(at::kFloat).clamp_(-1, 1));
+    at::Tensor frame = impl_->decoder.forward(x.narrow(2, i, 1), cache).to(at::kFloat);
+    frames.push_back(clamp ? frame.clamp(-1, 1) : frame);
     if (on_chunk) on_chunk(i + 1, T);
   }
   return at::cat(frames, 2);
@@ -497,6 +505,10 @@ at::Tensor WanVAE::decode(const at::Tensor& z, const std::function<void(std::int
   }
   return out / weight;
 }
+
+at::Tensor WanVAE::decode_unclamped(const at::Tensor& z) const { return decode_untiled(z, {}, /*clamp=*/false); }
+
+std::vector<std::pair<std::string, at::Tensor>> WanVAE::named_weights() const { return impl_->weights; }
 
 at::Tensor WanVAE::normalize(const at::Tensor& mu) const {
   return (mu.to(impl_->mean.device(), at::kFloat) - impl_->mean) * impl_->inv_std;

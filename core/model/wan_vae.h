@@ -63,6 +63,11 @@ class WanVAE {
   // `on_chunk(done, total)` is called after each latent frame (progress, cancellation by throwing).
   at::Tensor decode(const at::Tensor& z, const std::function<void(std::int64_t, std::int64_t)>& on_chunk = {}) const;
 
+  // Training: decode without the final clamp, so gradients flow everywhere.
+  at::Tensor decode_unclamped(const at::Tensor& z) const;
+  // Every weight under its internal (original Wan) name; set requires_grad on these to train.
+  std::vector<std::pair<std::string, at::Tensor>> named_weights() const;
+
   at::Tensor normalize(const at::Tensor& mu) const;   // (mu - mean) / std
   at::Tensor denormalize(const at::Tensor& z) const;  // z * std + mean
 
@@ -70,7 +75,8 @@ class WanVAE {
 
  private:
   WanVAE(VaeConfig config, VaeOptions options);
-  at::Tensor decode_untiled(const at::Tensor& z, const std::function<void(std::int64_t, std::int64_t)>& on_chunk) const;
+  at::Tensor decode_untiled(const at::Tensor& z, const std::function<void(std::int64_t, std::int64_t)>& on_chunk,
+                            bool clamp = true) const;
   VaeConfig config_;
   VaeOptions options_;
   std::unique_ptr<Impl> impl_;

@@ -8,9 +8,9 @@
 //   and height; the triangle points up);
 //   moving objects travel 50% of S from the first to the last frame at constant speed;
 //   start positions are drawn from the seed so that the object stays at least 4% of S (and
-//   2 px) inside the frame for the whole clip; two objects keep a gap of at least 2 px between
-//   their bounding boxes in every frame (rejection sampling; the best placement found is used if
-//   none satisfies that).
+//   2 px) inside the frame for the whole clip; two objects keep a gap of at least 4% of S (and
+//   4 px) between their bounding boxes in every frame (rejection sampling; the best placement
+//   found is used if none satisfies that).
 #include <cstdint>
 #include <vector>
 

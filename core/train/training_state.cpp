@@ -1,0 +1,99 @@
+#include "core/train/training_state.h"
+
+#include <ATen/ATen.h>
+#include <torch/optim/optimizer.h>
+#include <torch/serialize.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/io/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace linvideo::train {
+namespace {
+
+std::string step_name(std::int64_t step) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "step-%06lld", static_cast<long long>(step));
+  return buf;
+}
+
+}  // namespace
+
+Progress read_progress(const std::string& dir) {
+  Progress p;
+  const fs::path file = fs::path(dir) / "progress.json";
+  if (!fs::exists(file)) return p;
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  const auto j = nlohmann::json::parse(s.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j.contains("checkpoint")) {
+    throw Error(file.string() + ": not a training progress file");
+  }
+  p.step = j.at("step").get<std::int64_t>();
+  p.checkpoint = j.at("checkpoint").get<std::string>();
+  if (j.contains("info") && j["info"].is_object()) {
+    for (auto it = j["info"].begin(); it != j["info"].end(); ++it) {
+      if (it->is_string()) p.info[it.key()] = it->get<std::string>();
+    }
+  }
+  return p;
+}
+
+void save_checkpoint(const std::string& dir, std::int64_t step,
+                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                     torch::optim::Optimizer& optimizer, const std::map<std::string, std::string>& info) {
+  fs::create_directories(dir);
+  const Progress previous = read_progress(dir);
+  const std::string name = step_name(step);
+  const fs::path target = fs::path(dir) / name, staging = fs::path(dir) / (name + ".tmp");
+  fs::remove_all(staging);
+  fs::create_directories(staging);
+  std::vector<std::pair<std::string, at::Tensor>> cpu;
+  for (const auto& [k, t] : weights) cpu.emplace_back(k, t.detach().to(at::kCPU));
+  io::write_safetensors((staging / "weights.safetensors").string(), cpu);
+  torch::save(optimizer, (staging / "optimizer.pt").string());
+  fs::remove_all(target);
+  fs::rename(staging, target);
+  // The commit point: progress.json now names the new, complete checkpoint.
+  nlohmann::json j = {{"step", step}, {"checkpoint", name}, {"info", info}};
+  const fs::path tmp = fs::path(dir) / "progress.json.tmp";
+  {
+    std::ofstream out(tmp);
+    out << j.dump(2) << "\n";
+    if (!out) throw Error(tmp.string() + ": write failed");
+  }
+  fs::rename(tmp, fs::path(dir) / "progress.json");
+  // Keep the previous checkpoint as a fallback; remove older ones.
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("step-", 0) == 0 && n != name && n != previous.checkpoint) fs::remove_all(e.path());
+  }
+}
+
+void load_checkpoint(const std::string& dir, const Progress& progress,
+                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                     torch::optim::Optimizer& optimizer) {
+  const fs::path folder = fs::path(dir) / progress.checkpoint;
+  const io::SafetensorsFile file((folder / "weights.safetensors").string());
+  at::NoGradGuard no_grad;
+  for (const auto& [name, t] : weights) {
+    if (!file.contains(name)) throw Error(file.path() + ": checkpoint lacks tensor '" + name + "'");
+    const at::Tensor saved = file.tensor(name);
+    if (saved.sizes() != t.sizes()) {
+      throw Error(file.path() + ": tensor '" + name + "' has shape " + c10::str(saved.sizes()) + ", the model " +
+                  c10::str(t.sizes()));
+    }
+    t.copy_(saved);
+  }
+  torch::load(optimizer, (folder / "optimizer.pt").string());
+}
+
+}  // namespace linvideo::train

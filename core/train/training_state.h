@@ -1,0 +1,39 @@
+#pragma once
+// Resumable training state: weights, optimiser state and the step, written so that a crash at
+// any moment leaves the previous checkpoint intact. Layout of a run folder:
+//   DIR/step-000123/weights.safetensors, DIR/step-000123/optimizer.pt   (complete before use)
+//   DIR/progress.json  {"step": 123, "checkpoint": "step-000123", ...}     (renamed into place last)
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace linvideo::train {
+
+struct Progress {
+  std::int64_t step = 0;  // steps completed
+  std::string checkpoint;  // folder name under the run dir; empty: none yet
+  std::map<std::string, std::string> info;  // free-form (losses, config), kept in progress.json
+};
+
+// Reads DIR/progress.json; a missing file means a fresh run (step 0).
+Progress read_progress(const std::string& dir);
+
+void save_checkpoint(const std::string& dir, std::int64_t step,
+                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                     torch::optim::Optimizer& optimizer, const std::map<std::string, std::string>& info);
+
+// Copies the saved weights into `weights` (matched by name, shapes checked) and restores the
+// optimiser. Throws linvideo::Error naming the file on any mismatch.
+void load_checkpoint(const std::string& dir, const Progress& progress,
+                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                     torch::optim::Optimizer& optimizer);
+
+}  // namespace linvideo::train
