@@ -12,16 +12,18 @@ cd "$root"
 if [ ! -x build-gpu/app/linvideo ]; then
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLINVIDEO_BUILD_TESTS=OFF \
     -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
-    -DCMAKE_CUDA_ARCHITECTURES=90a > "$out/configure.log" 2>&1
-  cmake --build build-gpu -j "$(nproc)" --target linvideo > "$out/build.log" 2>&1
+    -DCMAKE_CUDA_ARCHITECTURES=90a > /tmp/configure.log 2>&1 || { tail -20 /tmp/configure.log; exit 1; }
+  cmake --build build-gpu -j "$(nproc)" --target linvideo > /tmp/build.log 2>&1 || { grep error /tmp/build.log | head; exit 1; }
 fi
 L=build-gpu/app/linvideo
 R=resources/models/shapes
-nvidia-smi --query-gpu=name --format=csv,noheader | tee "$out/card.txt"
-$L pretrain vae --dir "$run/vae" --device cuda --steps 1000000 --batch "${VAE_BATCH:-8}" --lr 3e-4 \
+nvidia-smi --query-gpu=name --format=csv,noheader
+init=()
+[ -n "${INIT:-}" ] && init=(--init "$INIT")
+$L pretrain vae --dir "$run/vae" "${init[@]}" --device cuda --steps "${VAE_STEPS:-1000000}" --batch "${VAE_BATCH:-8}" --lr 3e-4 \
   --max-minutes "${VAE_MINUTES:-3}" --log-every 100 --checkpoint-every 1000 2>&1 | tee "$out/vae.log" | tail -n 3
-$L pretrain dit --dir "$run/dit" --vae-run "$run/vae" --text $R/text_encoder --tokenizer $R/tokenizer/spiece.model \
-  --device cuda --steps 1000000 --batch "${DIT_BATCH:-32}" --lr 3e-4 --max-minutes "${DIT_MINUTES:-4.5}" \
+$L pretrain dit --dir "$run/dit" "${init[@]}" --vae-run "$run/vae" --text $R/text_encoder --tokenizer $R/tokenizer/spiece.model \
+  --device cuda --steps 1000000 --batch "${DIT_BATCH:-32}" --lr "${DIT_LR:-3e-4}" --max-minutes "${DIT_MINUTES:-4.5}" \
   --log-every 200 --checkpoint-every 2000 2>&1 | tee "$out/dit.log" | tail -n 3
 $L pretrain export --out "$run/model" --vae-run "$run/vae" --dit-run "$run/dit" --text $R/text_encoder \
   --tokenizer $R/tokenizer/spiece.model
@@ -29,5 +31,4 @@ cp "$run/model/transformer/diffusion_pytorch_model.safetensors" "$out/transforme
 cp "$run/model/transformer/config.json" "$out/transformer_config.json"
 cp "$run/model/vae/diffusion_pytorch_model.safetensors" "$out/vae.safetensors"
 cp "$run/model/vae/config.json" "$out/vae_config.json"
-cp "$run/model/model_index.json" "$out/model_index.json"
 ls -la "$out"

@@ -33,7 +33,8 @@ std::vector<std::string> read_prompt_lines(const std::string& path) {
 
 bool is_clip(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".mp4" || ext == ".mkv" || ext == ".y4m";
 }
 
@@ -51,15 +52,20 @@ std::string prompt_for(const fs::path& clip, const media::VideoMetadata& metadat
     }
     const std::size_t index = std::stoul(name.substr(0, digits));
     if (index >= prompts.size()) {
-      throw Error("eval: clip " + clip.string() + " names line " + std::to_string(index) +
-                  " but " + prompts_path + " has " + std::to_string(prompts.size()) + " prompts");
+      throw Error("eval: clip " + clip.string() + " names line " + std::to_string(index) + " but " +
+                  prompts_path + " has " + std::to_string(prompts.size()) + " prompts");
     }
     return prompts[index];
   }
   fs::path sidecar = clip;
   sidecar.replace_extension(".txt");
   if (fs::exists(sidecar)) return read_prompt_lines(sidecar.string()).front();
-  return media::generation_settings_from_metadata(metadata, clip.string()).prompt;
+  try {
+    return media::generation_settings_from_metadata(metadata, clip.string()).prompt;
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " (give --prompts FILE or a sidecar " +
+                sidecar.filename().string() + ")");
+  }
 }
 
 // The reference for `clip`: the same file name in `dir`, else the same stem with any clip
@@ -111,7 +117,8 @@ void run_eval(const EvalArgs& a) {
     r.score = shapes::score_clip(video.frames, scene);
     if (!a.reference.empty()) {
       const fs::path ref = reference_for(file, a.reference);
-      r.fidelity = shapes::fidelity(video.frames, media::read_video(ref.string()).frames, ref.string());
+      r.fidelity =
+          shapes::fidelity(video.frames, media::read_video(ref.string()).frames, ref.string());
     }
     results.push_back(std::move(r));
   }
@@ -204,7 +211,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--seeds", a->seeds, "Seeds per prompt when generating")->capture_default_str();
   cmd->add_option("--steps", a->steps, "Sampling steps when generating (0: model default)")
       ->capture_default_str();
-  cmd->add_option("--device", a->device, "auto, cpu or cuda when generating")->capture_default_str();
+  cmd->add_option("--device", a->device, "auto, cpu or cuda when generating")
+      ->capture_default_str();
   cmd->callback([a] { run_eval(*a); });
 }
 

@@ -37,6 +37,7 @@ void add_pretrain_command(CLI::App& app) {
     sub->add_option("--seed", r.seed, "Data and init seed")->capture_default_str();
     sub->add_option("--checkpoint-every", r.checkpoint_every)->capture_default_str();
     sub->add_option("--log-every", r.log_every)->capture_default_str();
+    sub->add_option("--init", r.init, "Fresh runs: start from this exported model folder's weights");
     sub->add_option("--max-minutes", r.max_minutes, "Stop and checkpoint after this long (0: no limit)")->capture_default_str();
   };
   auto* vae = cmd->add_subcommand("vae", "Train the Wan-architecture autoencoder");

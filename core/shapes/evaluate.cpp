@@ -21,13 +21,13 @@ struct Grade {
     return std::clamp(1.0 - (e - tolerance) / falloff, 0.0, 1.0);
   }
 };
-constexpr Grade kAreaVariation{0.06, 0.25};       // coefficient of variation of the area
-constexpr Grade kTintDrift{6.0, 40.0};            // RGB distance of a tint from its median
-constexpr Grade kBackgroundDrift{4.0, 30.0};      // RGB distance of the background from its median
-constexpr Grade kJerk{0.005, 0.03};               // RMS centroid second difference / side
-constexpr Grade kFlicker{1.5, 12.0};              // mean abs level change per frame
-constexpr Grade kEdgeWidth{1.3, 1.5};             // pixels of 15..85% transition per edge pixel
-constexpr Grade kNoise{3.0, 20.0};                // RMS RGB distance of background pixels
+constexpr Grade kAreaVariation{0.06, 0.25};   // coefficient of variation of the area
+constexpr Grade kTintDrift{6.0, 40.0};        // RGB distance of a tint from its median
+constexpr Grade kBackgroundDrift{4.0, 30.0};  // RGB distance of the background from its median
+constexpr Grade kJerk{0.005, 0.03};           // RMS centroid second difference / side
+constexpr Grade kFlicker{1.5, 12.0};          // mean abs level change per frame
+constexpr Grade kEdgeWidth{1.3, 1.5};         // pixels of 15..85% transition per edge pixel
+constexpr Grade kNoise{3.0, 20.0};            // RMS RGB distance of background pixels
 
 using Vec3 = cv::Vec3d;
 
@@ -35,9 +35,9 @@ double distance(const Vec3& a, const Vec3& b) { return cv::norm(a - b); }
 double luma(const Vec3& rgb) { return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]; }
 // Edges are measured on luma when the object and background differ enough in it: luma keeps
 // full resolution in every codec (4:2:0 chroma would otherwise read as blur) and is what the eye
-// judges sharpness by. Pairs that differ little in luma (green on gray) use the RGB distance, and
-// only when no object in the clip has luma contrast (their chroma edges are soft in any H.264).
-constexpr double kMinLumaContrast = 30.0;
+// judges sharpness by. The one pair with almost no luma contrast, green on gray (3 levels), has
+// edges only in chroma, which H.264 halves: a clip with no other object is judged on noise only.
+constexpr double kMinLumaContrast = 10.0;
 Vec3 to_vec(Rgb c) { return Vec3(c.r, c.g, c.b); }
 
 template <typename Enum, std::size_t N>
@@ -52,7 +52,7 @@ Enum nearest(const std::array<Enum, N>& values, const Vec3& colour) {
 }
 
 struct Component {
-  double area = 0;  // pixels of the thresholded mask
+  double area = 0;        // pixels of the thresholded mask
   double cx = 0, cy = 0;  // coverage-weighted centroid (sub-pixel)
   Vec3 tint;              // mean colour of the interior
   Colour colour = Colour::Red;
@@ -151,15 +151,16 @@ FrameAnalysis analyse_frame(const cv::Mat& image, const ScoreOptions& options) {
   const cv::Mat kernel3 = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
   for (int label : kept) {
     Component c;
-    const cv::Rect box(stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
-                       stats.at<int>(label, cv::CC_STAT_WIDTH),
-                       stats.at<int>(label, cv::CC_STAT_HEIGHT));
+    const cv::Rect box(
+        stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
+        stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
     c.area = stats.at<int>(label, cv::CC_STAT_AREA);
     const double fill = c.area / (double(box.width) * box.height);
     c.shape = shape_from_fill(fill);
 
     // Interior tint: the component eroded by one pixel, away from anti-aliased edges.
-    const cv::Rect roi = (box + cv::Size(6, 6) - cv::Point(3, 3)) & cv::Rect(0, 0, image.cols, image.rows);
+    const cv::Rect roi =
+        (box + cv::Size(6, 6) - cv::Point(3, 3)) & cv::Rect(0, 0, image.cols, image.rows);
     const cv::Mat own = labels(roi) == label;
     cv::Mat interior;
     cv::erode(own, interior, kernel3);
@@ -196,7 +197,8 @@ FrameAnalysis analyse_frame(const cv::Mat& image, const ScoreOptions& options) {
     std::vector<std::vector<cv::Point>> contours;
     cv::findContours(own, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
     double perimeter = 0;
-    for (const auto& contour : contours) perimeter = std::max(perimeter, cv::arcLength(contour, true));
+    for (const auto& contour : contours)
+      perimeter = std::max(perimeter, cv::arcLength(contour, true));
     c.edge_width = transition / std::max(1.0, perimeter);
     c.edge_on_luma = edges_on_luma;
     frame.components.push_back(c);
@@ -271,8 +273,8 @@ ObjectScores score_object(const ObjectSpec& expected, const std::vector<const Co
                           double side, const ScoreOptions& options) {
   ObjectScores s;
   const int frames = static_cast<int>(track.size());
-  s.seen.expected = std::string(to_string(expected.size)) + " " + to_string(expected.colour) +
-                    " " + to_string(expected.shape) + " " + to_string(expected.motion);
+  s.seen.expected = std::string(to_string(expected.size)) + " " + to_string(expected.colour) + " " +
+                    to_string(expected.shape) + " " + to_string(expected.motion);
   std::vector<Colour> colours;
   std::vector<Shape> shapes;
   std::vector<std::pair<Colour, Shape>> kinds;
@@ -315,7 +317,8 @@ ObjectScores score_object(const ObjectSpec& expected, const std::vector<const Co
   }
   double drift = 0;
   for (const Vec3& v : tints) drift += distance(v, tint_median) / found;
-  s.consistency = 0.5 * same_kind + 0.25 * kAreaVariation(std::sqrt(area_var) / area_mean) * coverage +
+  s.consistency = 0.5 * same_kind +
+                  0.25 * kAreaVariation(std::sqrt(area_var) / area_mean) * coverage +
                   0.25 * kTintDrift(drift) * coverage;
   int jumps = 0;
   for (int i = 1; i < found; ++i) {
@@ -341,14 +344,18 @@ ObjectScores score_object(const ObjectSpec& expected, const std::vector<const Co
     if (expected.motion == Motion::Still) {
       s.direction = Grade{options.still_fraction, 2 * options.still_fraction}(length);
     } else {
-      const double ux = expected.motion == Motion::Right ? 1 : expected.motion == Motion::Left ? -1 : 0;
-      const double uy = expected.motion == Motion::Down ? 1 : expected.motion == Motion::Up ? -1 : 0;
+      const double ux = expected.motion == Motion::Right  ? 1
+                        : expected.motion == Motion::Left ? -1
+                                                          : 0;
+      const double uy = expected.motion == Motion::Down ? 1
+                        : expected.motion == Motion::Up ? -1
+                                                        : 0;
       const double cosine = length > 0 ? (dx * ux + dy * uy) / length : 0.0;
       // Full marks within ~25 degrees of the axis; zero from 45 degrees (another direction's
       // sector) or below half the "still" threshold.
       const double angle = std::clamp((cosine - 0.7071) / (0.9063 - 0.7071), 0.0, 1.0);
-      const double size = std::clamp((length - 0.5 * options.still_fraction) /
-                                         (1.5 * options.still_fraction), 0.0, 1.0);
+      const double size = std::clamp(
+          (length - 0.5 * options.still_fraction) / (1.5 * options.still_fraction), 0.0, 1.0);
       s.direction = angle * size;
     }
     s.direction *= coverage;
@@ -375,16 +382,26 @@ ObjectScores score_object(const ObjectSpec& expected, const std::vector<const Co
 
 const char* to_string(Dimension dimension) {
   switch (dimension) {
-    case Dimension::ObjectCount: return "object_count";
-    case Dimension::Colour: return "colour";
-    case Dimension::Shape: return "shape";
-    case Dimension::MotionDirection: return "motion_direction";
-    case Dimension::Background: return "background";
-    case Dimension::SubjectConsistency: return "subject_consistency";
-    case Dimension::BackgroundConsistency: return "background_consistency";
-    case Dimension::MotionSmoothness: return "motion_smoothness";
-    case Dimension::TemporalFlicker: return "temporal_flicker";
-    case Dimension::ImagingQuality: return "imaging_quality";
+    case Dimension::ObjectCount:
+      return "object_count";
+    case Dimension::Colour:
+      return "colour";
+    case Dimension::Shape:
+      return "shape";
+    case Dimension::MotionDirection:
+      return "motion_direction";
+    case Dimension::Background:
+      return "background";
+    case Dimension::SubjectConsistency:
+      return "subject_consistency";
+    case Dimension::BackgroundConsistency:
+      return "background_consistency";
+    case Dimension::MotionSmoothness:
+      return "motion_smoothness";
+    case Dimension::TemporalFlicker:
+      return "temporal_flicker";
+    case Dimension::ImagingQuality:
+      return "imaging_quality";
   }
   return "?";
 }
@@ -400,8 +417,7 @@ ClipScore score_clip(const media::VideoFrames& clip, const SceneSpec& expected,
   std::vector<FrameAnalysis> analysis;
   std::vector<cv::Mat> images;
   for (int t = 0; t < frames; ++t) {
-    images.emplace_back(clip.height, clip.width, CV_8UC3,
-                        const_cast<std::uint8_t*>(clip.frame(t)));
+    images.emplace_back(clip.height, clip.width, CV_8UC3, const_cast<std::uint8_t*>(clip.frame(t)));
     analysis.push_back(analyse_frame(images.back(), options));
   }
 
@@ -456,7 +472,8 @@ ClipScore score_clip(const media::VideoFrames& clip, const SceneSpec& expected,
     background_median[c] = median(channel);
   }
   double drift = 0;
-  for (const FrameAnalysis& f : analysis) drift += distance(f.background, background_median) / frames;
+  for (const FrameAnalysis& f : analysis)
+    drift += distance(f.background, background_median) / frames;
   const double same_background =
       double(std::count(background_classes.begin(), background_classes.end(), usual_background)) /
       frames;
@@ -477,18 +494,23 @@ ClipScore score_clip(const media::VideoFrames& clip, const SceneSpec& expected,
   set(Dimension::TemporalFlicker, kFlicker(flicker + 0.25 * tint_jump));
 
   // Imaging quality: median edge transition width of the objects and background noise.
-  std::vector<double> widths, luma_widths, noise;
+  std::vector<double> widths, noise;
+  bool any_object = false;
   for (const FrameAnalysis& f : analysis) {
     noise.push_back(f.noise);
     for (const Component& c : f.components) {
-      (c.edge_on_luma ? luma_widths : widths).push_back(c.edge_width);
+      any_object = true;
+      if (c.edge_on_luma) widths.push_back(c.edge_width);
     }
   }
-  if (!luma_widths.empty()) widths = luma_widths;
   score.edge_width = median(widths);
   score.background_noise = median(noise);
-  const double sharpness = widths.empty() ? 0.0 : kEdgeWidth(score.edge_width);
-  set(Dimension::ImagingQuality, 0.5 * sharpness + 0.5 * kNoise(score.background_noise));
+  const double clean = kNoise(score.background_noise);
+  if (!widths.empty()) {
+    set(Dimension::ImagingQuality, 0.5 * kEdgeWidth(score.edge_width) + 0.5 * clean);
+  } else {
+    set(Dimension::ImagingQuality, any_object ? clean : 0.5 * clean);  // no objects: no edges
+  }
 
   double total = 0;
   for (double d : score.dimensions) total += d / kDimensionCount;

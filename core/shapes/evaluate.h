@@ -30,34 +30,33 @@ enum class Dimension {
   BackgroundConsistency,  // the background keeps its class and colour across frames
   MotionSmoothness,       // low second differences of each object's centroid track
   TemporalFlicker,        // little frame-to-frame change of the background and object tints
-  ImagingQuality,         // sharp object edges and a clean (noise-free) background
+  ImagingQuality,         // sharp object edges (on luma) and a clean (noise-free) background
 };
 inline constexpr int kDimensionCount = 10;
 inline constexpr std::array<Dimension, kDimensionCount> kDimensions{
-    Dimension::ObjectCount,        Dimension::Colour,
-    Dimension::Shape,              Dimension::MotionDirection,
-    Dimension::Background,         Dimension::SubjectConsistency,
-    Dimension::BackgroundConsistency, Dimension::MotionSmoothness,
-    Dimension::TemporalFlicker,    Dimension::ImagingQuality};
+    Dimension::ObjectCount,           Dimension::Colour,           Dimension::Shape,
+    Dimension::MotionDirection,       Dimension::Background,       Dimension::SubjectConsistency,
+    Dimension::BackgroundConsistency, Dimension::MotionSmoothness, Dimension::TemporalFlicker,
+    Dimension::ImagingQuality};
 // snake_case names used in reports: "object_count", "colour", ...
 const char* to_string(Dimension dimension);
 
 struct ScoreOptions {
-  double foreground_threshold = 60.0;  // RGB distance from the background colour
+  double foreground_threshold = 60.0;   // RGB distance from the background colour
   double min_object_fraction = 0.0025;  // smallest object, as a fraction of the frame area
   double still_fraction = 0.05;  // displacement below this fraction of the side = standing still
 };
 
 // What the evaluator saw for one expected object (for reports and debugging).
 struct ObjectObservation {
-  std::string expected;        // "small red circle moving left"
-  int frames_found = 0;        // frames with a matched component
-  std::string colour_seen;     // most frequent class among matched frames, or "none"
+  std::string expected;     // "small red circle moving left"
+  int frames_found = 0;     // frames with a matched component
+  std::string colour_seen;  // most frequent class among matched frames, or "none"
   std::string shape_seen;
-  std::string motion_seen;     // classified from the fitted displacement, or "none"
-  double displacement_x = 0;   // fitted displacement over the clip, fraction of the side
+  std::string motion_seen;    // classified from the fitted displacement, or "none"
+  double displacement_x = 0;  // fitted displacement over the clip, fraction of the side
   double displacement_y = 0;
-  double jerk = 0;             // RMS second difference of the centroid, fraction of the side
+  double jerk = 0;  // RMS second difference of the centroid, fraction of the side
 };
 
 struct ClipScore {

@@ -20,12 +20,12 @@
 namespace linvideo::shapes {
 
 struct RenderOptions {
-  int side = 128;     // square frames, 96..256
-  int frames = 17;    // 1 + 4k, at least 17
+  int side = 128;   // square frames, 96..256
+  int frames = 17;  // 1 + 4k, at least 17
   double fps = 16.0;
   double small_extent = 0.13;  // object extent / side
   double large_extent = 0.26;
-  double travel = 0.5;         // distance travelled over the clip / side
+  double travel = 0.5;  // distance travelled over the clip / side
 };
 
 // Throws linvideo::Error naming the option when `options` is outside the ranges above.

@@ -35,8 +35,8 @@ nlohmann::json dimensions_json(const ClipScore& s) {
 }
 
 // Column headings of the table, in kDimensions order.
-constexpr const char* kShortNames[kDimensionCount] = {"count", "colour", "shape", "motion", "bg",
-                                                      "subj",  "bgcons", "smooth", "flick", "image"};
+constexpr const char* kShortNames[kDimensionCount] = {
+    "count", "colour", "shape", "motion", "bg", "subj", "bgcons", "smooth", "flick", "image"};
 
 void append_row(std::string& out, const std::string& label, double total,
                 const std::array<double, kDimensionCount>& dims) {
@@ -97,8 +97,9 @@ nlohmann::json report_json(const std::vector<ClipResult>& results) {
   j["total"] = all.mean_total();
   j["clips"] = all.clips;
   j["dimensions"] = all.dimensions_json();
-  if (references) j["fidelity"] = {{"psnr", psnr / references}, {"ssim", ssim / references},
-                                   {"clips", references}};
+  if (references)
+    j["fidelity"] = {
+        {"psnr", psnr / references}, {"ssim", ssim / references}, {"clips", references}};
   j["splits"] = nlohmann::json::object();
   for (const auto& [name, summary] : splits) j["splits"][name] = summary.json();
   j["prompts"] = nlohmann::json::array();

@@ -68,8 +68,8 @@ class WordCursor {
     fail(std::string("expected a ") + what);
   }
   [[noreturn]] void fail(const std::string& why) const {
-    throw Error("shapes prompt \"" + prompt_ + "\": " + why + " at word " + std::to_string(pos_ + 1) +
-                (at_end() ? " (end of prompt)" : " ('" + peek() + "')") +
+    throw Error("shapes prompt \"" + prompt_ + "\": " + why + " at word " +
+                std::to_string(pos_ + 1) + (at_end() ? " (end of prompt)" : " ('" + peek() + "')") +
                 "; grammar: a {size} {colour} {shape} {motion} [and a ...] on a {background} "
                 "background");
   }
@@ -105,21 +105,30 @@ void check_scene(const SceneSpec& scene, const std::string& what) {
 
 const char* to_string(Shape shape) {
   switch (shape) {
-    case Shape::Circle: return "circle";
-    case Shape::Square: return "square";
-    case Shape::Triangle: return "triangle";
+    case Shape::Circle:
+      return "circle";
+    case Shape::Square:
+      return "square";
+    case Shape::Triangle:
+      return "triangle";
   }
   return "?";
 }
 
 const char* to_string(Colour colour) {
   switch (colour) {
-    case Colour::Red: return "red";
-    case Colour::Green: return "green";
-    case Colour::Blue: return "blue";
-    case Colour::Yellow: return "yellow";
-    case Colour::White: return "white";
-    case Colour::Magenta: return "magenta";
+    case Colour::Red:
+      return "red";
+    case Colour::Green:
+      return "green";
+    case Colour::Blue:
+      return "blue";
+    case Colour::Yellow:
+      return "yellow";
+    case Colour::White:
+      return "white";
+    case Colour::Magenta:
+      return "magenta";
   }
   return "?";
 }
@@ -128,20 +137,28 @@ const char* to_string(Size size) { return size == Size::Small ? "small" : "large
 
 const char* to_string(Motion motion) {
   switch (motion) {
-    case Motion::Left: return "moving left";
-    case Motion::Right: return "moving right";
-    case Motion::Up: return "moving up";
-    case Motion::Down: return "moving down";
-    case Motion::Still: return "standing still";
+    case Motion::Left:
+      return "moving left";
+    case Motion::Right:
+      return "moving right";
+    case Motion::Up:
+      return "moving up";
+    case Motion::Down:
+      return "moving down";
+    case Motion::Still:
+      return "standing still";
   }
   return "?";
 }
 
 const char* to_string(Background background) {
   switch (background) {
-    case Background::Black: return "black";
-    case Background::Gray: return "gray";
-    case Background::Navy: return "navy";
+    case Background::Black:
+      return "black";
+    case Background::Gray:
+      return "gray";
+    case Background::Navy:
+      return "navy";
   }
   return "?";
 }
@@ -150,21 +167,30 @@ const char* to_string(Background background) {
 // nearest palette entry is unambiguous for the ground truth and forgiving for model output.
 Rgb palette(Colour colour) {
   switch (colour) {
-    case Colour::Red: return {230, 30, 30};
-    case Colour::Green: return {30, 200, 40};
-    case Colour::Blue: return {40, 90, 255};
-    case Colour::Yellow: return {240, 220, 30};
-    case Colour::White: return {245, 245, 245};
-    case Colour::Magenta: return {220, 40, 220};
+    case Colour::Red:
+      return {230, 30, 30};
+    case Colour::Green:
+      return {30, 200, 40};
+    case Colour::Blue:
+      return {40, 90, 255};
+    case Colour::Yellow:
+      return {240, 220, 30};
+    case Colour::White:
+      return {245, 245, 245};
+    case Colour::Magenta:
+      return {220, 40, 220};
   }
   return {};
 }
 
 Rgb palette(Background background) {
   switch (background) {
-    case Background::Black: return {0, 0, 0};
-    case Background::Gray: return {128, 128, 128};
-    case Background::Navy: return {10, 15, 100};
+    case Background::Black:
+      return {0, 0, 0};
+    case Background::Gray:
+      return {128, 128, 128};
+    case Background::Navy:
+      return {10, 15, 100};
   }
   return {};
 }
@@ -256,9 +282,12 @@ bool is_held_out(const SceneSpec& scene) { return split_of(scene) != Split::Trai
 
 const char* to_string(Split split) {
   switch (split) {
-    case Split::Train: return "train";
-    case Split::HeldOutPair: return "held_out_pair";
-    case Split::HeldOutRandom: return "held_out_random";
+    case Split::Train:
+      return "train";
+    case Split::HeldOutPair:
+      return "held_out_pair";
+    case Split::HeldOutRandom:
+      return "held_out_random";
   }
   return "?";
 }

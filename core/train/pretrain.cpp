@@ -5,6 +5,7 @@
 #include <torch/optim/adamw.h>
 
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -134,6 +135,20 @@ PromptEmbedder load_embedder(const std::string& text_dir, const std::string& tok
   return e;
 }
 
+// Copies weights of an exported (diffusers-named) folder into a model being trained.
+void init_from_export(const NamedWeights& weights, const std::string& folder,
+                      const std::function<std::string(const std::string&)>& stored_name) {
+  const io::Checkpoint ckpt = io::Checkpoint::open(folder);
+  at::NoGradGuard no_grad;
+  for (const auto& [name, t] : weights) {
+    const std::string stored = stored_name(name);
+    if (!ckpt.contains(stored)) throw Error(folder + ": no tensor '" + stored + "' to initialise from");
+    const at::Tensor src = ckpt.tensor(stored);
+    if (src.sizes() != t.sizes()) throw Error(folder + ": tensor '" + stored + "' has another shape");
+    t.copy_(src);
+  }
+}
+
 std::unique_ptr<model::WanVAE> load_trained_vae(const std::string& vae_run, const at::Device& device) {
   const auto cfg = model::parse_vae_config(read_json(fs::path(vae_run) / "vae_config.json").dump(), vae_run);
   model::VaeOptions opts;
@@ -229,6 +244,10 @@ void pretrain_vae(const RunOptions& run, const TrainLog& log) {
   if (progress.step > 0) {
     load_checkpoint(run.dir, progress, weights, opt);
     say(log, "resumed VAE run at step " + std::to_string(progress.step));
+  } else if (!run.init.empty()) {
+    init_from_export(weights, (fs::path(run.init) / "vae").string(),
+                     [&](const std::string& n) { return io::VaeKeyMap{io::VaeDialect::Diffusers, config.num_res_blocks, ""}.to_stored(n); });
+    say(log, "VAE initialised from " + run.init);
   }
   ShapesBatchOptions data;
   data.include_held_out = true;  // the autoencoder learns pixels, not prompts
@@ -252,6 +271,8 @@ void pretrain_vae(const RunOptions& run, const TrainLog& log) {
       break;
     }
   }
+  // A run that did no step (only --init) still leaves a checkpoint for the DiT trainer to read.
+  if (read_progress(run.dir).checkpoint.empty()) save_checkpoint(run.dir, progress.step, weights, opt, {{"init", run.init}});
   // Latent statistics over fresh clips, so the DiT sees unit-scale latents.
   at::NoGradGuard no_grad;
   std::vector<at::Tensor> latents;
@@ -282,6 +303,10 @@ void pretrain_dit(const RunOptions& run, const std::string& vae_run, const std::
   if (progress.step > 0) {
     load_checkpoint(run.dir, progress, weights, opt);
     say(log, "resumed DiT run at step " + std::to_string(progress.step));
+  } else if (!run.init.empty()) {
+    init_from_export(weights, (fs::path(run.init) / "transformer").string(),
+                     [](const std::string& n) { return io::DitKeyMap{io::DitDialect::Diffusers, ""}.to_stored(n); });
+    say(log, "DiT initialised from " + run.init);
   }
   ShapesBatchOptions data;  // held-out prompts never appear
   Meter meter(progress.step);

@@ -25,6 +25,7 @@ struct RunOptions {
   int checkpoint_every = 200;
   int log_every = 20;
   double max_minutes = 0;  // > 0: stop (and checkpoint) when this much time has passed
+  std::string init;        // fresh runs only: start from an exported model folder's weights
 };
 
 // The shapes model's architecture choices, in one place.

@@ -1,10 +1,11 @@
 // The ground-truth renderer: deterministic, inside the frame, objects apart, options checked.
+#include "core/shapes/render.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "core/error.h"
-#include "core/shapes/render.h"
 
 namespace linvideo::shapes {
 namespace {

@@ -1,4 +1,6 @@
 // The shapes world's vocabulary: the exact prompt grammar and the held-out split.
+#include "core/shapes/world.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -6,7 +8,6 @@
 #include <string>
 
 #include "core/error.h"
-#include "core/shapes/world.h"
 
 namespace linvideo::shapes {
 namespace {
@@ -59,8 +60,8 @@ TEST(ShapesWorld, GrammarRoundTrips) {
 TEST(ShapesWorld, RejectsMalformedPrompts) {
   const char* bad[] = {
       "",
-      "a red circle moving left on a black background",           // no size
-      "a small red circle moving left on a black",                // no final word
+      "a red circle moving left on a black background",            // no size
+      "a small red circle moving left on a black",                 // no final word
       "a small red circle moving sideways on a black background",  // unknown motion
       "a small purple circle moving left on a black background",   // unknown colour
       "a small red circle moving left on a white background",      // not a background
