@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Quick start 1: install what is missing, build, and run the main job.
-# Until the studio and the generation pipeline land, the main job is the command-line tool
-# describing the default model.
+# Quick start 1: install what is missing, build, and run the main job on the embedded default
+# model. The studio (issue 6) does not exist yet, so the main job is a generated clip:
+# out/linvideo-demo.mp4 (prompt and settings in the file's tags), then its evaluation.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/packaging/deps.sh"
@@ -9,15 +9,9 @@ linvideo_install_deps
 linvideo_build
 bin="${LINVIDEO_BUILD_DIR:-$root/build}/app/linvideo"
 "$bin" --version
-
-# The embedded default model (resources/models) when it exists, else the reference DiT.
-model=""
-for candidate in "$root"/resources/models/*.safetensors \
-                 "${LINVIDEO_GOLDEN_DIR:-$root/../shared/golden}/dit_small.original.safetensors"; do
-  if [ -f "$candidate" ]; then model="$candidate"; break; fi
-done
-if [ -z "$model" ]; then
-  echo "run.sh: no model found (resources/models is empty and LINVIDEO_GOLDEN_DIR has no dit_small)" >&2
-  exit 1
-fi
-exec "$bin" inspect "$model"
+mkdir -p "$root/out"
+prompt="${LINVIDEO_PROMPT:-a large red circle moving left on a black background}"
+clip="$root/out/linvideo-demo.mp4"
+"$bin" generate -p "$prompt" --seed "${LINVIDEO_SEED:-0}" --out "$clip"
+"$bin" eval --clips "$root/out" --out "$root/out/report.json"
+echo "clip: $clip"

@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "app/linvideo/commands.h"
+#include "app/linvideo/video_frames_util.h"
+#include "core/pipeline/model_loader.h"
 #include "core/error.h"
 #include "core/media/generation_metadata.h"
 #include "core/media/video_io.h"
@@ -84,14 +86,50 @@ struct EvalArgs {
   // Generation mode (model -> clips -> scores), added with the embedded model.
   std::string model, device = "auto";
   int seeds = 4, steps = 0;
+  std::string save_clips;
 };
 
-void run_eval(const EvalArgs& a) {
-  if (a.clips.empty()) {
-    // HOOK (issue 4): generate every prompt of --prompts with --seeds seeds through the pipeline
-    // (--model, default the embedded shapes model; --steps; --device), then score as below.
-    throw Error("eval: generating clips is not wired yet; use --clips");
+void write_report(const std::vector<shapes::ClipResult>& results, const std::string& out_path);
+
+// Generation mode: every prompt of --prompts with --seeds seeds through the pipeline, scored as
+// it comes out (nothing is written unless --save-clips names a folder).
+void run_generated_eval(const EvalArgs& a) {
+  if (a.prompts.empty()) throw Error("eval: give --clips DIR, or --prompts FILE to generate from");
+  if (a.seeds < 1) throw Error("eval: --seeds must be at least 1");
+  const std::vector<std::string> prompts = read_prompt_lines(a.prompts);
+  const std::string model = a.model.empty() ? pipeline::default_model_dir() : a.model;
+  const auto policy = pipeline::RuntimePolicy::make(a.device, "auto");
+  auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model), policy);
+  pipeline::GenerationSettings base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
+  if (a.steps > 0) base.steps = a.steps;
+  if (!a.save_clips.empty()) fs::create_directories(a.save_clips);
+  std::vector<shapes::ClipResult> results;
+  int index = 0;
+  for (const std::string& prompt : prompts) {
+    const shapes::SceneSpec scene = shapes::parse_prompt(prompt);
+    for (int seed = 0; seed < a.seeds; ++seed, ++index) {
+      pipeline::GenerationSettings s = base;
+      s.prompt = prompt;
+      s.seed = static_cast<std::uint64_t>(seed);
+      const auto g = t2v->generate(s);
+      const media::VideoFrames frames = to_video_frames(g.video);
+      shapes::ClipResult r;
+      char name[32];
+      std::snprintf(name, sizeof name, "%04d_seed%d", index, seed);
+      r.clip = name;
+      r.prompt = prompt;
+      r.score = shapes::score_clip(frames, scene);
+      if (!a.save_clips.empty()) media::write_video((fs::path(a.save_clips) / (r.clip + ".mkv")).string(), frames);
+      std::fprintf(stderr, "[%d/%zu] %.1f  %s (seed %d, %.1f s)\n", index + 1, prompts.size() * a.seeds,
+                   r.score.total, prompt.c_str(), seed, g.total_seconds);
+      results.push_back(std::move(r));
+    }
   }
+  write_report(results, a.out);
+}
+
+void run_eval(const EvalArgs& a) {
+  if (a.clips.empty()) return run_generated_eval(a);
   if (!fs::is_directory(a.clips)) throw Error("eval: --clips " + a.clips + " is not a folder");
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(a.clips)) {
@@ -123,6 +161,10 @@ void run_eval(const EvalArgs& a) {
     results.push_back(std::move(r));
   }
 
+  write_report(results, a.out);
+}
+
+void write_report(const std::vector<shapes::ClipResult>& results, const std::string& out_path) {
   std::fputs(shapes::report_table(results).c_str(), stdout);
   const nlohmann::json report = shapes::report_json(results);
   std::printf("total: %.2f over %zu clips\n", report.at("total").get<double>(), results.size());
@@ -130,12 +172,12 @@ void run_eval(const EvalArgs& a) {
     std::printf("fidelity: PSNR %.2f dB, SSIM %.4f\n", report["fidelity"]["psnr"].get<double>(),
                 report["fidelity"]["ssim"].get<double>());
   }
-  if (!a.out.empty()) {
-    std::ofstream out(a.out);
-    if (!out) throw Error("eval: cannot write report " + a.out);
+  if (!out_path.empty()) {
+    std::ofstream out(out_path);
+    if (!out) throw Error("eval: cannot write report " + out_path);
     out << report.dump(2) << "\n";
-    if (!out.flush()) throw Error("eval: cannot write report " + a.out);
-    std::printf("report: %s\n", a.out.c_str());
+    if (!out.flush()) throw Error("eval: cannot write report " + out_path);
+    std::printf("report: %s\n", out_path.c_str());
   }
 }
 
@@ -209,6 +251,7 @@ void add_eval_command(CLI::App& app) {
   // Generation mode: accepted now so scripts can be written; it fails until wired (see run_eval).
   cmd->add_option("--model", a->model, "Model folder to generate with (default: embedded)");
   cmd->add_option("--seeds", a->seeds, "Seeds per prompt when generating")->capture_default_str();
+  cmd->add_option("--save-clips", a->save_clips, "When generating: also write each clip (lossless .mkv) here");
   cmd->add_option("--steps", a->steps, "Sampling steps when generating (0: model default)")
       ->capture_default_str();
   cmd->add_option("--device", a->device, "auto, cpu or cuda when generating")

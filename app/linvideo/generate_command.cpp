@@ -15,6 +15,7 @@
 #include "core/pipeline/model_loader.h"
 #include "core/version.h"
 #ifdef LINVIDEO_WITH_MEDIA
+#include "app/linvideo/video_frames_util.h"
 #include "core/media/generation_metadata.h"
 #include "core/media/video_io.h"
 #endif
@@ -59,13 +60,7 @@ void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit
                 const std::vector<std::string>& modes) {
 #ifdef LINVIDEO_WITH_MEDIA
   (void)dit_info;
-  const at::Tensor rgb = (video.clamp(0, 1) * 255).round().to(at::kByte).permute({0, 2, 3, 1}).contiguous();
-  media::VideoFrames frames;
-  frames.count = static_cast<int>(rgb.size(0));
-  frames.height = static_cast<int>(rgb.size(1));
-  frames.width = static_cast<int>(rgb.size(2));
-  frames.fps = 16.0;
-  frames.rgb.assign(rgb.data_ptr<std::uint8_t>(), rgb.data_ptr<std::uint8_t>() + rgb.numel());
+  const media::VideoFrames frames = to_video_frames(video);
   media::GenerationSettings meta;
   meta.prompt = a.s.prompt;
   meta.negative_prompt = a.s.negative_prompt;
@@ -86,7 +81,7 @@ void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit
 #endif
 }
 
-void run_generate(Args& a) {
+void run_generate(Args& a, const CLI::App& cmd) {
   if (!sampling::parse_solver(a.sampler, &a.s.solver)) throw Error("--sampler must be unipc or euler (got '" + a.sampler + "')");
   if (!sampling::parse_grid(a.grid, &a.s.grid)) throw Error("--grid must be wan or diffusers (got '" + a.grid + "')");
   if (a.negative_given) {
@@ -99,7 +94,22 @@ void run_generate(Args& a) {
   pipeline::RuntimePolicy policy = pipeline::RuntimePolicy::make(a.device, a.dtype, a.text_device, !a.no_memory_plan);
   if (a.vae_tile >= 0) policy.vae_tile_latent = a.vae_tile;
   pipeline::ModelSources src;
-  if (!a.model.empty()) src = pipeline::resolve_model_folder(a.model);
+  if (a.model.empty() && a.dit.empty() && a.random_model.empty()) a.model = pipeline::default_model_dir();
+  if (!a.model.empty()) {
+    src = pipeline::resolve_model_folder(a.model);
+    // The folder's recommended settings fill every option the user did not give.
+    const pipeline::GenerationSettings d = pipeline::model_defaults(a.model, a.s);
+    if (!cmd.count("--steps")) a.s.steps = d.steps;
+    if (!cmd.count("--guidance")) a.s.guidance = d.guidance;
+    if (!cmd.count("--shift")) a.s.shift = d.shift;
+    if (!cmd.count("--frames")) a.s.frames = d.frames;
+    if (!cmd.count("--height")) a.s.height = d.height;
+    if (!cmd.count("--width")) a.s.width = d.width;
+    if (!a.negative_given && !d.use_default_negative) {
+      a.s.negative_prompt = d.negative_prompt;
+      a.s.use_default_negative = false;
+    }
+  }
   if (!a.dit.empty()) src.dit = a.dit;
   if (!a.vae.empty()) src.vae = a.vae;
   if (!a.text_encoder.empty()) src.text_encoder = a.text_encoder;
@@ -209,7 +219,7 @@ void run_generate(Args& a) {
 void add_generate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Generate a clip from a prompt");
   auto a = std::make_shared<Args>();
-  cmd->add_option("--model", a->model, "Model folder (diffusers or original Wan layout)");
+  cmd->add_option("--model", a->model, "Model folder (diffusers or original Wan layout; default: the embedded shapes model)");
   cmd->add_option("--dit", a->dit, "DiT weights (file, index or folder; ComfyUI single files too)");
   cmd->add_option("--dit-config", a->dit_config, "DiT config.json when none sits beside the weights");
   cmd->add_option("--random-model", a->random_model, "1.3B or 14B with random weights (timing runs; no files)");
@@ -236,7 +246,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("-o,--out", a->out, "Output clip: .mp4, .mkv (lossless), .y4m or frames_%05d.png")->capture_default_str();
   cmd->add_option("--crf", a->crf, "H.264 quality (lower is better)")->capture_default_str();
   cmd->add_option("--save-latents", a->save_latents, "Also save the final latents (.safetensors)");
-  cmd->callback([a] { run_generate(*a); });
+  cmd->callback([a, cmd] { run_generate(*a, *cmd); });
 }
 
 }  // namespace linvideo::cli

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 
@@ -13,17 +14,6 @@ namespace linvideo::model {
 namespace {
 
 using json = nlohmann::json;
-
-template <typename T>
-void read(const json& j, const char* key, T* out, const std::string& label) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return;
-  try {
-    *out = it->get<T>();
-  } catch (const json::exception&) {
-    throw Error(label + ": config field '" + key + "' has the wrong type");
-  }
-}
 
 }  // namespace
 
@@ -86,30 +76,30 @@ DitConfig parse_dit_config(const std::string& json_text, const std::string& labe
   DitConfig c;
   if (root.contains("num_attention_heads")) {  // diffusers spelling
     std::int64_t head_dim = 128;
-    read(root, "num_attention_heads", &c.num_heads, label);
-    read(root, "attention_head_dim", &head_dim, label);
+    read_json_field(root, "num_attention_heads", &c.num_heads, label);
+    read_json_field(root, "attention_head_dim", &head_dim, label);
     c.dim = c.num_heads * head_dim;
-    read(root, "in_channels", &c.in_dim, label);
-    read(root, "out_channels", &c.out_dim, label);
+    read_json_field(root, "in_channels", &c.in_dim, label);
+    read_json_field(root, "out_channels", &c.out_dim, label);
     std::string qk = "rms_norm_across_heads";
-    read(root, "qk_norm", &qk, label);
+    read_json_field(root, "qk_norm", &qk, label);
     c.qk_norm = qk == "rms_norm_across_heads";
   } else {
-    read(root, "dim", &c.dim, label);
-    read(root, "num_heads", &c.num_heads, label);
-    read(root, "in_dim", &c.in_dim, label);
-    read(root, "out_dim", &c.out_dim, label);
-    read(root, "qk_norm", &c.qk_norm, label);
+    read_json_field(root, "dim", &c.dim, label);
+    read_json_field(root, "num_heads", &c.num_heads, label);
+    read_json_field(root, "in_dim", &c.in_dim, label);
+    read_json_field(root, "out_dim", &c.out_dim, label);
+    read_json_field(root, "qk_norm", &c.qk_norm, label);
   }
-  read(root, "ffn_dim", &c.ffn_dim, label);
-  read(root, "freq_dim", &c.freq_dim, label);
-  read(root, "text_dim", &c.text_dim, label);
-  read(root, "num_layers", &c.num_layers, label);
-  read(root, "text_len", &c.text_len, label);
-  read(root, "eps", &c.eps, label);
-  read(root, "cross_attn_norm", &c.cross_attn_norm, label);
+  read_json_field(root, "ffn_dim", &c.ffn_dim, label);
+  read_json_field(root, "freq_dim", &c.freq_dim, label);
+  read_json_field(root, "text_dim", &c.text_dim, label);
+  read_json_field(root, "num_layers", &c.num_layers, label);
+  read_json_field(root, "text_len", &c.text_len, label);
+  read_json_field(root, "eps", &c.eps, label);
+  read_json_field(root, "cross_attn_norm", &c.cross_attn_norm, label);
   std::vector<std::int64_t> patch;
-  read(root, "patch_size", &patch, label);
+  read_json_field(root, "patch_size", &patch, label);
   if (!patch.empty()) {
     if (patch.size() != 3) throw Error(label + ": config field 'patch_size' must have 3 entries");
     c.patch = {patch[0], patch[1], patch[2]};

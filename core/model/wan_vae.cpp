@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/checkpoint.h"
 #include "core/io/vae_dialect.h"
 #include "core/model/attention.h"
@@ -280,17 +281,6 @@ Coder make_decoder(const Fetch& f, const VaeConfig& c) {
   return d;
 }
 
-template <typename T>
-void read(const nlohmann::json& j, const char* key, T* out, const std::string& label) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return;
-  try {
-    *out = it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(label + ": VAE config field '" + key + "' has the wrong type");
-  }
-}
-
 }  // namespace
 
 struct WanVAE::Impl {
@@ -332,14 +322,14 @@ VaeConfig parse_vae_config(const std::string& json_text, const std::string& labe
       root = root["original"];
     }
   }
-  read(root, "dim", &c.base_dim, label);
-  read(root, "base_dim", &c.base_dim, label);
-  read(root, "z_dim", &c.z_dim, label);
-  read(root, "dim_mult", &c.dim_mult, label);
-  read(root, "num_res_blocks", &c.num_res_blocks, label);
-  read(root, "temperal_downsample", &c.temporal_downsample, label);
-  read(root, "latents_mean", &c.latents_mean, label);
-  read(root, "latents_std", &c.latents_std, label);
+  read_json_field(root, "dim", &c.base_dim, label);
+  read_json_field(root, "base_dim", &c.base_dim, label);
+  read_json_field(root, "z_dim", &c.z_dim, label);
+  read_json_field(root, "dim_mult", &c.dim_mult, label);
+  read_json_field(root, "num_res_blocks", &c.num_res_blocks, label);
+  read_json_field(root, "temperal_downsample", &c.temporal_downsample, label);
+  read_json_field(root, "latents_mean", &c.latents_mean, label);
+  read_json_field(root, "latents_std", &c.latents_std, label);
   c.validate(label);
   return c;
 }

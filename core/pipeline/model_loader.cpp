@@ -3,6 +3,9 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/io/checkpoint.h"
@@ -51,6 +54,46 @@ class UMT5PromptEncoder final : public PromptEncoder {
 #endif
 
 }  // namespace
+
+std::string default_model_dir() {
+  if (const char* env = std::getenv("LINVIDEO_MODEL_DIR"); env && *env) return env;
+  if (fs::is_directory(LINVIDEO_SOURCE_MODEL_DIR)) return LINVIDEO_SOURCE_MODEL_DIR;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path installed = exe.parent_path() / ".." / "share" / "linvideo" / "models" / "shapes";
+  if (fs::is_directory(installed)) return installed.string();
+  throw Error(std::string(LINVIDEO_SOURCE_MODEL_DIR) + ": the embedded default model is missing (set LINVIDEO_MODEL_DIR or --model)");
+}
+
+GenerationSettings model_defaults(const std::string& folder, GenerationSettings s) {
+  const fs::path index = fs::path(folder) / "model_index.json";
+  if (!fs::exists(index)) return s;
+  std::ifstream in(index);
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto j = nlohmann::json::parse(text.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw Error(index.string() + ": not a JSON object");
+  const auto d = j.find("defaults");
+  if (d == j.end() || !d->is_object()) return s;
+  s.steps = d->value("steps", s.steps);
+  s.guidance = d->value("guidance", s.guidance);
+  s.shift = d->value("shift", s.shift);
+  s.frames = d->value("frames", s.frames);
+  s.height = d->value("height", s.height);
+  s.width = d->value("width", s.width);
+  if (d->contains("negative_prompt")) {
+    s.negative_prompt = d->value("negative_prompt", std::string());
+    s.use_default_negative = false;
+  }
+  return s;
+}
+
+std::unique_ptr<TextToVideo> load_text_to_video(const ModelSources& sources, const RuntimePolicy& policy) {
+  auto dit = load_dit(sources.dit, policy);
+  auto vae = load_vae(sources.vae, policy);
+  auto text = load_prompt_encoder(sources, policy, dit->config().text_len);
+  return std::make_unique<TextToVideo>(std::move(dit), std::move(vae), std::move(text));
+}
 
 ModelSources resolve_model_folder(const std::string& path) {
   const fs::path root(path);

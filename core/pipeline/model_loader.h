@@ -23,6 +23,17 @@ struct ModelSources {
   std::string tokenizer;     // spiece.model; empty: none
 };
 
+// The embedded default model's folder: $LINVIDEO_MODEL_DIR, else resources/models/shapes of the
+// source tree this binary was built from, else ../share/linvideo/models/shapes beside the binary.
+std::string default_model_dir();
+
+// Sampling defaults a model folder recommends (model_index.json "defaults"); fields it does not
+// set keep `base`'s values. The shapes model also asks for an empty negative prompt.
+GenerationSettings model_defaults(const std::string& folder, GenerationSettings base);
+
+// Loads all three parts (text encoder included) for repeated generation (eval, studio).
+std::unique_ptr<TextToVideo> load_text_to_video(const ModelSources& sources, const RuntimePolicy& policy);
+
 // Resolves a model folder. Every part that must exist and does not is an Error naming the file or
 // folder it looked for. The text encoder and tokenizer may be absent (reported as empty).
 ModelSources resolve_model_folder(const std::string& path);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/checkpoint.h"
 #include "core/text/umt5_keys.h"
 
@@ -13,17 +14,6 @@ namespace linvideo::text {
 namespace {
 
 using json = nlohmann::json;
-
-template <typename T>
-void read(const json& j, const char* key, T* out, const std::string& label) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return;
-  try {
-    *out = it->get<T>();
-  } catch (const json::exception&) {
-    throw Error(label + ": config field '" + key + "' has the wrong type");
-  }
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -67,19 +57,19 @@ UMT5Config parse_umt5_config(const std::string& json_text, const std::string& la
   const json root = json::parse(json_text, nullptr, false);
   if (root.is_discarded() || !root.is_object()) throw Error(label + ": config is not a JSON object");
   UMT5Config c;
-  read(root, "vocab_size", &c.vocab_size, label);
-  read(root, "d_model", &c.d_model, label);
-  read(root, "d_kv", &c.d_kv, label);
-  read(root, "num_heads", &c.num_heads, label);
-  read(root, "d_ff", &c.d_ff, label);
-  read(root, "num_layers", &c.num_layers, label);
-  read(root, "relative_attention_num_buckets", &c.num_buckets, label);
-  read(root, "relative_attention_max_distance", &c.max_distance, label);
-  read(root, "layer_norm_epsilon", &c.eps, label);
+  read_json_field(root, "vocab_size", &c.vocab_size, label);
+  read_json_field(root, "d_model", &c.d_model, label);
+  read_json_field(root, "d_kv", &c.d_kv, label);
+  read_json_field(root, "num_heads", &c.num_heads, label);
+  read_json_field(root, "d_ff", &c.d_ff, label);
+  read_json_field(root, "num_layers", &c.num_layers, label);
+  read_json_field(root, "relative_attention_num_buckets", &c.num_buckets, label);
+  read_json_field(root, "relative_attention_max_distance", &c.max_distance, label);
+  read_json_field(root, "layer_norm_epsilon", &c.eps, label);
   // The encoder implements only umT5's FFN; refuse a config that asks for another one rather than
   // computing something else silently.
   std::string proj = "gated-gelu";
-  read(root, "feed_forward_proj", &proj, label);
+  read_json_field(root, "feed_forward_proj", &proj, label);
   if (proj != "gated-gelu") {
     throw Error(label + ": config field 'feed_forward_proj' is '" + proj +
                 "'; only 'gated-gelu' (umT5) is supported");

@@ -395,7 +395,8 @@ void export_shapes_model(const std::string& out_dir, const std::string& vae_run,
   fs::copy_file(tokenizer_path, root / "tokenizer" / "spiece.model", fs::copy_options::overwrite_existing);
   write_json(root / "model_index.json",
              {{"_class_name", "WanPipeline"}, {"linvideo_model", "shapes"},
-              {"defaults", {{"steps", 25}, {"guidance", 5.0}, {"shift", 3.0}, {"frames", 17}, {"height", 128}, {"width", 128}}}});
+              {"defaults", {{"steps", 25}, {"guidance", 4.0}, {"shift", 3.0}, {"frames", 17}, {"height", 128}, {"width", 128},
+                            {"negative_prompt", ""}}}});
   say(log, "exported to " + out_dir);
 }
 

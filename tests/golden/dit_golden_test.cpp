@@ -20,15 +20,6 @@ namespace {
 
 constexpr double kTolerance = 1e-4;  // golden README, fp32 CPU
 
-std::vector<std::string> cases_of_kind(const std::string& kind) {
-  const auto manifest = nlohmann::json::parse(test::read_text_file(golden_dir() + "/manifest.json"));
-  std::vector<std::string> out;
-  for (auto it = manifest.begin(); it != manifest.end(); ++it) {
-    if (it->value("kind", "") == kind) out.push_back(it.key());
-  }
-  return out;
-}
-
 struct DitCase {
   std::string name;
   model::DitConfig config;
@@ -46,11 +37,11 @@ struct DitCase {
 }  // namespace
 
 TEST(Dit, ManifestHasDitCases) {
-  ASSERT_FALSE(cases_of_kind("dit").empty()) << "no dit cases in " << golden_dir() << "/manifest.json";
+  ASSERT_FALSE(test::golden_cases("dit").empty()) << "no dit cases in " << golden_dir() << "/manifest.json";
 }
 
 TEST(Dit, MatchesReferenceInBothKeyLayouts) {
-  for (const auto& name : cases_of_kind("dit")) {
+  for (const auto& name : test::golden_cases("dit")) {
     const DitCase c(name);
     for (const std::string layout : {"original", "diffusers"}) {
       SCOPED_TRACE(name + "." + layout);
@@ -64,7 +55,7 @@ TEST(Dit, MatchesReferenceInBothKeyLayouts) {
 }
 
 TEST(Dit, PadsTrueLengthContextItself) {
-  for (const auto& name : cases_of_kind("dit")) {
+  for (const auto& name : test::golden_cases("dit")) {
     SCOPED_TRACE(name);
     const DitCase c(name);
     const auto dit = c.load("original");
@@ -74,7 +65,7 @@ TEST(Dit, PadsTrueLengthContextItself) {
 }
 
 TEST(Dit, Bfloat16StaysCloseToReference) {
-  for (const auto& name : cases_of_kind("dit")) {
+  for (const auto& name : test::golden_cases("dit")) {
     SCOPED_TRACE(name);
     const DitCase c(name);
     model::DitLoadOptions opts;
@@ -88,7 +79,7 @@ TEST(Dit, Bfloat16StaysCloseToReference) {
 
 TEST(Dit, LinearModeChangesOutputAndSoftmaxModeRestoresIt) {
   // Guards the mode switch end to end: a test that passes whatever the mode would be worthless.
-  const DitCase c(cases_of_kind("dit").front());
+  const DitCase c(test::golden_cases("dit").front());
   const auto dit = c.load("original");
   auto run = [&] { return dit->forward(c.io.tensor("x"), c.io.tensor("t"), c.io.tensor("context_padded")); };
   auto& layer = dit->attention_state(0);
@@ -104,7 +95,7 @@ TEST(Dit, LinearModeChangesOutputAndSoftmaxModeRestoresIt) {
 
 TEST(Dit, CudaMatchesReference) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  for (const auto& name : cases_of_kind("dit")) {
+  for (const auto& name : test::golden_cases("dit")) {
     const DitCase c(name);
     for (const auto dtype : {at::kFloat, at::kBFloat16}) {
       SCOPED_TRACE(name + (dtype == at::kFloat ? " fp32" : " bf16"));
@@ -120,7 +111,7 @@ TEST(Dit, CudaMatchesReference) {
 }
 
 TEST(Dit, ShapeErrorsNameTheTensor) {
-  const DitCase c(cases_of_kind("dit").front());
+  const DitCase c(test::golden_cases("dit").front());
   model::DitConfig wrong = c.config;
   wrong.ffn_dim += 2;
   const auto ckpt = io::Checkpoint::open(golden_dir() + "/" + c.name + ".diffusers.safetensors");

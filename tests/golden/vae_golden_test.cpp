@@ -20,15 +20,6 @@ namespace {
 
 constexpr double kTolerance = 1e-4;
 
-std::vector<std::string> vae_cases() {
-  const auto manifest = nlohmann::json::parse(test::read_text_file(golden_dir() + "/manifest.json"));
-  std::vector<std::string> out;
-  for (auto it = manifest.begin(); it != manifest.end(); ++it) {
-    if (it->value("kind", "") == "vae") out.push_back(it.key());
-  }
-  return out;
-}
-
 std::unique_ptr<model::WanVAE> load(const std::string& name, const std::string& layout,
                                     const model::VaeOptions& opts = {}) {
   const auto config = model::load_vae_config(golden_dir() + "/" + name + ".config.json");
@@ -40,10 +31,10 @@ std::unique_ptr<model::WanVAE> load(const std::string& name, const std::string& 
 
 }  // namespace
 
-TEST(Vae, ManifestHasVaeCases) { ASSERT_FALSE(vae_cases().empty()); }
+TEST(Vae, ManifestHasVaeCases) { ASSERT_FALSE(test::golden_cases("vae").empty()); }
 
 TEST(Vae, EncoderMeanAndDecodeMatchReferenceInBothLayouts) {
-  for (const auto& name : vae_cases()) {
+  for (const auto& name : test::golden_cases("vae")) {
     const io::SafetensorsFile io(golden_dir() + "/" + name + ".io.safetensors");
     for (const std::string layout : {"original", "diffusers"}) {
       SCOPED_TRACE(name + "." + layout);
@@ -59,7 +50,7 @@ TEST(Vae, EncoderMeanAndDecodeMatchReferenceInBothLayouts) {
 }
 
 TEST(Vae, TiledDecodeMatchesUntiledAwayFromSeams) {
-  const auto vae = load(vae_cases().front(), "original");
+  const auto vae = load(test::golden_cases("vae").front(), "original");
   at::manual_seed(3);
   const at::Tensor z = at::randn({1, vae->config().z_dim, 2, 24, 24});
   const at::Tensor full = vae->decode(z);
@@ -80,7 +71,7 @@ TEST(Vae, TiledDecodeMatchesUntiledAwayFromSeams) {
 }
 
 TEST(Vae, NormalizationRoundTripsWithConfigStatistics) {
-  const auto vae = load(vae_cases().front(), "diffusers");
+  const auto vae = load(test::golden_cases("vae").front(), "diffusers");
   const at::Tensor mu = at::randn({1, vae->config().z_dim, 2, 3, 3});
   EXPECT_LT(relative_error(vae->denormalize(vae->normalize(mu)), mu), 1e-6);
   const at::Tensor zero_mean = vae->normalize(at::tensor(vae->config().latents_mean).to(at::kFloat).view({1, -1, 1, 1, 1}));
@@ -88,7 +79,7 @@ TEST(Vae, NormalizationRoundTripsWithConfigStatistics) {
 }
 
 TEST(Vae, BadShapesAndWrongFilesGiveNamedErrors) {
-  const std::string name = vae_cases().front();
+  const std::string name = test::golden_cases("vae").front();
   auto config = model::load_vae_config(golden_dir() + "/" + name + ".config.json");
   config.base_dim += 1;
   const auto ckpt = io::Checkpoint::open(golden_dir() + "/" + name + ".diffusers.safetensors");

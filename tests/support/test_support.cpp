@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <execinfo.h>
 #include <ftw.h>
 #include <sys/stat.h>
@@ -27,6 +29,15 @@ std::string read_text_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::vector<std::string> golden_cases(const std::string& kind) {
+  const auto manifest = nlohmann::json::parse(read_text_file(golden_dir() + "/manifest.json"));
+  std::vector<std::string> out;
+  for (auto it = manifest.begin(); it != manifest.end(); ++it) {
+    if (it->value("kind", "") == kind) out.push_back(it.key());
+  }
+  return out;
 }
 
 double relative_error(const at::Tensor& a, const at::Tensor& b) {

@@ -4,12 +4,15 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace linvideo::test {
 
 // LINVIDEO_GOLDEN_DIR, or ../shared/golden beside the repository.
 std::string golden_dir();
 std::string read_text_file(const std::string& path);
+// Names of the golden cases of `kind` ("dit", "vae", "umt5", "pipeline", ...) in manifest.json.
+std::vector<std::string> golden_cases(const std::string& kind);
 
 // ||a - b|| / ||b||, in float64.
 double relative_error(const at::Tensor& a, const at::Tensor& b);

@@ -190,3 +190,24 @@ TEST(ModelFolder, BrokenFoldersGiveClearErrors) {
     EXPECT_NE(msg.find("blocks.1.attn2.to_k.weight"), std::string::npos) << msg;
   }
 }
+
+// The embedded shapes model loads through the same loader as a real Wan folder, and a seed
+// fully determines the clip.
+TEST(EmbeddedModel, LoadsThroughTheLoaderAndIsDeterministic) {
+  const std::string dir = pipeline::default_model_dir();
+  const auto src = pipeline::resolve_model_folder(dir);
+  EXPECT_EQ(src.layout, "diffusers folder");
+  const auto policy = pipeline::RuntimePolicy::make("cpu", "auto");
+  auto t2v = pipeline::load_text_to_video(src, policy);
+  pipeline::GenerationSettings s = pipeline::model_defaults(dir, pipeline::GenerationSettings{});
+  EXPECT_EQ(s.frames, 17);
+  EXPECT_FALSE(s.use_default_negative);
+  s.prompt = "a large red circle moving left on a black background";
+  s.steps = 2;
+  s.seed = 9;
+  const at::Tensor a = t2v->generate(s).video;
+  ASSERT_EQ(a.sizes(), (std::vector<std::int64_t>{17, 3, 128, 128}));
+  EXPECT_TRUE(at::equal(t2v->generate(s).video, a));
+  s.seed = 10;
+  EXPECT_FALSE(at::equal(t2v->generate(s).video, a));
+}

@@ -24,15 +24,6 @@ constexpr double kTolerance = 1e-4;      // golden README, fp32 CPU
 constexpr double kBf16Tolerance = 3e-2;  // bf16 projections, fp32 norms and softmax
 const char* const kLayouts[] = {"hf", "original"};
 
-std::vector<std::string> cases_of_kind(const std::string& kind) {
-  const auto manifest = nlohmann::json::parse(test::read_text_file(golden_dir() + "/manifest.json"));
-  std::vector<std::string> out;
-  for (auto it = manifest.begin(); it != manifest.end(); ++it) {
-    if (it->value("kind", "") == kind) out.push_back(it.key());
-  }
-  return out;
-}
-
 struct Umt5Case {
   std::string name;
   text::UMT5Config config;
@@ -57,11 +48,11 @@ struct Umt5Case {
 }  // namespace
 
 TEST(Umt5, ManifestHasUmt5Cases) {
-  ASSERT_FALSE(cases_of_kind("umt5").empty()) << "no umt5 cases in " << golden_dir() << "/manifest.json";
+  ASSERT_FALSE(test::golden_cases("umt5").empty()) << "no umt5 cases in " << golden_dir() << "/manifest.json";
 }
 
 TEST(Umt5, MatchesReferenceInBothKeyLayouts) {
-  for (const auto& name : cases_of_kind("umt5")) {
+  for (const auto& name : test::golden_cases("umt5")) {
     const Umt5Case c(name);
     for (const std::string layout : kLayouts) {
       SCOPED_TRACE(name + "." + layout);
@@ -77,7 +68,7 @@ TEST(Umt5, MatchesReferenceInBothKeyLayouts) {
 }
 
 TEST(Umt5, DetectsLayoutAndConfigFromTheWeights) {
-  for (const auto& name : cases_of_kind("umt5")) {
+  for (const auto& name : test::golden_cases("umt5")) {
     const Umt5Case c(name);
     for (const std::string layout : kLayouts) {
       SCOPED_TRACE(name + "." + layout);
@@ -94,7 +85,7 @@ TEST(Umt5, DetectsLayoutAndConfigFromTheWeights) {
 }
 
 TEST(Umt5, Bfloat16StaysCloseToReference) {
-  for (const auto& name : cases_of_kind("umt5")) {
+  for (const auto& name : test::golden_cases("umt5")) {
     const Umt5Case c(name);
     for (const std::string layout : kLayouts) {
       SCOPED_TRACE(name + "." + layout);
@@ -112,7 +103,7 @@ TEST(Umt5, Bfloat16StaysCloseToReference) {
 
 TEST(Umt5, PaddingDoesNotLeakIntoRealTokens) {
   // Changing the ids under the mask must leave every real token's output unchanged.
-  for (const auto& name : cases_of_kind("umt5")) {
+  for (const auto& name : test::golden_cases("umt5")) {
     SCOPED_TRACE(name);
     const Umt5Case c(name);
     const auto encoder = text::UMT5Encoder::load(c.checkpoint("original"), c.config);
@@ -125,7 +116,7 @@ TEST(Umt5, PaddingDoesNotLeakIntoRealTokens) {
 }
 
 TEST(Umt5, TrimKeepsTheRealTokensAndZeroPadsTheRest) {
-  for (const auto& name : cases_of_kind("umt5")) {
+  for (const auto& name : test::golden_cases("umt5")) {
     SCOPED_TRACE(name);
     const Umt5Case c(name);
     const auto encoder = text::UMT5Encoder::load(c.checkpoint("hf"), c.config);
@@ -149,7 +140,7 @@ TEST(Umt5, TrimKeepsTheRealTokensAndZeroPadsTheRest) {
 
 TEST(Umt5, CudaMatchesReference) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  for (const auto& name : cases_of_kind("umt5")) {
+  for (const auto& name : test::golden_cases("umt5")) {
     const Umt5Case c(name);
     for (const auto dtype : {at::kFloat, at::kBFloat16}) {
       SCOPED_TRACE(name + (dtype == at::kFloat ? " fp32" : " bf16"));
