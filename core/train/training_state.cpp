@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/io/safetensors.h"
+#include "core/remove_tree.h"
 
 namespace fs = std::filesystem;
 
@@ -54,13 +55,13 @@ void save_checkpoint(const std::string& dir, std::int64_t step,
   const Progress previous = read_progress(dir);
   const std::string name = step_name(step);
   const fs::path target = fs::path(dir) / name, staging = fs::path(dir) / (name + ".tmp");
-  fs::remove_all(staging);
+  remove_tree(staging.string());
   fs::create_directories(staging);
   std::vector<std::pair<std::string, at::Tensor>> cpu;
   for (const auto& [k, t] : weights) cpu.emplace_back(k, t.detach().to(at::kCPU));
   io::write_safetensors((staging / "weights.safetensors").string(), cpu);
   torch::save(optimizer, (staging / "optimizer.pt").string());
-  fs::remove_all(target);
+  remove_tree(target.string());
   fs::rename(staging, target);
   // The commit point: progress.json now names the new, complete checkpoint.
   nlohmann::json j = {{"step", step}, {"checkpoint", name}, {"info", info}};
@@ -74,7 +75,7 @@ void save_checkpoint(const std::string& dir, std::int64_t step,
   // Keep the previous checkpoint as a fallback; remove older ones.
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string n = e.path().filename().string();
-    if (n.rfind("step-", 0) == 0 && n != name && n != previous.checkpoint) fs::remove_all(e.path());
+    if (n.rfind("step-", 0) == 0 && n != name && n != previous.checkpoint) remove_tree(e.path().string());
   }
 }
 

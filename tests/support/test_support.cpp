@@ -1,11 +1,12 @@
 #include "tests/support/test_support.h"
 
+#include "core/remove_tree.h"
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <execinfo.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,17 +48,14 @@ double relative_error(const at::Tensor& a, const at::Tensor& b) {
 
 namespace {
 
-int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
-
-// Temp folders are removed in gtest's global tear-down with POSIX nftw(), not std::filesystem
-// and not from a static destructor: on the GPU machine (LibTorch 2.11 wheel) both of those ended
-// test processes with SIGSEGV after every test had passed.
+// Temp folders are removed in gtest's global tear-down with remove_tree() (see core/remove_tree.h
+// for why not std::filesystem), not from a static destructor.
 std::string* temp_root = nullptr;  // deliberately leaked: no exit-time destructor
 
 class TempCleanup : public ::testing::Environment {
  public:
   void TearDown() override {
-    if (temp_root && !temp_root->empty()) ::nftw(temp_root->c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (temp_root && !temp_root->empty()) remove_tree(*temp_root);
   }
 };
 

@@ -65,3 +65,13 @@ TEST(Checkpoint, RejectsDuplicateKeysAcrossShardsAndBadIndexes) {
   EXPECT_THROW(Checkpoint::open(temp_dir()), Error);  // empty folder
   EXPECT_THROW(Checkpoint::open(dir + "/does-not-exist"), Error);
 }
+
+TEST(RemoveTree, DeletesNestedFoldersAndToleratesMissingPaths) {
+  const std::string dir = temp_dir() + "/tree";
+  std::filesystem::create_directories(dir + "/a/b");
+  std::ofstream(dir + "/a/b/file.txt") << "x";
+  std::ofstream(dir + "/top.txt") << "y";
+  EXPECT_TRUE(linvideo::remove_tree(dir));
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  EXPECT_TRUE(linvideo::remove_tree(dir));  // already gone
+}
