@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/io/checkpoint.h"
+#include "core/remove_tree.h"
 #include "tests/support/test_support.h"
 
 using linvideo::Error;
