@@ -82,6 +82,7 @@ void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit
 }
 
 void run_generate(Args& a, const CLI::App& cmd) {
+  const auto started = std::chrono::steady_clock::now();
   if (!sampling::parse_solver(a.sampler, &a.s.solver)) throw Error("--sampler must be unipc or euler (got '" + a.sampler + "')");
   if (!sampling::parse_grid(a.grid, &a.s.grid)) throw Error("--grid must be wan or diffusers (got '" + a.grid + "')");
   if (a.negative_given) {
@@ -211,6 +212,8 @@ void run_generate(Args& a, const CLI::App& cmd) {
   std::fprintf(stderr, "decode: %.2f s -> %lld frames %lldx%lld\n", decode_s, (long long)video.size(0),
                (long long)video.size(2), (long long)video.size(3));
   write_clip(a, video, nullptr, model_name, modes);
+  std::fprintf(stderr, "total: %.2f s (load, text, sampling, decode, write)\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   std::printf("%s\n", a.out.c_str());
 }
 
