@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/model/norms.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 #include "core/model/rope.h"
@@ -35,15 +36,6 @@ class WeightSource {
 
 namespace {
 
-// RMSNorm over the last axis in float32 (weight is float32).
-at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  const at::Tensor xf = x.to(at::kFloat);
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  return at::rms_norm(xf, {x.size(-1)}, weight, eps);
-#else
-  return xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight;
-#endif
-}
 
 // LayerNorm without affine, then the block's modulation: norm(x) * (1 + scale) + shift.
 at::Tensor modulated_norm(const at::Tensor& x, const at::Tensor& one_plus_scale,

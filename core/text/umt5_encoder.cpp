@@ -9,21 +9,14 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/model/norms.h"
 #include "core/io/checkpoint.h"
 #include "core/text/umt5_keys.h"
 
 namespace linvideo::text {
 namespace {
 
-// T5 RMSNorm: no mean subtraction, weight only, computed in float32 (weight is float32).
-at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  const at::Tensor xf = x.to(at::kFloat);
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  return at::rms_norm(xf, {x.size(-1)}, weight, eps);
-#else
-  return xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight;
-#endif
-}
+using model::rms_norm;
 
 // Fetches weights by internal name from a checkpoint, checks shape and type, and places them.
 class WeightFetcher {
