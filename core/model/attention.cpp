@@ -77,6 +77,7 @@ void AttentionLayerState::init_linear_branch(std::int64_t heads, std::int64_t he
 
 at::Tensor attend(const AttentionLayerState& layer, const at::Tensor& q, const at::Tensor& k,
                   const at::Tensor& v) {
+  if (layer.capture) layer.capture->push_back({q.detach(), k.detach(), v.detach()});
   switch (layer.mode) {
     case AttentionMode::Softmax: return softmax_attention(q, k, v);
     case AttentionMode::Linear:

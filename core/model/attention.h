@@ -3,7 +3,9 @@
 // layer attends. All tensors are [B, heads, L, head_dim].
 #include <ATen/core/Tensor.h>
 
+#include <array>
 #include <cstdint>
+#include <vector>
 
 namespace linvideo::model {
 
@@ -30,6 +32,10 @@ struct AttentionLayerState {
   AttentionMode mode = AttentionMode::Softmax;
   at::Tensor w_q, w_k;     // feature maps [heads, head_dim, head_dim], float32; undefined until made
   at::Tensor mix_score;    // r in [0,1] (scalar, float32): 1 = softmax, 0 = linear
+
+  // When set, attend() appends the (detached) q, k, v it sees: calibration data for the
+  // attention-transfer warm-up.
+  std::vector<std::array<at::Tensor, 3>>* capture = nullptr;
 
   bool has_linear_branch() const { return w_q.defined() && w_k.defined(); }
   // Creates W = identity * scale (default 1 / head_dim^(1/4)) and r = 1.

@@ -135,15 +135,21 @@ at::Tensor TextToVideo::decode(const at::Tensor& latents, const Callbacks& cb) c
   return ((video[0].permute({1, 0, 2, 3}) + 1) * 0.5).to(at::kCPU).contiguous();
 }
 
-GenerateResult TextToVideo::generate(const GenerationSettings& s, const Callbacks& cb) {
+at::Tensor TextToVideo::encode_prompt(const std::string& prompt) {
   if (!text_) throw Error("no text encoder loaded: pass text embeddings or load one");
+  return text_->encode(prompt);
+}
+
+const std::string& TextToVideo::negative_prompt_of(const GenerationSettings& s) {
+  return s.negative_prompt.empty() && s.use_default_negative ? wan_default_negative_prompt() : s.negative_prompt;
+}
+
+GenerateResult TextToVideo::generate(const GenerationSettings& s, const Callbacks& cb) {
   GenerateResult g;
   const auto t0 = Clock::now();
   const at::Tensor noise = initial_noise(s);  // validates the size before any heavy work
-  const at::Tensor context = text_->encode(s.prompt);
-  const std::string& negative =
-      s.negative_prompt.empty() && s.use_default_negative ? wan_default_negative_prompt() : s.negative_prompt;
-  const at::Tensor negative_context = text_->encode(negative);
+  const at::Tensor context = encode_prompt(s.prompt);
+  const at::Tensor negative_context = encode_prompt(negative_prompt_of(s));
   g.text_seconds = seconds_since(t0);
   g.sampling = sample(context, negative_context, noise, s, cb);
   if (g.sampling.status == Status::Completed) {

@@ -117,6 +117,10 @@ class TextToVideo {
   at::Tensor decode(const at::Tensor& latents, const Callbacks& cb = {}) const;
   // The whole flow.
   GenerateResult generate(const GenerationSettings& s, const Callbacks& cb = {});
+  // Text context of a prompt ([1, tokens, text_dim]); throws without a text encoder.
+  at::Tensor encode_prompt(const std::string& prompt);
+  // The negative prompt `s` asks for (Wan's default list unless it says otherwise).
+  static const std::string& negative_prompt_of(const GenerationSettings& s);
 
   // 16 -> 3 linear map used by previews, fitted once against the VAE (see preview.cpp).
   at::Tensor preview(const at::Tensor& latents) const;

@@ -1,0 +1,59 @@
+// `linvideo scan`: per-layer replaceability of a model's self-attention (attention-transfer error
+// and single-layer sensitivity), as a table and JSON.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "app/linvideo/commands.h"
+#include "core/error.h"
+#include "core/linvideo/replaceability.h"
+#include "core/pipeline/model_loader.h"
+
+namespace linvideo::cli {
+
+void add_scan_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("scan", "How replaceable each self-attention layer is (transfer error, sensitivity)");
+  struct Args {
+    std::string model, prompts_file, out, device = "auto";
+    std::vector<std::string> prompts;
+    linvideo_method::ScanOptions o;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--model", a->model, "Model folder (default: the embedded shapes model)");
+  cmd->add_option("-p,--prompt", a->prompts, "A prompt (repeatable)");
+  cmd->add_option("--prompts", a->prompts_file, "A file of prompts, one per line");
+  cmd->add_option("--seeds", a->o.seeds, "Seeds per prompt")->capture_default_str();
+  cmd->add_option("--steps", a->o.sample_steps, "Sampler steps per run")->capture_default_str();
+  cmd->add_option("--transfer-steps", a->o.transfer_steps, "Adam steps of the warm-up per layer")->capture_default_str();
+  cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
+  cmd->add_option("--out", a->out, "Also write the scores as JSON here");
+  cmd->callback([a] {
+    if (!a->prompts_file.empty()) {
+      std::ifstream in(a->prompts_file);
+      if (!in) throw Error(a->prompts_file + ": cannot open prompts file");
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) a->prompts.push_back(line);
+      }
+    }
+    if (a->prompts.empty()) throw Error("scan: give --prompt or --prompts FILE");
+    a->o.prompts = a->prompts;
+    const std::string model = a->model.empty() ? pipeline::default_model_dir() : a->model;
+    auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model),
+                                            pipeline::RuntimePolicy::make(a->device, "auto"));
+    const auto base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
+    const auto r = linvideo_method::scan_layers(*t2v, base, a->o, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
+    std::printf("layer  transfer error (identity -> fitted)  sensitivity\n");
+    nlohmann::json j = {{"model", model}, {"seconds", r.seconds}, {"layers", nlohmann::json::array()}};
+    for (const auto& l : r.layers) {
+      std::printf("%5d  %8.4f -> %8.4f                  %8.4f\n", l.layer, l.transfer_error_before, l.transfer_error,
+                  l.sensitivity);
+      j["layers"].push_back({{"layer", l.layer}, {"transfer_error_identity", l.transfer_error_before},
+                             {"transfer_error", l.transfer_error}, {"sensitivity", l.sensitivity}});
+    }
+    std::printf("%.1f s\n", r.seconds);
+    if (!a->out.empty()) std::ofstream(a->out) << j.dump(2) << "\n";
+  });
+}
+
+}  // namespace linvideo::cli

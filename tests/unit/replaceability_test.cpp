@@ -1,0 +1,50 @@
+// Replaceability scan on a tiny model: the warm-up must actually fit the maps (gradients reach
+// W_q, W_k), sensitivities must be measured, and the model must come back unchanged.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/io/checkpoint.h"
+#include "core/io/vae_dialect.h"
+#include "core/linvideo/replaceability.h"
+#include "core/model/wan_dit.h"
+#include "core/model/wan_vae.h"
+#include "tests/support/test_support.h"
+
+using namespace linvideo;
+
+TEST(Replaceability, TransferFitsEveryLayerAndSensitivityIsMeasured) {
+  model::DitConfig c;
+  c.dim = 32, c.ffn_dim = 64, c.num_heads = 2, c.num_layers = 3, c.text_dim = 16, c.text_len = 8;
+  auto dit = std::shared_ptr<model::WanDiT>(model::WanDiT::random(c, {}, 3));
+  const auto vae_config = model::load_vae_config(test::golden_dir() + "/vae_tiny.config.json");
+  const auto ckpt = io::Checkpoint::open(test::golden_dir() + "/vae_tiny.original.safetensors");
+  auto vae = std::shared_ptr<model::WanVAE>(
+      model::WanVAE::load(ckpt, io::detect_vae_dialect(ckpt.keys(), vae_config.num_res_blocks, ckpt.source()), vae_config));
+  pipeline::TextToVideo t2v(dit, vae, std::make_shared<pipeline::HashedPromptEncoder>(16, 4));
+  const at::Tensor before = dit->forward(at::ones({1, 16, 2, 4, 4}), at::full({1}, 500.0), at::ones({1, 4, 16}));
+
+  pipeline::GenerationSettings s;
+  s.frames = 5, s.height = 32, s.width = 32, s.guidance = 3.0;
+  linvideo_method::ScanOptions o;
+  o.prompts = {"a red circle", "a blue square"};
+  o.sample_steps = 3;
+  o.transfer_steps = 60;
+  const auto r = linvideo_method::scan_layers(t2v, s, o);
+  ASSERT_EQ(r.layers.size(), 3u);
+  for (const auto& l : r.layers) {
+    SCOPED_TRACE(l.layer);
+    EXPECT_GT(l.transfer_error_before, 0.0);
+    EXPECT_LT(l.transfer_error, l.transfer_error_before);  // the fit moved W
+    EXPECT_GT(l.sensitivity, 0.0);
+    const auto& state = dit->attention_state(l.layer);
+    EXPECT_EQ(state.mode, model::AttentionMode::Softmax);
+    EXPECT_TRUE(state.has_linear_branch());
+    EXPECT_FALSE(state.w_q.requires_grad());
+    EXPECT_EQ(state.capture, nullptr);
+  }
+  // The scan leaves the teacher exactly as it was.
+  const at::Tensor after = dit->forward(at::ones({1, 16, 2, 4, 4}), at::full({1}, 500.0), at::ones({1, 4, 16}));
+  EXPECT_TRUE(at::equal(before, after));
+}
