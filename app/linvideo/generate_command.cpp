@@ -11,6 +11,8 @@
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 #include "core/io/safetensors.h"
+#include "core/linvideo/replaceability.h"
+#include "core/linvideo/sidecar.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 #include "core/version.h"
@@ -44,7 +46,7 @@ void draw_progress(const pipeline::StepProgress& p) {
 }
 
 struct Args {
-  std::string model, dit, vae, text_encoder, tokenizer, dit_config, random_model;
+  std::string model, dit, vae, text_encoder, tokenizer, dit_config, random_model, linvideo_sidecar, linear_layers;
   pipeline::GenerationSettings s;
   std::string negative;
   bool negative_given = false;
@@ -79,6 +81,31 @@ void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit
   (void)video, (void)dit_info, (void)model_name, (void)modes;
   throw Error(a.out + ": this build has no media library; use --save-latents");
 #endif
+}
+
+// --linvideo SIDECAR installs a converted model's layer states; --linear LIST makes those layers
+// linear, with the sidecar's maps or, without one, maps fitted now on this prompt's trajectory.
+void apply_linvideo(const Args& a, pipeline::TextToVideo& t2v, const at::Tensor& context, const at::Tensor& negative) {
+  model::WanDiT& dit = t2v.dit();
+  if (!a.linvideo_sidecar.empty()) {
+    linvideo_method::load_sidecar(a.linvideo_sidecar, dit);
+    std::fprintf(stderr, "linvideo: %s\n", a.linvideo_sidecar.c_str());
+  }
+  if (a.linear_layers.empty()) return;
+  const auto layers = linvideo_method::parse_layer_list(a.linear_layers, static_cast<int>(dit.num_layers()), "--linear");
+  std::vector<int> need_maps;
+  for (int l : layers) {
+    if (!dit.attention_state(l - 1).has_linear_branch()) need_maps.push_back(l);
+  }
+  if (!need_maps.empty()) {
+    linvideo_method::ScanOptions o;
+    o.only_layers = need_maps;
+    o.measure_sensitivity = false;
+    o.sample_steps = std::min(a.s.steps, 10);
+    std::fprintf(stderr, "linvideo: fitting maps of %zu layers on this prompt (attention transfer)\n", need_maps.size());
+    linvideo_method::scan_layers(t2v, a.s, {{context, negative}}, o);
+  }
+  for (int l : layers) dit.attention_state(l - 1).mode = model::AttentionMode::Linear;
 }
 
 void run_generate(Args& a, const CLI::App& cmd) {
@@ -181,10 +208,11 @@ void run_generate(Args& a, const CLI::App& cmd) {
     vae = pipeline::load_vae(src.vae, policy);
   }
   std::fprintf(stderr, "model: %s\n", dit->config().summary().c_str());
+  pipeline::TextToVideo t2v(dit, vae, nullptr);
+  apply_linvideo(a, t2v, context, negative_context);
   std::vector<std::string> modes;
   for (std::int64_t i = 0; i < dit->num_layers(); ++i) modes.push_back(model::attention_mode_name(dit->attention_state(i).mode));
   const std::string model_name = dit->config().family();
-  pipeline::TextToVideo t2v(dit, vae, nullptr);
   const at::Tensor noise = t2v.initial_noise(a.s);
   pipeline::Callbacks cb;
   cb.cancel = &cancel;
@@ -247,6 +275,8 @@ void add_generate_command(CLI::App& app) {
   cmd->add_flag("--no-memory-plan", a->no_memory_plan, "Keep every model resident; decode untiled");
   cmd->add_option("--vae-tile", a->vae_tile, "Tiled decode tile in latent pixels (0 = off; default by policy)");
   cmd->add_option("-o,--out", a->out, "Output clip: .mp4, .mkv (lossless), .y4m or frames_%05d.png")->capture_default_str();
+  cmd->add_option("--linvideo", a->linvideo_sidecar, "A LinVideo sidecar (per-layer modes and maps) to apply");
+  cmd->add_option("--linear", a->linear_layers, "Make these layers linear (1-based, e.g. 2-8,10-13)");
   cmd->add_option("--crf", a->crf, "H.264 quality (lower is better)")->capture_default_str();
   cmd->add_option("--save-latents", a->save_latents, "Also save the final latents (.safetensors)");
   cmd->callback([a, cmd] { run_generate(*a, *cmd); });

@@ -8,6 +8,8 @@
 #include "app/linvideo/commands.h"
 #include "core/error.h"
 #include "core/linvideo/replaceability.h"
+#include "core/linvideo/sidecar.h"
+#include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 
 namespace linvideo::cli {
@@ -15,7 +17,7 @@ namespace linvideo::cli {
 void add_scan_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("scan", "How replaceable each self-attention layer is (transfer error, sensitivity)");
   struct Args {
-    std::string model, prompts_file, out, device = "auto";
+    std::string model, prompts_file, out, device = "auto", sidecar, layers;
     std::vector<std::string> prompts;
     linvideo_method::ScanOptions o;
   };
@@ -28,6 +30,8 @@ void add_scan_command(CLI::App& app) {
   cmd->add_option("--transfer-steps", a->o.transfer_steps, "Adam steps of the warm-up per layer")->capture_default_str();
   cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
   cmd->add_option("--out", a->out, "Also write the scores as JSON here");
+  cmd->add_option("--layers", a->layers, "Only these layers (1-based, e.g. 2-8,10-13)");
+  cmd->add_option("--save-sidecar", a->sidecar, "Write the fitted maps as a LinVideo sidecar (all layers softmax)");
   cmd->callback([a] {
     if (!a->prompts_file.empty()) {
       std::ifstream in(a->prompts_file);
@@ -42,6 +46,9 @@ void add_scan_command(CLI::App& app) {
     auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model),
                                             pipeline::RuntimePolicy::make(a->device, "auto"));
     const auto base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
+    if (!a->layers.empty()) {
+      a->o.only_layers = linvideo_method::parse_layer_list(a->layers, static_cast<int>(t2v->dit().num_layers()), "--layers");
+    }
     const auto r = linvideo_method::scan_layers(*t2v, base, a->o, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
     std::printf("layer  transfer error (identity -> fitted)  sensitivity\n");
     nlohmann::json j = {{"model", model}, {"seconds", r.seconds}, {"layers", nlohmann::json::array()}};
@@ -53,6 +60,10 @@ void add_scan_command(CLI::App& app) {
     }
     std::printf("%.1f s\n", r.seconds);
     if (!a->out.empty()) std::ofstream(a->out) << j.dump(2) << "\n";
+    if (!a->sidecar.empty()) {
+      linvideo_method::save_sidecar(a->sidecar, t2v->dit(), "attention-transfer warm-up by linvideo scan");
+      std::printf("sidecar: %s\n", a->sidecar.c_str());
+    }
   });
 }
 

@@ -36,10 +36,22 @@ double transfer_error(const States& states, const std::vector<at::Tensor>& targe
 
 ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& base, const ScanOptions& o,
                        const std::function<void(const std::string&)>& log) {
+  if (o.prompts.empty()) throw Error("scan: no prompts");
+  pipeline::GenerationSettings s = base;
+  std::vector<std::pair<at::Tensor, at::Tensor>> contexts;
+  for (const auto& prompt : o.prompts) {
+    contexts.emplace_back(t2v.encode_prompt(prompt), t2v.encode_prompt(pipeline::TextToVideo::negative_prompt_of(s)));
+  }
+  return scan_layers(t2v, base, contexts, o, log);
+}
+
+ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& base,
+                       const std::vector<std::pair<at::Tensor, at::Tensor>>& contexts, const ScanOptions& o,
+                       const std::function<void(const std::string&)>& log) {
   auto say = [&](const std::string& s) {
     if (log) log(s);
   };
-  if (o.prompts.empty()) throw Error("scan: no prompts");
+  if (contexts.empty()) throw Error("scan: no prompts");
   if (o.seeds < 1 || o.sample_steps < 1) throw Error("scan: --seeds and --steps must be at least 1");
   const auto t0 = std::chrono::steady_clock::now();
   model::WanDiT& dit = t2v.dit();
@@ -53,17 +65,27 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
   std::vector<Run> runs;
   pipeline::GenerationSettings s = base;
   s.steps = o.sample_steps;
-  for (const auto& prompt : o.prompts) {
+  for (const auto& [context, negative] : contexts) {
     for (int seed = 0; seed < o.seeds; ++seed) {
-      s.seed = static_cast<std::uint64_t>(seed);
-      runs.push_back({t2v.encode_prompt(prompt), t2v.encode_prompt(pipeline::TextToVideo::negative_prompt_of(s)),
-                      t2v.initial_noise(s), {}});
+      s.seed = base.seed + static_cast<std::uint64_t>(seed);
+      runs.push_back({context, negative, t2v.initial_noise(s), {}});
+    }
+  }
+  std::vector<int> chosen;  // 0-based
+  if (o.only_layers.empty()) {
+    for (int l = 0; l < layers; ++l) chosen.push_back(l);
+  } else {
+    for (int l : o.only_layers) {
+      if (l < 1 || l > layers) throw Error("scan: layer " + std::to_string(l) + " is out of range");
+      chosen.push_back(l - 1);
     }
   }
 
   // 1. Teacher trajectories, capturing every layer's q, k, v.
   std::vector<States> captured(static_cast<std::size_t>(layers));
-  for (int l = 0; l < layers; ++l) {
+  std::vector<model::AttentionMode> modes;
+  for (int l = 0; l < layers; ++l) modes.push_back(dit.attention_state(l).mode);
+  for (int l : chosen) {
     auto& state = dit.attention_state(l);
     state.mode = model::AttentionMode::Softmax;
     state.capture = &captured[static_cast<std::size_t>(l)];
@@ -77,7 +99,7 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
 
   // 2. Attention transfer per layer.
   ScanResult result;
-  for (int l = 0; l < layers; ++l) {
+  for (int l : chosen) {
     const States states = thin(captured[static_cast<std::size_t>(l)], o.max_calibration_states);
     captured[static_cast<std::size_t>(l)].clear();
     std::vector<at::Tensor> targets;
@@ -88,7 +110,7 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
     auto& layer = dit.attention_state(l);
     layer.init_linear_branch(cfg.num_heads, cfg.head_dim(), device);
     LayerScore score;
-    score.layer = l;
+    score.layer = l + 1;
     {
       at::NoGradGuard no_grad;
       score.transfer_error_before = transfer_error(states, targets, layer);
@@ -111,14 +133,15 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
       at::NoGradGuard no_grad;
       score.transfer_error = transfer_error(states, targets, layer);
     }
-    say("scan: layer " + std::to_string(l) + " transfer error " + std::to_string(score.transfer_error_before) +
+    say("scan: layer " + std::to_string(l + 1) + " transfer error " + std::to_string(score.transfer_error_before) +
         " -> " + std::to_string(score.transfer_error));
     result.layers.push_back(score);
   }
 
   // 3. Single-layer sensitivity with the fitted maps.
   at::NoGradGuard no_grad;
-  for (int l = 0; l < layers; ++l) {
+  for (std::size_t i = 0; i < chosen.size() && o.measure_sensitivity; ++i) {
+    const int l = chosen[i];
     auto& layer = dit.attention_state(l);
     layer.mode = model::AttentionMode::Linear;
     double num = 0, den = 0;
@@ -128,9 +151,11 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
       den += r.teacher_final.pow(2).sum().item<double>();
     }
     layer.mode = model::AttentionMode::Softmax;
-    result.layers[static_cast<std::size_t>(l)].sensitivity = std::sqrt(num / std::max(den, 1e-24));
-    say("scan: layer " + std::to_string(l) + " sensitivity " + std::to_string(result.layers[static_cast<std::size_t>(l)].sensitivity));
+    result.layers[i].sensitivity = std::sqrt(num / std::max(den, 1e-24));
+    say("scan: layer " + std::to_string(l + 1) + " sensitivity " + std::to_string(result.layers[i].sensitivity));
   }
+  // Modes as they were before the scan (maps of the chosen layers now fitted).
+  for (int l = 0; l < layers; ++l) dit.attention_state(l).mode = modes[static_cast<std::size_t>(l)];
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

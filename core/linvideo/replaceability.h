@@ -21,10 +21,12 @@ struct ScanOptions {
   int transfer_steps = 200;   // Adam steps per layer for the warm-up
   double transfer_lr = 1e-2;
   int max_calibration_states = 8;  // per layer (q, k, v triples kept)
+  std::vector<int> only_layers;    // 1-based; empty: every layer
+  bool measure_sensitivity = true;
 };
 
 struct LayerScore {
-  int layer = 0;
+  int layer = 0;  // 1-based
   double transfer_error_before = 0;  // ||o_soft - o_lin|| / ||o_soft|| with the identity init
   double transfer_error = 0;         // after the warm-up
   double sensitivity = 0;            // ||x_final(layer linear) - x_final(teacher)|| / ||x_final(teacher)||
@@ -35,8 +37,15 @@ struct ScanResult {
   double seconds = 0;
 };
 
-// Leaves every layer softmax, with its fitted W_q, W_k installed (ready for a conversion).
+// Leaves each layer in the mode it had, with the fitted W_q, W_k installed (ready for a
+// conversion or a sidecar).
 ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& base,
                        const ScanOptions& options, const std::function<void(const std::string&)>& log = {});
+
+// The same from text contexts already encoded (when the text encoder has been dropped); the
+// prompts of `options` are ignored. Each pair is (context, negative context).
+ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& base,
+                       const std::vector<std::pair<at::Tensor, at::Tensor>>& contexts, const ScanOptions& options,
+                       const std::function<void(const std::string&)>& log = {});
 
 }  // namespace linvideo::linvideo_method

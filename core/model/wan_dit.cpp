@@ -197,6 +197,10 @@ std::vector<std::pair<std::string, at::Tensor>> WanDiT::named_weights() const {
   return out;
 }
 
+const AttentionLayerState& WanDiT::attention_state(std::int64_t layer) const {
+  return const_cast<WanDiT*>(this)->attention_state(layer);
+}
+
 AttentionLayerState& WanDiT::attention_state(std::int64_t layer) {
   if (layer < 0 || layer >= num_layers()) {
     throw Error("layer " + std::to_string(layer) + " is out of range (model has " +

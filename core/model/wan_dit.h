@@ -71,6 +71,7 @@ class WanDiT {
   const DitLoadOptions& options() const { return options_; }
   std::int64_t num_layers() const { return static_cast<std::int64_t>(blocks_.size()); }
   AttentionLayerState& attention_state(std::int64_t layer);
+  const AttentionLayerState& attention_state(std::int64_t layer) const;
 
   // The text condition depends only on the prompt, so its embedding and every layer's
   // cross-attention keys and values are computed once per prompt, not once per step.

@@ -7,7 +7,9 @@
 
 #include "core/io/checkpoint.h"
 #include "core/io/vae_dialect.h"
+#include "core/error.h"
 #include "core/linvideo/replaceability.h"
+#include "core/linvideo/sidecar.h"
 #include "core/model/wan_dit.h"
 #include "core/model/wan_vae.h"
 #include "tests/support/test_support.h"
@@ -38,7 +40,7 @@ TEST(Replaceability, TransferFitsEveryLayerAndSensitivityIsMeasured) {
     EXPECT_GT(l.transfer_error_before, 0.0);
     EXPECT_LT(l.transfer_error, l.transfer_error_before);  // the fit moved W
     EXPECT_GT(l.sensitivity, 0.0);
-    const auto& state = dit->attention_state(l.layer);
+    const auto& state = dit->attention_state(l.layer - 1);  // scores number layers from 1
     EXPECT_EQ(state.mode, model::AttentionMode::Softmax);
     EXPECT_TRUE(state.has_linear_branch());
     EXPECT_FALSE(state.w_q.requires_grad());
@@ -47,4 +49,44 @@ TEST(Replaceability, TransferFitsEveryLayerAndSensitivityIsMeasured) {
   // The scan leaves the teacher exactly as it was.
   const at::Tensor after = dit->forward(at::ones({1, 16, 2, 4, 4}), at::full({1}, 500.0), at::ones({1, 4, 16}));
   EXPECT_TRUE(at::equal(before, after));
+}
+
+TEST(Sidecar, RoundTripsModesMapsAndScoresAndRejectsMismatches) {
+  model::DitConfig c;
+  c.dim = 32, c.ffn_dim = 64, c.num_heads = 2, c.num_layers = 3, c.text_dim = 16, c.text_len = 8;
+  auto a = model::WanDiT::random(c, {}, 1);
+  auto& l1 = a->attention_state(1);
+  l1.init_linear_branch(2, 16, at::kCPU);
+  l1.w_q.normal_();
+  l1.mix_score.fill_(0.25);
+  l1.mode = model::AttentionMode::Mixed;
+  const std::string path = test::temp_dir() + "/model.linvideo.safetensors";
+  linvideo_method::save_sidecar(path, *a, "test");
+  auto b = model::WanDiT::random(c, {}, 2);
+  linvideo_method::load_sidecar(path, *b);
+  EXPECT_EQ(b->attention_state(0).mode, model::AttentionMode::Softmax);
+  EXPECT_FALSE(b->attention_state(0).has_linear_branch());
+  const auto& r1 = b->attention_state(1);
+  EXPECT_EQ(r1.mode, model::AttentionMode::Mixed);
+  EXPECT_TRUE(at::equal(r1.w_q, l1.w_q));
+  EXPECT_TRUE(at::equal(r1.w_k, l1.w_k));
+  EXPECT_FLOAT_EQ(r1.mix_score.item<float>(), 0.25f);
+  // Another depth does not fit.
+  c.num_layers = 4;
+  auto deeper = model::WanDiT::random(c, {}, 3);
+  EXPECT_THROW(linvideo_method::load_sidecar(path, *deeper), Error);
+}
+
+TEST(Sidecar, LayerListsAreOneBasedRangesWithClearErrors) {
+  EXPECT_EQ(linvideo_method::parse_layer_list("2-4,7,9-9", 10, "--linear"), (std::vector<int>{2, 3, 4, 7, 9}));
+  EXPECT_EQ(linvideo_method::parse_layer_list("3,1-2", 3, "--linear"), (std::vector<int>{1, 2, 3}));
+  for (const std::string bad : {"0-3", "5-2", "a", "", "11", "2-x"}) {
+    SCOPED_TRACE(bad);
+    try {
+      linvideo_method::parse_layer_list(bad, 10, "--linear");
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("--linear"), std::string::npos);
+    }
+  }
 }

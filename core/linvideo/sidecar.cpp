@@ -1,0 +1,107 @@
+#include "core/linvideo/sidecar.h"
+
+#include <ATen/ATen.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/error.h"
+#include "core/io/safetensors.h"
+#include "core/model/wan_dit.h"
+
+namespace linvideo::linvideo_method {
+namespace {
+
+std::string key(int layer, const char* what) {
+  return "blocks." + std::to_string(layer) + ".self_attn.linvideo." + what;
+}
+
+model::AttentionMode mode_from(const std::string& s, const std::string& path) {
+  if (s == "softmax") return model::AttentionMode::Softmax;
+  if (s == "linear") return model::AttentionMode::Linear;
+  if (s == "mixed") return model::AttentionMode::Mixed;
+  throw Error(path + ": unknown attention mode '" + s + "'");
+}
+
+}  // namespace
+
+void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::string& note) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  nlohmann::json manifest = {{"format", "linvideo-sidecar"}, {"version", 1}, {"layers", nlohmann::json::array()},
+                             {"model", dit.config().summary()}, {"note", note}};
+  for (int l = 0; l < dit.num_layers(); ++l) {
+    const auto& s = dit.attention_state(l);
+    manifest["layers"].push_back({{"layer", l + 1}, {"mode", model::attention_mode_name(s.mode)},
+                                  {"r", s.mix_score.defined() ? s.mix_score.item<double>() : 1.0},
+                                  {"has_maps", s.has_linear_branch()}});
+    if (s.has_linear_branch()) {
+      tensors.emplace_back(key(l, "w_q"), s.w_q);
+      tensors.emplace_back(key(l, "w_k"), s.w_k);
+      tensors.emplace_back(key(l, "r"), s.mix_score.reshape({1}));
+    }
+  }
+  io::write_safetensors(path, tensors, {{"linvideo", manifest.dump()}});
+  std::ofstream(path + ".json") << manifest.dump(2) << "\n";
+}
+
+void load_sidecar(const std::string& path, model::WanDiT& dit) {
+  const io::SafetensorsFile file(path);
+  const auto it = file.header().metadata.find("linvideo");
+  if (it == file.header().metadata.end()) throw Error(path + ": not a LinVideo sidecar (no 'linvideo' metadata)");
+  const auto manifest = nlohmann::json::parse(it->second, nullptr, false);
+  if (manifest.is_discarded() || !manifest.contains("layers")) throw Error(path + ": sidecar manifest is not valid JSON");
+  const auto& layers = manifest["layers"];
+  if (static_cast<std::int64_t>(layers.size()) != dit.num_layers()) {
+    throw Error(path + ": sidecar has " + std::to_string(layers.size()) + " layers, the model " +
+                std::to_string(dit.num_layers()));
+  }
+  const auto& c = dit.config();
+  const auto device = dit.options().device;
+  for (int l = 0; l < dit.num_layers(); ++l) {
+    auto& s = dit.attention_state(l);
+    const auto& entry = layers[static_cast<std::size_t>(l)];
+    if (entry.value("has_maps", false)) {
+      const at::Tensor wq = file.tensor(key(l, "w_q")), wk = file.tensor(key(l, "w_k"));
+      const std::vector<std::int64_t> want = {c.num_heads, c.head_dim(), c.head_dim()};
+      if (wq.sizes().vec() != want || wk.sizes().vec() != want) {
+        throw Error(path + ": tensor '" + key(l, "w_q") + "' does not fit this model's heads");
+      }
+      s.w_q = wq.to(device, at::kFloat).clone();
+      s.w_k = wk.to(device, at::kFloat).clone();
+      s.mix_score = file.tensor(key(l, "r")).to(device, at::kFloat).reshape({}).clone();
+    }
+    s.mode = mode_from(entry.value("mode", "softmax"), path);
+    if (s.mode != model::AttentionMode::Softmax && !s.has_linear_branch()) {
+      throw Error(path + ": layer " + std::to_string(l + 1) + " is " + entry.value("mode", "") + " but has no maps");
+    }
+  }
+}
+
+std::vector<int> parse_layer_list(const std::string& text, int num_layers, const std::string& option) {
+  std::set<int> out;
+  std::size_t pos = 0;
+  auto bad = [&](const std::string& why) -> Error {
+    return Error(option + " '" + text + "': " + why + " (layers 1.." + std::to_string(num_layers) + ", e.g. 2-8,10-13)");
+  };
+  while (pos < text.size()) {
+    const std::size_t comma = text.find(',', pos);
+    const std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? text.size() : comma + 1;
+    if (part.empty()) continue;
+    const std::size_t dash = part.find('-');
+    int lo = 0, hi = 0;
+    try {
+      lo = std::stoi(part.substr(0, dash));
+      hi = dash == std::string::npos ? lo : std::stoi(part.substr(dash + 1));
+    } catch (...) {
+      throw bad("'" + part + "' is not a number or range");
+    }
+    if (lo < 1 || hi > num_layers || lo > hi) throw bad("'" + part + "' is out of range");
+    for (int l = lo; l <= hi; ++l) out.insert(l);
+  }
+  if (out.empty()) throw bad("no layers");
+  return {out.begin(), out.end()};
+}
+
+}  // namespace linvideo::linvideo_method

@@ -1,0 +1,21 @@
+#pragma once
+// A converted model = base checkpoint + a small sidecar: safetensors holding each layer's mode, r,
+// W_q and W_k, with a JSON manifest (also stored in the file's metadata). Layers are numbered
+// from 1 in everything users see, as in the paper.
+#include <string>
+#include <vector>
+
+namespace linvideo::model {
+class WanDiT;
+}
+
+namespace linvideo::linvideo_method {
+
+void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::string& note = {});
+// Installs the sidecar's states; an Error names the file when it does not fit this model.
+void load_sidecar(const std::string& path, model::WanDiT& dit);
+
+// "2-8,10-13,30" -> {2,...,8,10,...,13,30} (1-based); Error naming the option on bad input.
+std::vector<int> parse_layer_list(const std::string& text, int num_layers, const std::string& option);
+
+}  // namespace linvideo::linvideo_method
