@@ -96,6 +96,7 @@ SampleResult TextToVideo::sample(const at::Tensor& context, const at::Tensor& ne
   at::Tensor last_v;
   const sampling::VelocityFn recording = [&](const at::Tensor& x, double t) {
     last_v = model(x, t);
+    if (cb.on_state) cb.on_state(x, t, sampler->sigma(), last_v);
     return last_v;
   };
   at::Tensor x_before;

@@ -75,6 +75,9 @@ struct Callbacks {
   // resolution (a 16->3 linear projection, no VAE).
   std::function<void(const at::Tensor&)> on_preview;
   std::function<void(const std::string&)> on_log;
+  // Every state the sampler visits: latent x, model timestep, sigma, and the (guided) velocity the
+  // model gave there. This is what the LinVideo trajectory cache stores.
+  std::function<void(const at::Tensor& x, double timestep, double sigma, const at::Tensor& velocity)> on_state;
   const CancelToken* cancel = nullptr;
 };
 

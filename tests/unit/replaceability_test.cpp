@@ -13,22 +13,17 @@
 #include "core/model/wan_dit.h"
 #include "core/model/wan_vae.h"
 #include "tests/support/test_support.h"
+#include "tests/unit/tiny_pipeline.h"
 
 using namespace linvideo;
 
 TEST(Replaceability, TransferFitsEveryLayerAndSensitivityIsMeasured) {
-  model::DitConfig c;
-  c.dim = 32, c.ffn_dim = 64, c.num_heads = 2, c.num_layers = 3, c.text_dim = 16, c.text_len = 8;
-  auto dit = std::shared_ptr<model::WanDiT>(model::WanDiT::random(c, {}, 3));
-  const auto vae_config = model::load_vae_config(test::golden_dir() + "/vae_tiny.config.json");
-  const auto ckpt = io::Checkpoint::open(test::golden_dir() + "/vae_tiny.original.safetensors");
-  auto vae = std::shared_ptr<model::WanVAE>(
-      model::WanVAE::load(ckpt, io::detect_vae_dialect(ckpt.keys(), vae_config.num_res_blocks, ckpt.source()), vae_config));
-  pipeline::TextToVideo t2v(dit, vae, std::make_shared<pipeline::HashedPromptEncoder>(16, 4));
+  auto pipe = test::tiny_pipeline();
+  pipeline::TextToVideo& t2v = *pipe;
+  model::WanDiT* dit = &t2v.dit();
   const at::Tensor before = dit->forward(at::ones({1, 16, 2, 4, 4}), at::full({1}, 500.0), at::ones({1, 4, 16}));
 
-  pipeline::GenerationSettings s;
-  s.frames = 5, s.height = 32, s.width = 32, s.guidance = 3.0;
+  const pipeline::GenerationSettings s = test::tiny_settings();
   linvideo_method::ScanOptions o;
   o.prompts = {"a red circle", "a blue square"};
   o.sample_steps = 3;

@@ -1,0 +1,119 @@
+#include "core/linvideo/trajectory_cache.h"
+
+#include <ATen/ATen.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/io/safetensors.h"
+#include "core/model/wan_dit.h"
+
+namespace fs = std::filesystem;
+
+namespace linvideo::linvideo_method {
+namespace {
+
+std::string shard_name(std::int64_t job) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "shard-%06lld.safetensors", static_cast<long long>(job));
+  return buf;
+}
+
+nlohmann::json read_index(const fs::path& file) {
+  if (!fs::exists(file)) return nlohmann::json{{"format", "linvideo-trajectory-cache"}, {"version", 1}, {"shards", nlohmann::json::array()}};
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  auto j = nlohmann::json::parse(s.str(), nullptr, false);
+  if (j.is_discarded() || !j.contains("shards")) throw Error(file.string() + ": not a trajectory-cache index");
+  return j;
+}
+
+void write_index(const fs::path& file, const nlohmann::json& j) {
+  const fs::path tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << j.dump(2) << "\n";
+    if (!out) throw Error(tmp.string() + ": write failed");
+  }
+  fs::rename(tmp, file);
+}
+
+nlohmann::json settings_json(const pipeline::GenerationSettings& s, const std::string& model) {
+  return {{"model", model}, {"steps", s.steps}, {"guidance", s.guidance}, {"shift", s.shift},
+          {"solver", sampling::solver_name(s.solver)}, {"grid", sampling::grid_name(s.grid)},
+          {"frames", s.frames}, {"height", s.height}, {"width", s.width}};
+}
+
+}  // namespace
+
+CacheSummary build_trajectory_cache(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& base,
+                                    const CacheOptions& o, const std::function<void(const std::string&)>& log,
+                                    const pipeline::CancelToken* cancel) {
+  if (o.dir.empty()) throw Error("cache: no output folder");
+  if (o.prompts.empty()) throw Error("cache: no prompts");
+  if (o.seeds < 1) throw Error("cache: --seeds must be at least 1");
+  fs::create_directories(o.dir);
+  const fs::path index_file = fs::path(o.dir) / "index.json";
+  nlohmann::json index = read_index(index_file);
+  const nlohmann::json settings = settings_json(base, t2v.dit().config().summary());
+  if (index.contains("settings") && index["settings"] != settings) {
+    throw Error(index_file.string() + ": cache was built with other settings (" + index["settings"].dump() + ")");
+  }
+  index["settings"] = settings;
+  std::set<std::int64_t> done;
+  for (const auto& s : index["shards"]) done.insert(s.at("job").get<std::int64_t>());
+
+  CacheSummary sum;
+  const std::int64_t jobs = static_cast<std::int64_t>(o.prompts.size()) * o.seeds;
+  for (std::int64_t job = 0; job < jobs; ++job) {
+    if (done.count(job)) continue;
+    if (o.max_jobs >= 0 && sum.new_shards >= o.max_jobs) break;
+    if (cancel && cancel->cancelled()) break;
+    pipeline::GenerationSettings s = base;
+    s.prompt = o.prompts[static_cast<std::size_t>(job / o.seeds)];
+    s.seed = base.seed + static_cast<std::uint64_t>(job % o.seeds);
+    std::vector<at::Tensor> xs, us;
+    std::vector<double> ts, sigmas;
+    pipeline::Callbacks cb;
+    cb.on_state = [&](const at::Tensor& x, double t, double sigma, const at::Tensor& v) {
+      xs.push_back(x.detach().to(at::kCPU, at::kFloat));
+      us.push_back(v.detach().to(at::kCPU, at::kFloat));
+      ts.push_back(t);
+      sigmas.push_back(sigma);
+    };
+    const at::Tensor context = t2v.encode_prompt(s.prompt);
+    const at::Tensor negative = t2v.encode_prompt(pipeline::TextToVideo::negative_prompt_of(s));
+    const auto r = t2v.sample(context, negative, t2v.initial_noise(s), s, cb);
+    const std::string name = shard_name(job);
+    const std::vector<std::pair<std::string, at::Tensor>> tensors = {
+        {"x_t", at::cat(xs, 0)}, {"u_t", at::cat(us, 0)}, {"t", at::tensor(ts, at::kDouble)},
+        {"sigma", at::tensor(sigmas, at::kDouble)}, {"context", context.to(at::kCPU, at::kFloat)},
+        {"negative_context", negative.to(at::kCPU, at::kFloat)}, {"x_final", r.latents.to(at::kCPU, at::kFloat)}};
+    io::write_safetensors((fs::path(o.dir) / name).string(), tensors,
+                          {{"prompt", s.prompt}, {"seed", std::to_string(s.seed)}});
+    const auto bytes = static_cast<std::int64_t>(fs::file_size(fs::path(o.dir) / name));
+    index["shards"].push_back({{"job", job}, {"file", name}, {"prompt", s.prompt}, {"seed", s.seed},
+                               {"states", static_cast<std::int64_t>(xs.size())}, {"bytes", bytes}});
+    write_index(index_file, index);  // the commit point of this shard
+    ++sum.new_shards;
+    if (log) log("cache: " + name + " (" + std::to_string(xs.size()) + " states, " + std::to_string(bytes / 1024) + " KiB) " + s.prompt);
+  }
+  for (const auto& s : index["shards"]) {
+    ++sum.shards;
+    sum.states += s.at("states").get<std::int64_t>();
+    sum.bytes += s.at("bytes").get<std::int64_t>();
+  }
+  sum.complete = sum.shards == jobs;
+  index["total_states"] = sum.states;
+  index["total_bytes"] = sum.bytes;
+  write_index(index_file, index);
+  return sum;
+}
+
+}  // namespace linvideo::linvideo_method

@@ -1,0 +1,56 @@
+// The data-free trajectory cache: complete, resumable (a staged build equals a one-shot build)
+// and guarded against mixing settings.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/io/safetensors.h"
+#include "core/linvideo/trajectory_cache.h"
+#include "tests/unit/tiny_pipeline.h"
+
+using namespace linvideo;
+
+TEST(TrajectoryCache, StagedBuildResumesToTheSameCacheAsOneShot) {
+  auto t2v = test::tiny_pipeline();
+  const auto s = test::tiny_settings();
+  linvideo_method::CacheOptions o;
+  o.prompts = {"a red circle", "a blue square"};
+  o.seeds = 2;
+  o.dir = test::temp_dir() + "/one-shot";
+  const auto full = linvideo_method::build_trajectory_cache(*t2v, s, o);
+  EXPECT_TRUE(full.complete);
+  EXPECT_EQ(full.shards, 4);
+  EXPECT_EQ(full.states, 4 * s.steps);
+  EXPECT_GT(full.bytes, 0);
+
+  linvideo_method::CacheOptions staged = o;
+  staged.dir = test::temp_dir() + "/staged";
+  staged.max_jobs = 1;
+  EXPECT_FALSE(linvideo_method::build_trajectory_cache(*t2v, s, staged).complete);  // interrupted
+  staged.max_jobs = -1;
+  const auto resumed = linvideo_method::build_trajectory_cache(*t2v, s, staged);
+  EXPECT_TRUE(resumed.complete);
+  EXPECT_EQ(resumed.new_shards, 3);
+  for (const char* shard : {"shard-000000.safetensors", "shard-000003.safetensors"}) {
+    SCOPED_TRACE(shard);
+    const io::SafetensorsFile a(o.dir + "/" + shard), b(staged.dir + "/" + shard);
+    for (const char* name : {"x_t", "u_t", "t", "sigma", "x_final"}) EXPECT_TRUE(at::equal(a.tensor(name), b.tensor(name))) << name;
+    EXPECT_EQ(a.tensor("x_t").size(0), s.steps);
+    EXPECT_EQ(a.tensor("x_t").sizes(), a.tensor("u_t").sizes());
+  }
+  // The first state of a trajectory is the seed's initial noise, at sigma ~ 1.
+  pipeline::GenerationSettings first = s;
+  first.seed = 0;
+  const io::SafetensorsFile shard0(o.dir + "/shard-000000.safetensors");
+  EXPECT_TRUE(at::equal(shard0.tensor("x_t")[0], t2v->initial_noise(first)[0]));
+  EXPECT_GT(shard0.tensor("sigma")[0].item<double>(), 0.9);
+  EXPECT_EQ(shard0.header().metadata.at("prompt"), "a red circle");
+
+  // Other settings may not be appended to this cache.
+  pipeline::GenerationSettings other = s;
+  other.steps = s.steps + 1;
+  EXPECT_THROW(linvideo_method::build_trajectory_cache(*t2v, other, o), Error);
+}
