@@ -1,0 +1,46 @@
+#include "core/linvideo/objectives.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+
+namespace linvideo::linvideo_method {
+
+at::Tensor round_ste(const at::Tensor& r) { return r + (at::round(r) - r).detach(); }
+
+at::Tensor constraint_loss(const at::Tensor& scores, std::int64_t target_linear) {
+  const double keep = static_cast<double>(scores.numel() - target_linear);
+  return (round_ste(scores).sum() - keep).pow(2);
+}
+
+at::Tensor binarization_loss(const at::Tensor& scores, double alpha) {
+  return (1 - (2 * scores - 1).abs().pow(alpha)).sum();
+}
+
+double alpha_at(std::int64_t step, std::int64_t total_steps, double from, double to) {
+  if (total_steps <= 1) return to;
+  const double f = std::clamp(static_cast<double>(step) / static_cast<double>(total_steps - 1), 0.0, 1.0);
+  return from + (to - from) * f;
+}
+
+at::Tensor mse_objective(const at::Tensor& student_velocity, const at::Tensor& teacher_velocity) {
+  return (student_velocity.to(at::kFloat) - teacher_velocity.to(at::kFloat)).pow(2).mean();
+}
+
+at::Tensor adm_surrogate(const at::Tensor& x_hat, const at::Tensor& teacher_velocity,
+                         const at::Tensor& student_velocity, const at::Tensor& t, double t_min, bool normalize) {
+  at::Tensor g;
+  {
+    at::NoGradGuard no_grad;
+    const at::Tensor tc = t.to(at::kFloat).clamp_min(t_min).view({-1, 1, 1, 1, 1});
+    g = (1 - tc) / tc * (teacher_velocity.to(at::kFloat) - student_velocity.to(at::kFloat));
+    if (normalize) {
+      const at::Tensor scale = g.abs().mean({1, 2, 3, 4}, /*keepdim=*/true).clamp_min(1e-12);
+      g = g / scale;
+    }
+  }
+  const at::Tensor target = (x_hat - g).detach();
+  return 0.5 * (x_hat - target).pow(2).sum({1, 2, 3, 4}).mean();
+}
+
+}  // namespace linvideo::linvideo_method

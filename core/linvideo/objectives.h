@@ -1,0 +1,32 @@
+#pragma once
+// LinVideo's training objectives (linvideo.md sections 3 and 5).
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace linvideo::linvideo_method {
+
+// Straight-through rounding: forward round(r), backward identity.
+at::Tensor round_ste(const at::Tensor& r);
+
+// L_con = (sum_l round(r_l) - (N - k))^2 (Eq. 9): the layers that stay softmax count to N - k.
+at::Tensor constraint_loss(const at::Tensor& scores, std::int64_t target_linear);
+
+// L_reg = sum_l (1 - |2 r_l - 1|^alpha) (Eq. 10).
+at::Tensor binarization_loss(const at::Tensor& scores, double alpha);
+
+// alpha decays linearly from `from` to `to` over training (the schedule knob of the reference).
+double alpha_at(std::int64_t step, std::int64_t total_steps, double from = 20.0, double to = 2.0);
+
+// The baseline: || u_teacher - u_student ||^2, mean over elements.
+at::Tensor mse_objective(const at::Tensor& student_velocity, const at::Tensor& teacher_velocity);
+
+// ADM with the self-estimated score (Eq. 13): g = ((1 - t) / t) (u_teacher - u_student), both at the
+// student's own sample x_hat and without gradient; t is clipped below at t_min; g is divided per
+// sample by its mean absolute value. Returns 1/2 || x_hat - stopgrad(x_hat - g) ||^2 (summed per
+// sample, averaged over the batch), whose gradient with respect to x_hat is g / batch.
+at::Tensor adm_surrogate(const at::Tensor& x_hat, const at::Tensor& teacher_velocity,
+                         const at::Tensor& student_velocity, const at::Tensor& t, double t_min = 0.02,
+                         bool normalize = true);
+
+}  // namespace linvideo::linvideo_method
