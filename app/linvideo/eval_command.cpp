@@ -9,6 +9,7 @@
 
 #include "app/linvideo/commands.h"
 #include "app/linvideo/video_frames_util.h"
+#include "core/linvideo/apply.h"
 #include "core/pipeline/model_loader.h"
 #include "core/error.h"
 #include "core/media/generation_metadata.h"
@@ -87,6 +88,7 @@ struct EvalArgs {
   std::string model, device = "auto";
   int seeds = 4, steps = 0;
   std::string save_clips;
+  std::string linvideo, linear;  // converted model: sidecar and/or hand-picked linear layers
 };
 
 void write_report(const std::vector<shapes::ClipResult>& results, const std::string& out_path);
@@ -102,6 +104,13 @@ void run_generated_eval(const EvalArgs& a) {
   auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model), policy);
   pipeline::GenerationSettings base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
   if (a.steps > 0) base.steps = a.steps;
+  if (!a.linvideo.empty() || !a.linear.empty()) {
+    // Maps a sidecar does not bring are fitted on the first prompt's trajectory.
+    const auto calibration = std::vector<std::pair<at::Tensor, at::Tensor>>{
+        {t2v->encode_prompt(prompts.front()), t2v->encode_prompt(pipeline::TextToVideo::negative_prompt_of(base))}};
+    std::fprintf(stderr, "linvideo: %s\n",
+                 linvideo_method::apply_linvideo(*t2v, a.linvideo, a.linear, base, calibration).c_str());
+  }
   if (!a.save_clips.empty()) fs::create_directories(a.save_clips);
   std::vector<shapes::ClipResult> results;
   int index = 0;
@@ -251,6 +260,8 @@ void add_eval_command(CLI::App& app) {
   // Generation mode: accepted now so scripts can be written; it fails until wired (see run_eval).
   cmd->add_option("--model", a->model, "Model folder to generate with (default: embedded)");
   cmd->add_option("--seeds", a->seeds, "Seeds per prompt when generating")->capture_default_str();
+  cmd->add_option("--linvideo", a->linvideo, "When generating: apply this LinVideo sidecar");
+  cmd->add_option("--linear", a->linear, "When generating: make these layers linear (1-based, e.g. 2-8,10-13)");
   cmd->add_option("--save-clips", a->save_clips, "When generating: also write each clip (lossless .mkv) here");
   cmd->add_option("--steps", a->steps, "Sampling steps when generating (0: model default)")
       ->capture_default_str();

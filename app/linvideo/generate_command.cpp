@@ -11,8 +11,7 @@
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 #include "core/io/safetensors.h"
-#include "core/linvideo/replaceability.h"
-#include "core/linvideo/sidecar.h"
+#include "core/linvideo/apply.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 #include "core/version.h"
@@ -81,31 +80,6 @@ void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit
   (void)video, (void)dit_info, (void)model_name, (void)modes;
   throw Error(a.out + ": this build has no media library; use --save-latents");
 #endif
-}
-
-// --linvideo SIDECAR installs a converted model's layer states; --linear LIST makes those layers
-// linear, with the sidecar's maps or, without one, maps fitted now on this prompt's trajectory.
-void apply_linvideo(const Args& a, pipeline::TextToVideo& t2v, const at::Tensor& context, const at::Tensor& negative) {
-  model::WanDiT& dit = t2v.dit();
-  if (!a.linvideo_sidecar.empty()) {
-    linvideo_method::load_sidecar(a.linvideo_sidecar, dit);
-    std::fprintf(stderr, "linvideo: %s\n", a.linvideo_sidecar.c_str());
-  }
-  if (a.linear_layers.empty()) return;
-  const auto layers = linvideo_method::parse_layer_list(a.linear_layers, static_cast<int>(dit.num_layers()), "--linear");
-  std::vector<int> need_maps;
-  for (int l : layers) {
-    if (!dit.attention_state(l - 1).has_linear_branch()) need_maps.push_back(l);
-  }
-  if (!need_maps.empty()) {
-    linvideo_method::ScanOptions o;
-    o.only_layers = need_maps;
-    o.measure_sensitivity = false;
-    o.sample_steps = std::min(a.s.steps, 10);
-    std::fprintf(stderr, "linvideo: fitting maps of %zu layers on this prompt (attention transfer)\n", need_maps.size());
-    linvideo_method::scan_layers(t2v, a.s, {{context, negative}}, o);
-  }
-  for (int l : layers) dit.attention_state(l - 1).mode = model::AttentionMode::Linear;
 }
 
 void run_generate(Args& a, const CLI::App& cmd) {
@@ -209,7 +183,11 @@ void run_generate(Args& a, const CLI::App& cmd) {
   }
   std::fprintf(stderr, "model: %s\n", dit->config().summary().c_str());
   pipeline::TextToVideo t2v(dit, vae, nullptr);
-  apply_linvideo(a, t2v, context, negative_context);
+  if (!a.linvideo_sidecar.empty() || !a.linear_layers.empty()) {
+    std::fprintf(stderr, "linvideo: %s\n",
+                 linvideo_method::apply_linvideo(t2v, a.linvideo_sidecar, a.linear_layers, a.s,
+                                                 {{context, negative_context}}).c_str());
+  }
   std::vector<std::string> modes;
   for (std::int64_t i = 0; i < dit->num_layers(); ++i) modes.push_back(model::attention_mode_name(dit->attention_state(i).mode));
   const std::string model_name = dit->config().family();

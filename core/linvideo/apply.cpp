@@ -1,0 +1,41 @@
+#include "core/linvideo/apply.h"
+
+#include <algorithm>
+
+#include "core/linvideo/replaceability.h"
+#include "core/linvideo/sidecar.h"
+#include "core/model/wan_dit.h"
+
+namespace linvideo::linvideo_method {
+
+std::string apply_linvideo(pipeline::TextToVideo& t2v, const std::string& sidecar, const std::string& linear_layers,
+                           const pipeline::GenerationSettings& settings,
+                           const std::vector<std::pair<at::Tensor, at::Tensor>>& calibration) {
+  model::WanDiT& dit = t2v.dit();
+  std::string summary;
+  if (!sidecar.empty()) {
+    load_sidecar(sidecar, dit);
+    summary += "sidecar " + sidecar;
+  }
+  if (!linear_layers.empty()) {
+    const auto layers = parse_layer_list(linear_layers, static_cast<int>(dit.num_layers()), "--linear");
+    std::vector<int> need_maps;
+    for (int l : layers) {
+      if (!dit.attention_state(l - 1).has_linear_branch()) need_maps.push_back(l);
+    }
+    if (!need_maps.empty()) {
+      ScanOptions o;
+      o.only_layers = need_maps;
+      o.measure_sensitivity = false;
+      o.sample_steps = std::min(settings.steps, 10);
+      scan_layers(t2v, settings, calibration, o);
+      summary += std::string(summary.empty() ? "" : "; ") + "maps of " + std::to_string(need_maps.size()) +
+                 " layers fitted by attention transfer";
+    }
+    for (int l : layers) dit.attention_state(l - 1).mode = model::AttentionMode::Linear;
+    summary += std::string(summary.empty() ? "" : "; ") + "linear layers " + linear_layers;
+  }
+  return summary;
+}
+
+}  // namespace linvideo::linvideo_method

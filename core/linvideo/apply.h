@@ -1,0 +1,21 @@
+#pragma once
+// Turning a teacher into a (partly) linear model for generation: a sidecar, and/or a hand-picked
+// list of layers. One function for every front end (generate, eval, the studio).
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/pipeline/text_to_video.h"
+
+namespace linvideo::linvideo_method {
+
+// Installs `sidecar` (if not empty), then makes the layers of `linear_layers` ("2-8,10-13",
+// 1-based; empty: none) linear. Layers without maps get them fitted now by attention transfer on
+// the trajectories of `calibration` (context, negative context) pairs. Returns a one-line summary.
+std::string apply_linvideo(pipeline::TextToVideo& t2v, const std::string& sidecar, const std::string& linear_layers,
+                           const pipeline::GenerationSettings& settings,
+                           const std::vector<std::pair<at::Tensor, at::Tensor>>& calibration);
+
+}  // namespace linvideo::linvideo_method
