@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/model/wan_dit.h"
 
@@ -34,15 +35,7 @@ nlohmann::json read_index(const fs::path& file) {
   return j;
 }
 
-void write_index(const fs::path& file, const nlohmann::json& j) {
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << j.dump(2) << "\n";
-    if (!out) throw Error(tmp.string() + ": write failed");
-  }
-  fs::rename(tmp, file);
-}
+void write_index(const fs::path& file, const nlohmann::json& j) { io::write_text_atomically(file.string(), j.dump(2) + "\n"); }
 
 nlohmann::json settings_json(const pipeline::GenerationSettings& s, const std::string& model) {
   return {{"model", model}, {"steps", s.steps}, {"guidance", s.guidance}, {"shift", s.shift},

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 #include "core/io/safetensors.h"
@@ -47,15 +48,7 @@ at::Device device_of(const std::string& d) {
   return at::Device(at::kCPU);
 }
 
-void write_json(const fs::path& path, const nlohmann::json& j) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << j.dump(2) << "\n";
-    if (!out) throw Error(tmp.string() + ": write failed");
-  }
-  fs::rename(tmp, path);
-}
+void write_json(const fs::path& path, const nlohmann::json& j) { io::write_text_atomically(path.string(), j.dump(2) + "\n"); }
 
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path);

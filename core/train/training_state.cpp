@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/remove_tree.h"
 
@@ -65,13 +66,7 @@ void save_checkpoint(const std::string& dir, std::int64_t step,
   fs::rename(staging, target);
   // The commit point: progress.json now names the new, complete checkpoint.
   nlohmann::json j = {{"step", step}, {"checkpoint", name}, {"info", info}};
-  const fs::path tmp = fs::path(dir) / "progress.json.tmp";
-  {
-    std::ofstream out(tmp);
-    out << j.dump(2) << "\n";
-    if (!out) throw Error(tmp.string() + ": write failed");
-  }
-  fs::rename(tmp, fs::path(dir) / "progress.json");
+  io::write_text_atomically((fs::path(dir) / "progress.json").string(), j.dump(2) + "\n");
   // Keep the previous checkpoint as a fallback; remove older ones.
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string n = e.path().filename().string();
