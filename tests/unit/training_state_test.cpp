@@ -1,0 +1,59 @@
+// Training checkpoints: atomic, and a resumed run continues exactly where the first one stopped.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/optim/adamw.h>
+
+#include <filesystem>
+
+#include "core/train/training_state.h"
+#include "tests/support/test_support.h"
+
+using namespace linvideo;
+
+namespace {
+// A few AdamW steps on a fixed quadratic; the data of step i depends only on i.
+void run_steps(std::vector<std::pair<std::string, at::Tensor>>& w, torch::optim::AdamW& opt, int from, int to) {
+  for (int step = from; step < to; ++step) {
+    at::manual_seed(step);
+    const at::Tensor target = at::randn({4, 3});
+    const at::Tensor loss = (at::matmul(w[0].second, w[1].second) - target).pow(2).sum();
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+}
+std::vector<std::pair<std::string, at::Tensor>> fresh() {
+  at::manual_seed(123);
+  return {{"a", at::randn({4, 5}).requires_grad_(true)}, {"b", at::randn({5, 3}).requires_grad_(true)}};
+}
+}  // namespace
+
+TEST(TrainingState, ResumeReproducesTheUninterruptedRunExactly) {
+  auto straight = fresh();
+  torch::optim::AdamW opt1({straight[0].second, straight[1].second}, torch::optim::AdamWOptions(1e-2));
+  run_steps(straight, opt1, 0, 6);
+
+  const std::string dir = test::temp_dir() + "/run";
+  auto first = fresh();
+  torch::optim::AdamW opt2({first[0].second, first[1].second}, torch::optim::AdamWOptions(1e-2));
+  run_steps(first, opt2, 0, 3);
+  train::save_checkpoint(dir, 3, first, opt2, {{"note", "halfway"}});
+  const train::Progress p = train::read_progress(dir);
+  EXPECT_EQ(p.step, 3);
+  EXPECT_EQ(p.info.at("note"), "halfway");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/progress.json.tmp"));
+
+  auto resumed = fresh();  // a new process: fresh weights and optimiser, then the checkpoint
+  torch::optim::AdamW opt3({resumed[0].second, resumed[1].second}, torch::optim::AdamWOptions(1e-2));
+  train::load_checkpoint(dir, p, resumed, opt3);
+  run_steps(resumed, opt3, 3, 6);
+  EXPECT_TRUE(at::equal(resumed[0].second, straight[0].second));
+  EXPECT_TRUE(at::equal(resumed[1].second, straight[1].second));
+
+  // Older checkpoints are pruned to the previous one.
+  train::save_checkpoint(dir, 4, resumed, opt3, {});
+  train::save_checkpoint(dir, 5, resumed, opt3, {});
+  EXPECT_FALSE(std::filesystem::exists(dir + "/step-000003"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/step-000004"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/step-000005"));
+}
