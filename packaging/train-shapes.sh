@@ -3,6 +3,8 @@
 # VAE, then the DiT teacher on the frozen VAE, then export. The tokenizer and the frozen text
 # encoder are made on any machine first (`linvideo pretrain tokenizer|text`) and live in
 # resources/models/shapes/. Usage: VAE_MINUTES=3 DIT_MINUTES=4.5 packaging/train-shapes.sh
+# Knobs (env): INIT, VAE_STEPS, VAE_MINUTES, VAE_BATCH, VAE_LR, VAE_CLIP_FRAMES, VAE_FG,
+# DIT_MINUTES, DIT_BATCH, DIT_LR, DIT_POOL.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OUT:-$root/train-out}"
@@ -20,10 +22,12 @@ R=resources/models/shapes
 nvidia-smi --query-gpu=name --format=csv,noheader
 init=()
 [ -n "${INIT:-}" ] && init=(--init "$INIT")
-$L pretrain vae --dir "$run/vae" "${init[@]}" --device cuda --steps "${VAE_STEPS:-1000000}" --batch "${VAE_BATCH:-8}" --lr 3e-4 \
+$L pretrain vae --dir "$run/vae" "${init[@]}" --device cuda --steps "${VAE_STEPS:-1000000}" --batch "${VAE_BATCH:-8}" --lr "${VAE_LR:-3e-4}" \
+  --clip-frames "${VAE_CLIP_FRAMES:-0}" --foreground-weight "${VAE_FG:-20}" \
   --max-minutes "${VAE_MINUTES:-3}" --log-every 100 --checkpoint-every 1000 2>&1 | tee "$out/vae.log" | tail -n 3
 $L pretrain dit --dir "$run/dit" "${init[@]}" --vae-run "$run/vae" --text $R/text_encoder --tokenizer $R/tokenizer/spiece.model \
   --device cuda --steps 1000000 --batch "${DIT_BATCH:-32}" --lr "${DIT_LR:-3e-4}" --max-minutes "${DIT_MINUTES:-4.5}" \
+  --latent-pool "${DIT_POOL:-0}" \
   --log-every 200 --checkpoint-every 2000 2>&1 | tee "$out/dit.log" | tail -n 3
 $L pretrain export --out "$run/model" --vae-run "$run/vae" --dit-run "$run/dit" --text $R/text_encoder \
   --tokenizer $R/tokenizer/spiece.model

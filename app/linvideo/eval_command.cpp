@@ -192,13 +192,27 @@ void write_report(const std::vector<shapes::ClipResult>& results, const std::str
 
 struct RenderArgs {
   std::string prompt, out;
+  std::string through_vae;  // model folder: round-trip the clip through its VAE (the VAE's ceiling)
   std::uint64_t seed = 0;
   shapes::RenderOptions options;
 };
 
+// Encodes and decodes a clip with a model's VAE: what the DiT could at best produce.
+media::VideoFrames vae_round_trip(const media::VideoFrames& frames, const std::string& model) {
+  const auto sources = pipeline::resolve_model_folder(model);
+  const auto vae = pipeline::load_vae(sources.vae, pipeline::RuntimePolicy::make("cpu", "auto"));
+  at::NoGradGuard no_grad;
+  const at::Tensor rgb = at::from_blob(const_cast<std::uint8_t*>(frames.rgb.data()),
+                                       {frames.count, frames.height, frames.width, 3}, at::kByte);
+  const at::Tensor video = (rgb.to(at::kFloat) / 127.5 - 1).permute({3, 0, 1, 2}).unsqueeze(0).contiguous();
+  const at::Tensor out = vae->decode(vae->encode(video))[0].permute({1, 0, 2, 3});  // [F, 3, H, W]
+  return to_video_frames((out + 1) / 2, frames.fps);
+}
+
 void run_render(const RenderArgs& a) {
   const shapes::SceneSpec scene = shapes::parse_prompt(a.prompt);
-  const media::VideoFrames frames = shapes::render_scene(scene, a.seed, a.options);
+  media::VideoFrames frames = shapes::render_scene(scene, a.seed, a.options);
+  if (!a.through_vae.empty()) frames = vae_round_trip(frames, a.through_vae);
   media::GenerationSettings settings;
   settings.prompt = a.prompt;
   settings.seed = static_cast<std::int64_t>(a.seed);
@@ -286,6 +300,8 @@ void add_shapes_command(CLI::App& app) {
   render->add_option("--frames", r->options.frames, "Frames (1 + 4k, at least 17)")
       ->capture_default_str();
   render->add_option("--fps", r->options.fps, "Frames per second")->capture_default_str();
+  render->add_option("--through-vae", r->through_vae,
+                     "Round-trip the clip through this model folder's VAE (its quality ceiling)");
   render->callback([r] { run_render(*r); });
 
   auto* prompts = shapes_cmd->add_subcommand("prompts", "List prompts of the world");

@@ -43,6 +43,8 @@ void add_pretrain_command(CLI::App& app) {
   auto* vae = cmd->add_subcommand("vae", "Train the Wan-architecture autoencoder");
   auto vr = std::make_shared<train::RunOptions>();
   add_run_options(vae, *vr);
+  vae->add_option("--foreground-weight", vr->foreground_weight, "Extra loss weight on object pixels")->capture_default_str();
+  vae->add_option("--clip-frames", vr->clip_frames, "Train on windows of 1 + 4k frames (0: whole clips)")->capture_default_str();
   vae->callback([vr, log] { train::pretrain_vae(*vr, log); });
 
   auto* dit = cmd->add_subcommand("dit", "Train the Wan-architecture DiT teacher (flow matching)");
@@ -52,6 +54,8 @@ void add_pretrain_command(CLI::App& app) {
   };
   auto da = std::make_shared<DitArgs>();
   add_run_options(dit, da->run);
+  dit->add_option("--latent-pool", da->run.latent_pool, "Encode this many clips once and sample batches from them (0: fresh clips every step)")
+      ->capture_default_str();
   dit->add_option("--vae-run", da->vae, "The VAE run folder")->required();
   dit->add_option("--text", da->text)->capture_default_str();
   dit->add_option("--tokenizer", da->tokenizer)->capture_default_str();

@@ -228,6 +228,11 @@ void pretrain_text_encoder(const std::string& out_dir, const std::string& tokeni
 void pretrain_vae(const RunOptions& run, const TrainLog& log) {
   const at::Device device = device_of(run.device);
   model::VaeConfig config = shapes_vae_config();
+  if (run.clip_frames != 0 && (run.clip_frames < 5 || (run.clip_frames - 1) % config.temporal_stride() != 0)) {
+    throw Error("pretrain vae: --clip-frames must be 0 (whole clips) or 1 + 4k >= 5, got " +
+                std::to_string(run.clip_frames));
+  }
+  if (run.foreground_weight < 0) throw Error("pretrain vae: --foreground-weight must be >= 0");
   model::VaeOptions opts;
   opts.device = device;
   auto vae = model::WanVAE::random(config, opts, run.seed);
@@ -246,10 +251,20 @@ void pretrain_vae(const RunOptions& run, const TrainLog& log) {
   data.include_held_out = true;  // the autoencoder learns pixels, not prompts
   Meter meter(progress.step);
   for (std::int64_t step = progress.step; step < run.steps; ++step) {
-    const ShapesBatch b = make_shapes_batch(run.batch, run.seed, static_cast<std::uint64_t>(step), data, device);
+    ShapesBatch b = make_shapes_batch(run.batch, run.seed, static_cast<std::uint64_t>(step), data, device);
+    if (run.clip_frames > 0 && run.clip_frames < data.frames) {
+      // A window starting on a latent boundary (4k), the same for a resumed step.
+      const std::int64_t starts = (data.frames - run.clip_frames) / config.temporal_stride() + 1;
+      const std::int64_t start = static_cast<std::int64_t>((run.seed * 7919u + static_cast<std::uint64_t>(step)) %
+                                                           static_cast<std::uint64_t>(starts)) * config.temporal_stride();
+      b.video = b.video.narrow(2, start, run.clip_frames);
+      b.foreground = b.foreground.narrow(2, start, run.clip_frames);
+    }
     const at::Tensor mu = vae->encode(b.video);
     const at::Tensor rec = vae->decode_unclamped(mu);
-    const at::Tensor loss = (rec - b.video).abs().mean() + (rec - b.video).pow(2).mean() + 1e-4 * mu.pow(2).mean();
+    const at::Tensor w = 1 + run.foreground_weight * b.foreground;
+    const at::Tensor d = rec - b.video;
+    const at::Tensor loss = ((d.abs() + d.pow(2)) * w).mean() / w.mean() + 1e-4 * mu.pow(2).mean();
     opt.zero_grad();
     loss.backward();
     opt.step();
@@ -302,12 +317,38 @@ void pretrain_dit(const RunOptions& run, const std::string& vae_run, const std::
     say(log, "DiT initialised from " + run.init);
   }
   ShapesBatchOptions data;  // held-out prompts never appear
+  // Optional latent pool: clips encoded once, batches drawn from it (the VAE encoder costs about
+  // as much as a DiT training step, so this roughly halves the step time).
+  at::Tensor pool;
+  std::vector<std::string> pool_prompts;
+  if (run.latent_pool > 0) {
+    at::NoGradGuard no_grad;
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<at::Tensor> parts;
+    for (int done = 0, i = 0; done < run.latent_pool; ++i) {
+      const int n = std::min(64, run.latent_pool - done);
+      const ShapesBatch b = make_shapes_batch(n, run.seed + 4242, static_cast<std::uint64_t>(i), data, device);
+      parts.push_back(vae->normalize(vae->encode(b.video)));
+      pool_prompts.insert(pool_prompts.end(), b.prompts.begin(), b.prompts.end());
+      done += n;
+    }
+    pool = at::cat(parts, 0);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    say(log, "latent pool: " + std::to_string(run.latent_pool) + " clips encoded in " + fmt(s) + " s");
+  }
   Meter meter(progress.step);
   const double shift = 3.0;
   for (std::int64_t step = progress.step; step < run.steps; ++step) {
     // Every random draw of a step derives from (seed, step), so a resumed run repeats it exactly.
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(run.seed * 1000003ull + static_cast<std::uint64_t>(step));
-    ShapesBatch b = make_shapes_batch(run.batch, run.seed, static_cast<std::uint64_t>(step), data, device);
+    ShapesBatch b;
+    at::Tensor pick;
+    if (pool.defined()) {
+      pick = at::randint(pool.size(0), {run.batch}, gen, at::TensorOptions().dtype(at::kLong));
+      for (int i = 0; i < run.batch; ++i) b.prompts.push_back(pool_prompts[static_cast<std::size_t>(pick[i].item<std::int64_t>())]);
+    } else {
+      b = make_shapes_batch(run.batch, run.seed, static_cast<std::uint64_t>(step), data, device);
+    }
     const at::Tensor drop = at::rand({run.batch}, gen);
     for (int i = 0; i < run.batch; ++i) {
       if (drop[i].item<double>() < 0.1) b.prompts[static_cast<std::size_t>(i)] = "";  // for CFG
@@ -315,7 +356,7 @@ void pretrain_dit(const RunOptions& run, const std::string& vae_run, const std::
     at::Tensor x0, context;
     {
       at::NoGradGuard no_grad;
-      x0 = vae->normalize(vae->encode(b.video));
+      x0 = pool.defined() ? pool.index_select(0, pick.to(device)) : vae->normalize(vae->encode(b.video));
       context = embed(b.prompts);
     }
     const at::Tensor u = at::rand({run.batch}, gen);

@@ -26,6 +26,13 @@ struct RunOptions {
   int log_every = 20;
   double max_minutes = 0;  // > 0: stop (and checkpoint) when this much time has passed
   std::string init;        // fresh runs only: start from an exported model folder's weights
+  // VAE: object pixels weigh 1 + foreground_weight in the reconstruction loss (objects cover ~1%
+  // of a frame; unweighted, a VAE that draws only the background already scores a low loss).
+  double foreground_weight = 20;
+  // VAE: train on windows of this many frames (1 + 4k) at a random start; 0: whole clips.
+  int clip_frames = 0;
+  // DiT: encode this many clips once and draw batches from them (0: encode every batch afresh).
+  int latent_pool = 0;
 };
 
 // The shapes model's architecture choices, in one place.

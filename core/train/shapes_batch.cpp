@@ -54,7 +54,7 @@ ShapesBatch make_shapes_batch(int batch_size, std::uint64_t seed, std::uint64_t 
   render.frames = options.frames;
   const auto o = at::TensorOptions().dtype(at::kFloat).device(device);
   ShapesBatch b;
-  std::vector<at::Tensor> clips;
+  std::vector<at::Tensor> clips, masks;
   std::uint64_t draw = mix(seed ^ mix(index));
   while (static_cast<int>(clips.size()) < batch_size) {
     draw = mix(draw);
@@ -62,14 +62,18 @@ ShapesBatch make_shapes_batch(int batch_size, std::uint64_t seed, std::uint64_t 
     if (!options.include_held_out && shapes::is_held_out(scene)) continue;
     const auto tracks = shapes::plan_tracks(scene, draw, render);
     at::Tensor frame = rgb(shapes::palette(scene.background), o).expand({3, options.frames, options.side, options.side});
+    at::Tensor mask = at::zeros({1, options.frames, options.side, options.side}, o);
     for (std::size_t i = 0; i < scene.objects.size(); ++i) {
       const at::Tensor cov = coverage(scene.objects[i], tracks[i], options.side, o).unsqueeze(0);
       frame = frame * (1 - cov) + rgb(shapes::palette(scene.objects[i].colour), o) * cov;
+      mask = at::maximum(mask, cov);
     }
     clips.push_back(frame);
+    masks.push_back(mask);
     b.prompts.push_back(shapes::to_prompt(scene));
   }
   b.video = at::stack(clips, 0);
+  b.foreground = at::stack(masks, 0);
   return b;
 }
 

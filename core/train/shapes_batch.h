@@ -11,7 +11,8 @@
 namespace linvideo::train {
 
 struct ShapesBatch {
-  at::Tensor video;  // [B, 3, F, S, S] in [-1, 1]
+  at::Tensor video;       // [B, 3, F, S, S] in [-1, 1]
+  at::Tensor foreground;  // [B, 1, F, S, S] in [0, 1]: object coverage (weights the VAE's loss)
   std::vector<std::string> prompts;
 };
 
