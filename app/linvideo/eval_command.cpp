@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <ATen/core/grad_mode.h>
+
 #include "app/linvideo/commands.h"
 #include "app/linvideo/video_frames_util.h"
 #include "core/linvideo/apply.h"
