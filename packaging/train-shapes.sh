@@ -3,7 +3,7 @@
 # VAE, then the DiT teacher on the frozen VAE, then export. The tokenizer and the frozen text
 # encoder are made on any machine first (`linvideo pretrain tokenizer|text`) and live in
 # resources/models/shapes/. Usage: VAE_MINUTES=3 DIT_MINUTES=4.5 packaging/train-shapes.sh
-# Knobs (env): INIT, VAE_STEPS, VAE_MINUTES, VAE_BATCH, VAE_LR, VAE_CLIP_FRAMES, VAE_FG,
+# Knobs (env): INIT, VAE_STEPS, VAE_MINUTES, VAE_BATCH, VAE_LR, VAE_CLIP_FRAMES, VAE_FG, VAE_EDGE,
 # DIT_MINUTES, DIT_BATCH, DIT_LR, DIT_POOL.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +23,7 @@ nvidia-smi --query-gpu=name --format=csv,noheader
 init=()
 [ -n "${INIT:-}" ] && init=(--init "$INIT")
 $L pretrain vae --dir "$run/vae" "${init[@]}" --device cuda --steps "${VAE_STEPS:-1000000}" --batch "${VAE_BATCH:-8}" --lr "${VAE_LR:-3e-4}" \
-  --clip-frames "${VAE_CLIP_FRAMES:-0}" --foreground-weight "${VAE_FG:-20}" \
+  --clip-frames "${VAE_CLIP_FRAMES:-0}" --foreground-weight "${VAE_FG:-20}" --edge-weight "${VAE_EDGE:-1}" \
   --max-minutes "${VAE_MINUTES:-3}" --log-every 100 --checkpoint-every 1000 2>&1 | tee "$out/vae.log" | tail -n 3
 $L pretrain dit --dir "$run/dit" "${init[@]}" --vae-run "$run/vae" --text $R/text_encoder --tokenizer $R/tokenizer/spiece.model \
   --device cuda --steps 1000000 --batch "${DIT_BATCH:-32}" --lr "${DIT_LR:-3e-4}" --max-minutes "${DIT_MINUTES:-4.5}" \

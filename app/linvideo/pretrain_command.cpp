@@ -44,6 +44,7 @@ void add_pretrain_command(CLI::App& app) {
   auto vr = std::make_shared<train::RunOptions>();
   add_run_options(vae, *vr);
   vae->add_option("--foreground-weight", vr->foreground_weight, "Extra loss weight on object pixels")->capture_default_str();
+  vae->add_option("--edge-weight", vr->edge_weight, "Weight of the loss on x/y/time differences (sharpness)")->capture_default_str();
   vae->add_option("--clip-frames", vr->clip_frames, "Train on windows of 1 + 4k frames (0: whole clips)")->capture_default_str();
   vae->callback([vr, log] { train::pretrain_vae(*vr, log); });
 

@@ -264,7 +264,17 @@ void pretrain_vae(const RunOptions& run, const TrainLog& log) {
     const at::Tensor rec = vae->decode_unclamped(mu);
     const at::Tensor w = 1 + run.foreground_weight * b.foreground;
     const at::Tensor d = rec - b.video;
-    const at::Tensor loss = ((d.abs() + d.pow(2)) * w).mean() / w.mean() + 1e-4 * mu.pow(2).mean();
+    at::Tensor loss = ((d.abs() + d.pow(2)) * w).mean() / w.mean() + 1e-4 * mu.pow(2).mean();
+    if (run.edge_weight > 0) {
+      // Differences along x, y and time must match too: sharp edges, steady backgrounds, motion
+      // without steps at chunk boundaries (plain L1/L2 is content with a blur).
+      for (int dim : {4, 3, 2}) {
+        const std::int64_t n = d.size(dim) - 1;
+        const at::Tensor dd = d.narrow(dim, 1, n) - d.narrow(dim, 0, n);
+        const at::Tensor wd = w.narrow(dim, 1, n);
+        loss = loss + run.edge_weight * (dd.abs() * wd).mean() / wd.mean();
+      }
+    }
     opt.zero_grad();
     loss.backward();
     opt.step();

@@ -29,6 +29,8 @@ struct RunOptions {
   // VAE: object pixels weigh 1 + foreground_weight in the reconstruction loss (objects cover ~1%
   // of a frame; unweighted, a VAE that draws only the background already scores a low loss).
   double foreground_weight = 20;
+  // VAE: weight of the L1 loss on differences along x, y and time (sharpness, steadiness).
+  double edge_weight = 1;
   // VAE: train on windows of this many frames (1 + 4k) at a random start; 0: whole clips.
   int clip_frames = 0;
   // DiT: encode this many clips once and draw batches from them (0: encode every batch afresh).
