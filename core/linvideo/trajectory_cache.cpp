@@ -109,4 +109,33 @@ CacheSummary build_trajectory_cache(pipeline::TextToVideo& t2v, const pipeline::
   return sum;
 }
 
+CacheContents read_trajectory_cache(const std::string& dir) {
+  const fs::path index_file = fs::path(dir) / "index.json";
+  if (!fs::exists(index_file)) throw Error(dir + ": not a trajectory cache (no index.json; build one with `linvideo cache`)");
+  const nlohmann::json index = read_index(index_file);
+  CacheContents out;
+  if (index.contains("settings")) {
+    out.guidance = index["settings"].value("guidance", 1.0);
+    out.steps = index["settings"].value("steps", 0);
+  }
+  for (const auto& entry : index["shards"]) {
+    const std::string file = (fs::path(dir) / entry.at("file").get<std::string>()).string();
+    const io::SafetensorsFile shard(file);
+    CachedTrajectory c;
+    c.file = file;
+    c.prompt = entry.value("prompt", "");
+    auto get = [&](const char* name) { return shard.tensor(name).clone(); };
+    c.x_t = get("x_t").to(at::kFloat), c.u_t = get("u_t").to(at::kFloat);
+    c.t = get("t").to(at::kDouble), c.sigma = get("sigma").to(at::kDouble);
+    c.context = get("context").to(at::kFloat), c.negative_context = get("negative_context").to(at::kFloat);
+    if (c.x_t.dim() != 5 || c.u_t.sizes() != c.x_t.sizes() || c.t.numel() != c.x_t.size(0) ||
+        c.sigma.numel() != c.x_t.size(0) || c.x_t.size(0) < 2) {
+      throw Error(file + ": shard tensors x_t, u_t, t, sigma do not agree in shape");
+    }
+    out.trajectories.push_back(std::move(c));
+  }
+  if (out.trajectories.empty()) throw Error(dir + ": trajectory cache has no shards yet");
+  return out;
+}
+
 }  // namespace linvideo::linvideo_method

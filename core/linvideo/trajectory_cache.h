@@ -32,4 +32,21 @@ CacheSummary build_trajectory_cache(pipeline::TextToVideo& t2v, const pipeline::
                                     const std::function<void(const std::string&)>& log = {},
                                     const pipeline::CancelToken* cancel = nullptr);
 
+// One cached trajectory, read back for training (tensors on the CPU, float32 except t/sigma).
+struct CachedTrajectory {
+  std::string file, prompt;
+  at::Tensor x_t, u_t;        // [steps, C, F, h, w]: state and the teacher's guided velocity there
+  at::Tensor t, sigma;        // [steps] float64: model timestep (0..1000) and flow time (0..1)
+  at::Tensor context, negative_context;  // [1, L, text_dim]
+};
+
+struct CacheContents {
+  std::vector<CachedTrajectory> trajectories;
+  double guidance = 1.0;  // the CFG scale the teacher sampled with
+  int steps = 0;
+};
+
+// Reads every shard index.json lists; an Error names the folder or shard that is missing or bad.
+CacheContents read_trajectory_cache(const std::string& dir);
+
 }  // namespace linvideo::linvideo_method
