@@ -87,7 +87,8 @@ void run(Args& a) {
     throw Error("transfer: give --prompts FILE (to build the trajectory cache) or --cache DIR");
   }
 
-  // 2. Training, with a one-line progress bar.
+  // 2. Training, with a one-line progress bar (log lines start on a fresh line).
+  bool mid_line = false;
   const auto result = linvideo_method::run_transfer(
       *t2v, a.o,
       [&](const linvideo_method::TransferStep& s) {
@@ -105,9 +106,14 @@ void run(Args& a) {
                      (long long)s.step, (long long)s.total, terms.c_str(), s.linear_now, layers, s.step_seconds,
                      clock(s.eta_seconds).c_str());
         std::fflush(stderr);
+        mid_line = true;
       },
-      [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); }, &cancel);
-  std::fprintf(stderr, "\n");
+      [&](const std::string& m) {
+        std::fprintf(stderr, "%s%s\n", mid_line ? "\n" : "", m.c_str());
+        mid_line = false;
+      },
+      &cancel);
+  if (mid_line) std::fprintf(stderr, "\n");
   if (result.cancelled) {
     std::fprintf(stderr, "cancelled at step %lld; checkpoint kept in %s; resume with the same command and --resume\n",
                  (long long)result.steps_done, a.o.run_dir.c_str());
