@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/model/wan_dit.h"
 
@@ -42,7 +43,7 @@ void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::
     }
   }
   io::write_safetensors(path, tensors, {{"linvideo", manifest.dump()}});
-  std::ofstream(path + ".json") << manifest.dump(2) << "\n";
+  io::write_text_atomically(path + ".json", manifest.dump(2) + "\n");
 }
 
 void load_sidecar(const std::string& path, model::WanDiT& dit) {
