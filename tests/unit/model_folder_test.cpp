@@ -13,6 +13,7 @@
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 #include "core/io/safetensors.h"
+#include "core/linvideo/sidecar.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 #include "core/remove_tree.h"
@@ -211,4 +212,30 @@ TEST(EmbeddedModel, LoadsThroughTheLoaderAndIsDeterministic) {
   EXPECT_TRUE(at::equal(t2v->generate(s).video, a));
   s.seed = 10;
   EXPECT_FALSE(at::equal(t2v->generate(s).video, a));
+}
+
+// The shipped LinVideo sidecar of the embedded model: half of its layers linear, each with its
+// maps, and it changes what the model computes.
+TEST(EmbeddedModel, ShipsALinVideoSidecarWithHalfItsLayersLinear) {
+  const std::string dir = pipeline::default_model_dir();
+  const std::string sidecar = dir + "/shapes.linvideo.safetensors";
+  ASSERT_TRUE(std::filesystem::exists(sidecar)) << sidecar;
+  auto dit = pipeline::load_dit(pipeline::resolve_model_folder(dir).dit, pipeline::RuntimePolicy::make("cpu", "auto"));
+  at::manual_seed(4);
+  const at::Tensor x = at::randn({1, 16, 5, 16, 16}), t = at::full({1}, 700.0), ctx = at::randn({1, 8, 64});
+  const at::Tensor teacher = dit->forward(x, t, ctx);
+  linvideo_method::load_sidecar(sidecar, *dit);
+  int linear = 0;
+  for (std::int64_t l = 0; l < dit->num_layers(); ++l) {
+    const auto& st = dit->attention_state(l);
+    if (st.mode == model::AttentionMode::Linear) {
+      ++linear;
+      EXPECT_TRUE(st.has_linear_branch()) << "layer " << l + 1;
+    }
+  }
+  EXPECT_EQ(linear, dit->num_layers() / 2);
+  const at::Tensor student = dit->forward(x, t, ctx);
+  const double rel = ((student - teacher).norm() / teacher.norm()).item<double>();
+  EXPECT_GT(rel, 1e-4);  // the linear layers are really used
+  EXPECT_LT(rel, 0.5);   // and stay close to the teacher
 }
