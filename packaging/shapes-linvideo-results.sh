@@ -41,5 +41,5 @@ for layers in 2,3,5,6 2,5,6,8 5,6,7,8; do  # three draws of 4 of 8 (Python rando
   run "random$i" "$STEPS" --layers "$layers" --objective adm
 done
 for v in teacher adm mse untrained random1 random2 random3; do
-  printf '%-10s %s\n' "$v" "$(tail -1 "$out/$v.txt")"
+  printf '%-10s %s\n' "$v" "$(grep '^total:' "$out/$v.txt")"
 done
