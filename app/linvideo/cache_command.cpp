@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "app/linvideo/commands.h"
+#include "app/linvideo/prompt_file.h"
 #include "core/error.h"
 #include "core/linvideo/trajectory_cache.h"
 #include "core/pipeline/model_loader.h"
@@ -33,11 +34,7 @@ void add_cache_command(CLI::App& app) {
   cmd->add_option("--max-jobs", a->o.max_jobs, "Stop after this many new shards")->capture_default_str();
   cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
   cmd->callback([a] {
-    std::ifstream in(a->prompts);
-    if (!in) throw Error(a->prompts + ": cannot open prompts file");
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) a->o.prompts.push_back(line);
-    }
+    a->o.prompts = read_prompt_lines(a->prompts);
     const std::string model = a->model.empty() ? pipeline::default_model_dir() : a->model;
     auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model),
                                             pipeline::RuntimePolicy::make(a->device, "auto"));

@@ -10,6 +10,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include "app/linvideo/commands.h"
+#include "app/linvideo/prompt_file.h"
 #include "app/linvideo/video_frames_util.h"
 #include "core/linvideo/apply.h"
 #include "core/pipeline/model_loader.h"
@@ -23,18 +24,6 @@ namespace linvideo::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<std::string> read_prompt_lines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("eval: cannot read prompts file " + path);
-  std::vector<std::string> prompts;
-  for (std::string line; std::getline(in, line);) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty()) prompts.push_back(line);
-  }
-  if (prompts.empty()) throw Error("eval: prompts file " + path + " has no prompts");
-  return prompts;
-}
 
 bool is_clip(const fs::path& p) {
   std::string ext = p.extension().string();

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/linvideo/commands.h"
+#include "app/linvideo/prompt_file.h"
 #include "core/error.h"
 #include "core/linvideo/replaceability.h"
 #include "core/linvideo/sidecar.h"
@@ -34,11 +35,7 @@ void add_scan_command(CLI::App& app) {
   cmd->add_option("--save-sidecar", a->sidecar, "Write the fitted maps as a LinVideo sidecar (all layers softmax)");
   cmd->callback([a] {
     if (!a->prompts_file.empty()) {
-      std::ifstream in(a->prompts_file);
-      if (!in) throw Error(a->prompts_file + ": cannot open prompts file");
-      for (std::string line; std::getline(in, line);) {
-        if (!line.empty()) a->prompts.push_back(line);
-      }
+      for (auto& p : read_prompt_lines(a->prompts_file)) a->prompts.push_back(std::move(p));
     }
     if (a->prompts.empty()) throw Error("scan: give --prompt or --prompts FILE");
     a->o.prompts = a->prompts;

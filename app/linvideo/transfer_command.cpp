@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "app/linvideo/commands.h"
+#include "app/linvideo/prompt_file.h"
 #include "core/error.h"
 #include "core/linvideo/sidecar.h"
 #include "core/linvideo/trajectory_cache.h"
@@ -64,15 +65,10 @@ void run(Args& a) {
   // 1. The data-free training set (built, or resumed, or reused).
   a.o.cache_dir = a.cache.empty() ? (fs::path(a.o.run_dir) / "cache").string() : a.cache;
   if (!a.prompts.empty()) {
-    std::ifstream in(a.prompts);
-    if (!in) throw Error("transfer: cannot open prompts file " + a.prompts);
     linvideo_method::CacheOptions c;
     c.dir = a.o.cache_dir;
     c.seeds = a.seeds;
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) c.prompts.push_back(line);
-    }
-    if (c.prompts.empty()) throw Error("transfer: prompts file " + a.prompts + " is empty");
+    c.prompts = read_prompt_lines(a.prompts);
     auto base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
     if (a.cache_steps > 0) base.steps = a.cache_steps;
     const auto s = linvideo_method::build_trajectory_cache(

@@ -5,4 +5,6 @@
 
 namespace linvideo::io {
 void write_text_atomically(const std::string& path, const std::string& text);
+// The whole file as text; throws linvideo::Error naming the file when it cannot be read.
+std::string read_text_file(const std::string& path);
 }  // namespace linvideo::io

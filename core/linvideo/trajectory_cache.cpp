@@ -27,10 +27,7 @@ std::string shard_name(std::int64_t job) {
 
 nlohmann::json read_index(const fs::path& file) {
   if (!fs::exists(file)) return nlohmann::json{{"format", "linvideo-trajectory-cache"}, {"version", 1}, {"shards", nlohmann::json::array()}};
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  auto j = nlohmann::json::parse(s.str(), nullptr, false);
+  auto j = nlohmann::json::parse(io::read_text_file(file.string()), nullptr, false);
   if (j.is_discarded() || !j.contains("shards")) throw Error(file.string() + ": not a trajectory-cache index");
   return j;
 }

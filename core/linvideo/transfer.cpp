@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/io/atomic_write.h"
@@ -139,10 +138,7 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
   const fs::path config_file = run / "config.json";
   train::Progress progress = train::read_progress(o.run_dir);
   if (fs::exists(config_file)) {
-    std::ifstream in(config_file);
-    std::stringstream s;
-    s << in.rdbuf();
-    const auto old = nlohmann::json::parse(s.str(), nullptr, false);
+    const auto old = nlohmann::json::parse(io::read_text_file(config_file.string()), nullptr, false);
     if (old.is_discarded() || old != config) {
       throw Error(config_file.string() + ": this run folder was started with other options (" +
                   (old.is_discarded() ? std::string("unreadable") : old.dump()) + "); use a new --run folder");

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 #include "core/io/vae_dialect.h"
@@ -68,10 +69,7 @@ std::string default_model_dir() {
 GenerationSettings model_defaults(const std::string& folder, GenerationSettings s) {
   const fs::path index = fs::path(folder) / "model_index.json";
   if (!fs::exists(index)) return s;
-  std::ifstream in(index);
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto j = nlohmann::json::parse(text.str(), nullptr, false);
+  const auto j = nlohmann::json::parse(io::read_text_file(index.string()), nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw Error(index.string() + ": not a JSON object");
   const auto d = j.find("defaults");
   if (d == j.end() || !d->is_object()) return s;

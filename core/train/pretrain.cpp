@@ -51,11 +51,7 @@ at::Device device_of(const std::string& d) {
 void write_json(const fs::path& path, const nlohmann::json& j) { io::write_text_atomically(path.string(), j.dump(2) + "\n"); }
 
 nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open");
-  std::stringstream s;
-  s << in.rdbuf();
-  auto j = nlohmann::json::parse(s.str(), nullptr, false);
+  auto j = nlohmann::json::parse(io::read_text_file(path.string()), nullptr, false);
   if (j.is_discarded()) throw Error(path.string() + ": not valid JSON");
   return j;
 }

@@ -32,10 +32,7 @@ Progress read_progress(const std::string& dir) {
   Progress p;
   const fs::path file = fs::path(dir) / "progress.json";
   if (!fs::exists(file)) return p;
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  const auto j = nlohmann::json::parse(s.str(), nullptr, false);
+  const auto j = nlohmann::json::parse(io::read_text_file(file.string()), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j.contains("checkpoint")) {
     throw Error(file.string() + ": not a training progress file");
   }
