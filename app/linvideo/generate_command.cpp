@@ -157,9 +157,12 @@ void run_generate(Args& a, const CLI::App& cmd) {
       throw Error(src.text_encoder + ": text encoder width " + std::to_string(text->width()) +
                   " does not match the DiT's text_dim " + std::to_string(dit_config.text_dim) + " (" + src.dit + ")");
     }
-    context = text->encode(a.s.prompt);
     const std::string& neg = a.s.negative_prompt.empty() && a.s.use_default_negative
                                  ? pipeline::wan_default_negative_prompt() : a.s.negative_prompt;
+    for (const std::string* p : {static_cast<const std::string*>(&a.s.prompt), &neg}) {
+      if (const std::string w = pipeline::truncation_warning(*text, *p); !w.empty()) std::fprintf(stderr, "%s\n", w.c_str());
+    }
+    context = text->encode(a.s.prompt);
     negative_context = text->encode(neg);
   }
   pipeline::release_cached_device_memory();

@@ -14,6 +14,7 @@
 #include "core/io/vae_dialect.h"
 #include "core/model/wan_dit.h"
 #ifdef LINVIDEO_WITH_SENTENCEPIECE
+#include "core/text/prompt_cleanup.h"
 #include "core/text/t5_tokenizer.h"
 #endif
 #include "core/text/umt5_encoder.h"
@@ -46,6 +47,11 @@ class UMT5PromptEncoder final : public PromptEncoder {
   }
   std::string name() const override { return "umT5 (" + tokenizer_->path() + ")"; }
   std::int64_t width() const override { return encoder_->config().d_model; }
+  std::int64_t token_count(const std::string& prompt) const override {
+    // Encoding without a limit is what the reference would need; +1 for EOS.
+    return static_cast<std::int64_t>(tokenizer_->encode_raw(text::clean_prompt(prompt)).size()) + 1;
+  }
+  std::int64_t max_tokens() const override { return text_len_; }
 
  private:
   std::unique_ptr<text::UMT5Encoder> encoder_;

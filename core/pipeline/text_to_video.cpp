@@ -136,8 +136,18 @@ at::Tensor TextToVideo::decode(const at::Tensor& latents, const Callbacks& cb) c
   return ((video[0].permute({1, 0, 2, 3}) + 1) * 0.5).to(at::kCPU).contiguous();
 }
 
-at::Tensor TextToVideo::encode_prompt(const std::string& prompt) {
+std::string truncation_warning(const PromptEncoder& encoder, const std::string& prompt) {
+  const std::int64_t needed = encoder.token_count(prompt), limit = encoder.max_tokens();
+  if (needed < 0 || limit < 0 || needed <= limit) return {};
+  return "warning: the prompt \"" + prompt + "\" is " + std::to_string(needed) + " tokens; the model reads " +
+         std::to_string(limit) + ", so the rest is ignored";
+}
+
+at::Tensor TextToVideo::encode_prompt(const std::string& prompt, const std::function<void(const std::string&)>& log) {
   if (!text_) throw Error("no text encoder loaded: pass text embeddings or load one");
+  if (log) {
+    if (const std::string w = truncation_warning(*text_, prompt); !w.empty()) log(w);
+  }
   return text_->encode(prompt);
 }
 
@@ -149,8 +159,8 @@ GenerateResult TextToVideo::generate(const GenerationSettings& s, const Callback
   GenerateResult g;
   const auto t0 = Clock::now();
   const at::Tensor noise = initial_noise(s);  // validates the size before any heavy work
-  const at::Tensor context = encode_prompt(s.prompt);
-  const at::Tensor negative_context = encode_prompt(negative_prompt_of(s));
+  const at::Tensor context = encode_prompt(s.prompt, cb.on_log);
+  const at::Tensor negative_context = encode_prompt(negative_prompt_of(s), cb.on_log);
   g.text_seconds = seconds_since(t0);
   g.sampling = sample(context, negative_context, noise, s, cb);
   if (g.sampling.status == Status::Completed) {

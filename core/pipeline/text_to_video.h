@@ -26,7 +26,14 @@ class PromptEncoder {
   virtual at::Tensor encode(const std::string& prompt) = 0;
   virtual std::string name() const = 0;
   virtual std::int64_t width() const = 0;  // embedding size; must equal the DiT's text_dim
+  // Tokens the prompt needs (EOS included) and the most the model reads; -1 when not known.
+  // Tokens past the limit are dropped silently by the reference, so front ends warn instead.
+  virtual std::int64_t token_count(const std::string& /*prompt*/) const { return -1; }
+  virtual std::int64_t max_tokens() const { return -1; }
 };
+
+// A one-line warning when `prompt` is longer than `encoder` reads ("" when it fits or is unknown).
+std::string truncation_warning(const PromptEncoder& encoder, const std::string& prompt);
 
 // Stand-in when no text encoder is loaded (benchmarks, the 5.7B umT5 not at hand): a deterministic
 // function of the prompt, so equal prompts give equal embeddings.
@@ -120,8 +127,9 @@ class TextToVideo {
   at::Tensor decode(const at::Tensor& latents, const Callbacks& cb = {}) const;
   // The whole flow.
   GenerateResult generate(const GenerationSettings& s, const Callbacks& cb = {});
-  // Text context of a prompt ([1, tokens, text_dim]); throws without a text encoder.
-  at::Tensor encode_prompt(const std::string& prompt);
+  // Text context of a prompt ([1, tokens, text_dim]); throws without a text encoder. A prompt
+  // longer than the encoder reads is cut, with a warning through `log` when given.
+  at::Tensor encode_prompt(const std::string& prompt, const std::function<void(const std::string&)>& log = {});
   // The negative prompt `s` asks for (Wan's default list unless it says otherwise).
   static const std::string& negative_prompt_of(const GenerationSettings& s);
 

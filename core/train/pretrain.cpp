@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/adamw.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <cmath>
@@ -170,19 +171,37 @@ model::DitConfig shapes_dit_config() {
 void pretrain_tokenizer(const std::string& out_dir, const TrainLog& log) {
   fs::create_directories(out_dir);
   const fs::path corpus = fs::path(out_dir) / "corpus.txt";
+  std::vector<std::string> prompts;
+  for (const auto& s : shapes::all_one_object_scenes()) prompts.push_back(shapes::to_prompt(s));
+  for (std::uint64_t i = 0; i < 2000; ++i) prompts.push_back(shapes::to_prompt(shapes::sample_scene(i, 1.0)));
   {
     std::ofstream out(corpus);
-    for (const auto& s : shapes::all_one_object_scenes()) out << shapes::to_prompt(s) << "\n";
-    for (std::uint64_t i = 0; i < 2000; ++i) out << shapes::to_prompt(shapes::sample_scene(i, 1.0)) << "\n";
+    for (const auto& p : prompts) out << p << "\n";
   }
+  // BPE with room for every word of the grammar as one piece (about 25 words over 22 letters), so
+  // the longest two-object prompt is 17 pieces. The first tokenizer (unigram, 64) split words into
+  // letters: two-object prompts took 63 pieces and were cut at text_len before the second object.
   const std::string cmd = "spm_train --input=" + corpus.string() + " --model_prefix=" +
                           (fs::path(out_dir) / "spiece").string() +
-                          " --vocab_size=64 --hard_vocab_limit=false --model_type=unigram --character_coverage=1.0"
+                          " --vocab_size=128 --hard_vocab_limit=false --model_type=bpe --character_coverage=1.0"
                           " --pad_id=0 --eos_id=1 --unk_id=2 --bos_id=-1 --minloglevel=2 > /dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) throw Error("spm_train failed (install Debian's sentencepiece package)");
   fs::remove(corpus);
   fs::remove(fs::path(out_dir) / "spiece.vocab");
-  say(log, "tokenizer: " + (fs::path(out_dir) / "spiece.model").string());
+  const fs::path model_path = fs::path(out_dir) / "spiece.model";
+  const text::T5Tokenizer tok(model_path.string());
+  const std::int64_t limit = shapes_dit_config().text_len;
+  std::size_t longest = 0;
+  for (const auto& p : prompts) {
+    const std::size_t n = tok.encode_raw(p).size() + 1;  // + EOS
+    if (static_cast<std::int64_t>(n) > limit) {
+      throw Error(model_path.string() + ": the prompt \"" + p + "\" needs " + std::to_string(n) +
+                  " tokens, more than the DiT's text_len " + std::to_string(limit));
+    }
+    longest = std::max(longest, n);
+  }
+  say(log, "tokenizer: " + model_path.string() + " (" + std::to_string(tok.vocab_size()) + " pieces; longest prompt " +
+               std::to_string(longest) + " of " + std::to_string(limit) + " tokens)");
 }
 
 void pretrain_text_encoder(const std::string& out_dir, const std::string& tokenizer_path, std::uint64_t seed,

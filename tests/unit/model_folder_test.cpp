@@ -239,3 +239,21 @@ TEST(EmbeddedModel, ShipsALinVideoSidecarWithHalfItsLayersLinear) {
   EXPECT_GT(rel, 1e-4);  // the linear layers are really used
   EXPECT_LT(rel, 0.5);   // and stay close to the teacher
 }
+
+// A prompt longer than the text encoder reads is cut (as the reference does), with a warning that
+// says so instead of silence; one that fits gets none.
+TEST(EmbeddedModel, WarnsWhenAPromptIsLongerThanTheTextEncoderReads) {
+  const auto src = pipeline::resolve_model_folder(pipeline::default_model_dir());
+  const auto policy = pipeline::RuntimePolicy::make("cpu", "auto");
+  const auto text = pipeline::load_prompt_encoder(src, policy, 32);
+  EXPECT_EQ(text->max_tokens(), 32);
+  EXPECT_EQ(pipeline::truncation_warning(*text, "a red circle"), "");
+  std::string long_prompt;
+  for (int i = 0; i < 4; ++i) long_prompt += "a large red circle moving left on a black background ";
+  const std::int64_t needed = text->token_count(long_prompt);
+  EXPECT_GT(needed, 32);
+  const std::string w = pipeline::truncation_warning(*text, long_prompt);
+  EXPECT_NE(w.find(std::to_string(needed) + " tokens"), std::string::npos) << w;
+  EXPECT_NE(w.find("reads 32"), std::string::npos) << w;
+  EXPECT_EQ(text->encode(long_prompt).size(1), 32);  // still cut to what the model reads
+}
