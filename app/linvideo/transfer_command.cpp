@@ -148,6 +148,9 @@ void add_transfer_command(CLI::App& app) {
   cmd->add_option("--t-min", o.t_min, "ADM: clip t below at this value")->capture_default_str();
   cmd->add_option("--batch", o.batch, "Cached states per step")->capture_default_str();
   cmd->add_option("--warmup", o.warmup_steps, "Attention-transfer warm-up steps per layer (0: identity W)")->capture_default_str();
+  cmd->add_option("--init-sidecar", o.init_sidecar,
+                  "Start W_q, W_k from this sidecar's maps instead of the warm-up (a second training phase)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--checkpoint-every", o.checkpoint_every)->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed of the step draws")->capture_default_str();
   cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();

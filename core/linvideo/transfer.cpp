@@ -29,12 +29,14 @@ namespace {
 using model::AttentionMode;
 
 nlohmann::json options_json(const TransferOptions& o, int layers) {
-  return {{"cache", o.cache_dir}, {"target_linear", o.target_linear}, {"objective", o.objective},
+  nlohmann::json j = {{"cache", o.cache_dir}, {"target_linear", o.target_linear}, {"objective", o.objective},
           {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr}, {"lr_r", o.lr_r},
           {"weight_decay", o.weight_decay}, {"lambda", o.lambda}, {"alpha_from", o.alpha_from},
           {"alpha_to", o.alpha_to}, {"rollout_max", o.rollout_max}, {"t_min", o.t_min},
           {"normalize", o.normalize}, {"guidance", o.guidance}, {"fixed_linear", o.fixed_linear},
           {"seed", o.seed}, {"warmup_steps", o.warmup_steps}, {"r_init", o.r_init}, {"layers", layers}};
+  if (!o.init_sidecar.empty()) j["init_sidecar"] = o.init_sidecar;
+  return j;
 }
 
 void validate(const TransferOptions& o, int layers) {
@@ -158,6 +160,7 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
   }
 
   const bool selecting = o.fixed_linear.empty();
+  if (!o.init_sidecar.empty()) load_sidecar(o.init_sidecar, dit);  // maps to start from (a resume overwrites them)
   // Fresh run: every layer gets its linear branch, warmed up by attention transfer on the
   // teacher's activations (the "transfer-initialised W"). A resumed run loads W from its checkpoint.
   for (int l = 0; l < layers; ++l) {
@@ -171,7 +174,7 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
       trained_layers.push_back(l);
     }
   }
-  if (progress.step == 0 && o.warmup_steps > 0) {
+  if (progress.step == 0 && o.warmup_steps > 0 && o.init_sidecar.empty()) {
     ScanOptions scan;
     scan.measure_sensitivity = false;
     scan.transfer_steps = o.warmup_steps;

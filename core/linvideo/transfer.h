@@ -47,6 +47,9 @@ struct TransferOptions {
   std::uint64_t seed = 0;
   int checkpoint_every = 50;
   int warmup_steps = 100;          // attention-transfer warm-up of W (fresh runs; 0: identity)
+  // Fresh runs start W_q, W_k from this sidecar's maps instead of the warm-up (a second phase
+  // continuing a finished run, e.g. fixed layers after a selection run). Empty: warm-up.
+  std::string init_sidecar;
 };
 
 // One training step, for progress bars and the studio's plots.

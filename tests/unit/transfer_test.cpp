@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/linvideo/trajectory_cache.h"
 #include "core/linvideo/transfer.h"
@@ -212,4 +213,37 @@ TEST(Transfer, BadOptionsAreOneLineErrorsNamingTheOption) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no-cache"), std::string::npos) << e.what();
   }
+}
+
+// A second phase starts from the first phase's maps (--init-sidecar), not from a new warm-up:
+// with no steps its sidecar holds exactly the maps it started from; with steps they move on.
+TEST(Transfer, InitSidecarStartsTheMapsFromAnEarlierRun) {
+  auto t2v = test::tiny_pipeline();
+  linvideo_method::TransferOptions o;
+  o.cache_dir = tiny_cache(*t2v, "cache-init");
+  o.run_dir = test::temp_dir() + "/phase1";
+  o.objective = "mse";
+  o.fixed_linear = {1, 3};
+  o.steps = 5;
+  o.warmup_steps = 10;
+  const auto first = linvideo_method::run_transfer(*t2v, o);
+
+  o.init_sidecar = first.sidecar;
+  o.warmup_steps = 10;  // ignored: the maps come from the sidecar
+  o.steps = 0;
+  o.run_dir = test::temp_dir() + "/phase2-0";
+  auto second = test::tiny_pipeline();
+  const auto copied = linvideo_method::run_transfer(*second, o);
+  const io::SafetensorsFile a(first.sidecar), b(copied.sidecar);
+  for (const char* name : {"blocks.0.self_attn.linvideo.w_q", "blocks.2.self_attn.linvideo.w_k"}) {
+    EXPECT_TRUE(at::equal(a.tensor(name), b.tensor(name))) << name;
+  }
+  o.steps = 5;
+  o.run_dir = test::temp_dir() + "/phase2-5";
+  auto third = test::tiny_pipeline();
+  const auto trained = linvideo_method::run_transfer(*third, o);
+  const io::SafetensorsFile c(trained.sidecar);
+  EXPECT_FALSE(at::equal(a.tensor("blocks.0.self_attn.linvideo.w_q"), c.tensor("blocks.0.self_attn.linvideo.w_q")));
+  // The start is part of the run's identity, recorded in config.json.
+  EXPECT_NE(io::read_text_file(o.run_dir + "/config.json").find(first.sidecar), std::string::npos);
 }
