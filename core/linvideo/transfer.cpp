@@ -17,6 +17,7 @@
 #include "core/linvideo/objectives.h"
 #include "core/linvideo/replaceability.h"
 #include "core/linvideo/sidecar.h"
+#include "core/model/wan_vae.h"
 #include "core/linvideo/trajectory_cache.h"
 #include "core/model/wan_dit.h"
 #include "core/train/training_state.h"
@@ -186,8 +187,10 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
     }
     pipeline::GenerationSettings settings;
     const auto& shape = cache.trajectories.front().x_t.sizes();  // [steps, C, F, h, w]
-    settings.frames = static_cast<int>((shape[2] - 1) * 4 + 1);
-    settings.height = static_cast<int>(shape[3] * 8), settings.width = static_cast<int>(shape[4] * 8);
+    const auto& vae = t2v.vae().config();  // the latent grid back to pixels, for any VAE's strides
+    settings.frames = static_cast<int>((shape[2] - 1) * vae.temporal_stride() + 1);
+    settings.height = static_cast<int>(shape[3] * vae.spatial_stride());
+    settings.width = static_cast<int>(shape[4] * vae.spatial_stride());
     settings.guidance = guidance;
     const auto scores = scan_layers(t2v, settings, contexts, scan);
     double before = 0, after = 0;
