@@ -266,7 +266,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--model", a->model, "Model folder to generate with (default: embedded)");
   cmd->add_option("--seeds", a->seeds, "Seeds per prompt when generating")->capture_default_str();
   cmd->add_option("--linvideo", a->linvideo, "When generating: apply this LinVideo sidecar");
-  cmd->add_option("--linear", a->linear, "When generating: make these layers linear (1-based, e.g. 2-8,10-13)");
+  cmd->add_option("--linear", a->linear, "When generating: make exactly these layers linear, the rest softmax (1-based list or a layer-mask .json)");
   cmd->add_option("--save-clips", a->save_clips, "When generating: also write each clip (lossless .mkv) here");
   cmd->add_option("--steps", a->steps, "Sampling steps when generating (0: model default)")
       ->capture_default_str();

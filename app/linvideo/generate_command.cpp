@@ -257,7 +257,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--vae-tile", a->vae_tile, "Tiled decode tile in latent pixels (0 = off; default by policy)");
   cmd->add_option("-o,--out", a->out, "Output clip: .mp4, .mkv (lossless), .y4m or frames_%05d.png")->capture_default_str();
   cmd->add_option("--linvideo", a->linvideo_sidecar, "A LinVideo sidecar (per-layer modes and maps) to apply");
-  cmd->add_option("--linear", a->linear_layers, "Make these layers linear (1-based, e.g. 2-8,10-13)");
+  cmd->add_option("--linear", a->linear_layers, "Make exactly these layers linear, the rest softmax (1-based, e.g. 2-8,10-13, or a layer-mask .json)");
   cmd->add_option("--crf", a->crf, "H.264 quality (lower is better)")->capture_default_str();
   cmd->add_option("--save-latents", a->save_latents, "Also save the final latents (.safetensors)");
   cmd->callback([a, cmd] { run_generate(*a, *cmd); });

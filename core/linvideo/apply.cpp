@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/linvideo/layer_mask.h"
 #include "core/linvideo/replaceability.h"
 #include "core/linvideo/sidecar.h"
 #include "core/model/wan_dit.h"
@@ -18,7 +19,7 @@ std::string apply_linvideo(pipeline::TextToVideo& t2v, const std::string& sideca
     summary += "sidecar " + sidecar;
   }
   if (!linear_layers.empty()) {
-    const auto layers = parse_layer_list(linear_layers, static_cast<int>(dit.num_layers()), "--linear");
+    const auto layers = read_layer_mask(linear_layers, static_cast<int>(dit.num_layers()), "--linear").linear;
     std::vector<int> need_maps;
     for (int l : layers) {
       if (!dit.attention_state(l - 1).has_linear_branch()) need_maps.push_back(l);
@@ -32,8 +33,13 @@ std::string apply_linvideo(pipeline::TextToVideo& t2v, const std::string& sideca
       summary += std::string(summary.empty() ? "" : "; ") + "maps of " + std::to_string(need_maps.size()) +
                  " layers fitted by attention transfer";
     }
-    for (int l : layers) dit.attention_state(l - 1).mode = model::AttentionMode::Linear;
-    summary += std::string(summary.empty() ? "" : "; ") + "linear layers " + linear_layers;
+    // The mask overrides: exactly these layers are linear, every other one softmax.
+    for (std::int64_t l = 0; l < dit.num_layers(); ++l) {
+      const bool linear = std::find(layers.begin(), layers.end(), l + 1) != layers.end();
+      dit.attention_state(l).mode = linear ? model::AttentionMode::Linear : model::AttentionMode::Softmax;
+    }
+    summary += std::string(summary.empty() ? "" : "; ") + "linear layers " +
+               (layers.empty() ? std::string("none") : format_layer_list(layers));
   }
   return summary;
 }

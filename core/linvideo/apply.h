@@ -11,8 +11,9 @@
 
 namespace linvideo::linvideo_method {
 
-// Installs `sidecar` (if not empty), then makes the layers of `linear_layers` ("2-8,10-13",
-// 1-based; empty: none) linear. Layers without maps get them fitted now by attention transfer on
+// Installs `sidecar` (if not empty), then, when `linear_layers` is not empty, makes exactly its
+// layers linear and every other layer softmax. `linear_layers` is a list ("2-8,10-13", 1-based)
+// or a layer-mask file (*.json, see layer_mask.h). Layers without maps get them fitted now by attention transfer on
 // the trajectories of `calibration` (context, negative context) pairs. Returns a one-line summary.
 std::string apply_linvideo(pipeline::TextToVideo& t2v, const std::string& sidecar, const std::string& linear_layers,
                            const pipeline::GenerationSettings& settings,
