@@ -11,7 +11,7 @@
 
 #include "app/linvideo/commands.h"
 #include "app/linvideo/prompt_file.h"
-#include "app/linvideo/video_frames_util.h"
+#include "core/pipeline/video_frames.h"
 #include "core/linvideo/apply.h"
 #include "core/pipeline/model_loader.h"
 #include "core/error.h"
@@ -112,7 +112,7 @@ void run_generated_eval(const EvalArgs& a) {
       s.prompt = prompt;
       s.seed = static_cast<std::uint64_t>(seed);
       const auto g = t2v->generate(s);
-      const media::VideoFrames frames = to_video_frames(g.video);
+      const media::VideoFrames frames = pipeline::to_video_frames(g.video);
       shapes::ClipResult r;
       char name[32];
       std::snprintf(name, sizeof name, "%04d_seed%d", index, seed);
@@ -197,7 +197,7 @@ media::VideoFrames vae_round_trip(const media::VideoFrames& frames, const std::s
                                        {frames.count, frames.height, frames.width, 3}, at::kByte);
   const at::Tensor video = (rgb.to(at::kFloat) / 127.5 - 1).permute({3, 0, 1, 2}).unsqueeze(0).contiguous();
   const at::Tensor out = vae->decode(vae->encode(video))[0].permute({1, 0, 2, 3});  // [F, 3, H, W]
-  return to_video_frames((out + 1) / 2, frames.fps);
+  return pipeline::to_video_frames((out + 1) / 2, frames.fps);
 }
 
 void run_render(const RenderArgs& a) {

@@ -16,7 +16,7 @@
 #include "core/pipeline/model_loader.h"
 #include "core/version.h"
 #ifdef LINVIDEO_WITH_MEDIA
-#include "app/linvideo/video_frames_util.h"
+#include "core/pipeline/video_frames.h"
 #include "core/media/generation_metadata.h"
 #include "core/media/video_io.h"
 #endif
@@ -61,7 +61,7 @@ void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit
                 const std::vector<std::string>& modes) {
 #ifdef LINVIDEO_WITH_MEDIA
   (void)dit_info;
-  const media::VideoFrames frames = to_video_frames(video);
+  const media::VideoFrames frames = pipeline::to_video_frames(video);
   media::GenerationSettings meta;
   meta.prompt = a.s.prompt;
   meta.negative_prompt = a.s.negative_prompt;

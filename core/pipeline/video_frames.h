@@ -1,10 +1,11 @@
 #pragma once
-// Engine video [frames, 3, H, W] in [0, 1] -> the media library's RGB8 frames.
+// Engine video [frames, 3, H, W] in [0, 1] -> the media library's RGB8 frames (for the CLI, the
+// studio and the tests alike; the media library itself has no LibTorch).
 #include <ATen/ATen.h>
 
 #include "core/media/video_frames.h"
 
-namespace linvideo::cli {
+namespace linvideo::pipeline {
 
 inline media::VideoFrames to_video_frames(const at::Tensor& video, double fps = 16.0) {
   const at::Tensor rgb =
@@ -18,4 +19,4 @@ inline media::VideoFrames to_video_frames(const at::Tensor& video, double fps = 
   return frames;
 }
 
-}  // namespace linvideo::cli
+}  // namespace linvideo::pipeline
