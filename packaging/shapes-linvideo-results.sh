@@ -2,7 +2,7 @@
 # Issue 5's comparison on the embedded shapes teacher (docs/results.md): LinVideo with ADM against
 # the MSE objective, k random layers (3 draws) trained the same way, and the transfer-initialised
 # layers with no training; each variant scored with `linvideo eval` on held-out prompts.
-# Usage: [K=4 STEPS=150 SEEDS=4 DEVICE=cpu OUT=results/] packaging/shapes-linvideo-results.sh
+# Usage: [K=4 STEPS=150 SEEDS=4 DEVICE=cpu OUT=results/ VARIANTS=0|1] packaging/shapes-linvideo-results.sh
 # Every step resumes: a finished run or report is skipped when the script is run again.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,6 +40,12 @@ for layers in 2,3,5,6 2,5,6,8 5,6,7,8; do  # three draws of 4 of 8 (Python rando
   i=$((i + 1))
   run "random$i" "$STEPS" --layers "$layers" --objective adm
 done
-for v in teacher adm mse untrained random1 random2 random3; do
+variants=()
+if [ "${VARIANTS:-0}" = 1 ]; then  # docs/results.md, session of 2026-12-01: longer training
+  run adm-phase2 300 --layers "$chosen" --objective adm --init-sidecar "$out/adm/linvideo.safetensors"
+  run adm-600 600 --target "$K" --objective adm
+  variants=(adm-phase2 adm-600)
+fi
+for v in teacher adm mse untrained random1 random2 random3 "${variants[@]}"; do
   printf '%-10s %s\n' "$v" "$(grep '^total:' "$out/$v.txt")"
 done
