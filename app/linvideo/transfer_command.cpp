@@ -151,6 +151,13 @@ void add_transfer_command(CLI::App& app) {
   cmd->add_option("--init-sidecar", o.init_sidecar,
                   "Start W_q, W_k from this sidecar's maps instead of the warm-up (a second training phase)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--grad-checkpoint", o.gradient_checkpointing,
+                  "Per-block gradient checkpointing: auto (on for CUDA), on or off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--precision", o.precision, "auto (bf16 autocast on CUDA, fp32 on the CPU), fp32 or bf16")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+      ->capture_default_str();
   cmd->add_option("--checkpoint-every", o.checkpoint_every)->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed of the step draws")->capture_default_str();
   cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();

@@ -17,6 +17,7 @@
 #include "core/linvideo/objectives.h"
 #include "core/linvideo/replaceability.h"
 #include "core/linvideo/sidecar.h"
+#include "core/model/autocast.h"
 #include "core/model/wan_vae.h"
 #include "core/linvideo/trajectory_cache.h"
 #include "core/model/wan_dit.h"
@@ -29,7 +30,7 @@ namespace {
 
 using model::AttentionMode;
 
-nlohmann::json options_json(const TransferOptions& o, int layers) {
+nlohmann::json options_json(const TransferOptions& o, int layers, const at::Device& device) {
   nlohmann::json j = {{"cache", o.cache_dir}, {"target_linear", o.target_linear}, {"objective", o.objective},
           {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr}, {"lr_r", o.lr_r},
           {"weight_decay", o.weight_decay}, {"lambda", o.lambda}, {"alpha_from", o.alpha_from},
@@ -37,6 +38,9 @@ nlohmann::json options_json(const TransferOptions& o, int layers) {
           {"normalize", o.normalize}, {"guidance", o.guidance}, {"fixed_linear", o.fixed_linear},
           {"seed", o.seed}, {"warmup_steps", o.warmup_steps}, {"r_init", o.r_init}, {"layers", layers}};
   if (!o.init_sidecar.empty()) j["init_sidecar"] = o.init_sidecar;
+  // Resolved, so that an "auto" run resumed on another kind of device is refused.
+  j["precision"] = resolved_precision(o, device);
+  j["gradient_checkpointing"] = uses_gradient_checkpointing(o, device);
   return j;
 }
 
@@ -59,7 +63,28 @@ void validate(const TransferOptions& o, int layers) {
   if (o.lr <= 0 || o.lr_r <= 0) throw Error("transfer: learning rates must be > 0");
   if (o.checkpoint_every < 1) throw Error("transfer: --checkpoint-every must be >= 1");
   if (!(o.r_init > 0.5 && o.r_init <= 1)) throw Error("transfer: --r-init must be in (0.5, 1]");
+  if (o.precision != "auto" && o.precision != "fp32" && o.precision != "bf16") {
+    throw Error("transfer: --precision must be auto, fp32 or bf16, got '" + o.precision + "'");
+  }
+  if (o.gradient_checkpointing != "auto" && o.gradient_checkpointing != "on" && o.gradient_checkpointing != "off") {
+    throw Error("transfer: --grad-checkpoint must be auto, on or off, got '" + o.gradient_checkpointing + "'");
+  }
 }
+
+// The DiT's checkpointing switch for the run, restored on scope exit (also on an error).
+class CheckpointingGuard {
+ public:
+  CheckpointingGuard(model::WanDiT& dit, bool on) : dit_(dit), previous_(dit.gradient_checkpointing()) {
+    dit.set_gradient_checkpointing(on);
+  }
+  ~CheckpointingGuard() { dit_.set_gradient_checkpointing(previous_); }
+  CheckpointingGuard(const CheckpointingGuard&) = delete;
+  CheckpointingGuard& operator=(const CheckpointingGuard&) = delete;
+
+ private:
+  model::WanDiT& dit_;
+  bool previous_;
+};
 
 // Every layer's mode, restored on scope exit (teacher passes switch all layers to softmax).
 class ModesGuard {
@@ -120,6 +145,15 @@ bool all_finite(const std::vector<at::Tensor>& ts) {
 
 }  // namespace
 
+bool uses_gradient_checkpointing(const TransferOptions& o, const c10::Device& device) {
+  return o.gradient_checkpointing == "auto" ? device.is_cuda() : o.gradient_checkpointing == "on";
+}
+
+std::string resolved_precision(const TransferOptions& o, const c10::Device& device) {
+  if (o.precision == "auto") return device.is_cuda() ? "bf16" : "fp32";
+  return o.precision;
+}
+
 TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o,
                             const std::function<void(const TransferStep&)>& on_step,
                             const std::function<void(const std::string&)>& log, const pipeline::CancelToken* cancel) {
@@ -137,11 +171,14 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
   const at::Device device = dit.options().device;
 
   // The run's identity: a resumed run must be the same run.
-  const nlohmann::json config = options_json(o, layers);
+  const nlohmann::json config = options_json(o, layers, device);
   const fs::path config_file = run / "config.json";
   train::Progress progress = train::read_progress(o.run_dir);
   if (fs::exists(config_file)) {
-    const auto old = nlohmann::json::parse(io::read_text_file(config_file.string()), nullptr, false);
+    auto old = nlohmann::json::parse(io::read_text_file(config_file.string()), nullptr, false);
+    // Runs from before the two knobs existed ran in fp32 without checkpointing.
+    if (old.is_object() && !old.contains("precision")) old["precision"] = "fp32";
+    if (old.is_object() && !old.contains("gradient_checkpointing")) old["gradient_checkpointing"] = false;
     if (old.is_discarded() || old != config) {
       throw Error(config_file.string() + ": this run folder was started with other options (" +
                   (old.is_discarded() ? std::string("unreadable") : old.dump()) + "); use a new --run folder");
@@ -233,6 +270,12 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
   }
   torch::optim::AdamW opt(std::move(groups), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
 
+  // Memory and precision of the training passes (the warm-up above ran in fp32, unchanged).
+  const bool bf16 = resolved_precision(o, device) == "bf16";
+  const CheckpointingGuard checkpointing(dit, uses_gradient_checkpointing(o, device));
+  say(std::string("precision: ") + (bf16 ? "bf16 autocast, fp32 master weights" : "fp32") +
+      "; gradient checkpointing " + (dit.gradient_checkpointing() ? "on" : "off"));
+
   const fs::path metrics = run / "metrics.jsonl";
   if (progress.step > 0) {
     train::load_checkpoint(o.run_dir, progress, named, opt);
@@ -273,37 +316,41 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
       auto sigma = [&](std::int64_t k) { return c.sigma[k].item<double>(); };
       auto model_t = [&](std::int64_t k) { return c.t[k].item<double>(); };
       at::Tensor loss;
-      if (o.objective == "mse") {
-        const std::int64_t j = draw(S);
-        const at::Tensor x = c.x_t.narrow(0, j, 1).to(device);
-        const at::Tensor u = guided_velocity(dit, x, model_t(j), cond.pos, cond.neg, guidance);
-        loss = mse_objective(u, c.u_t.narrow(0, j, 1).to(device));
-      } else {
-        // ADM: from cached state j, the student rolls m Euler steps on the inference grid (the
-        // last one with gradient) to its own sample x_hat at t_{j+m}, which stays inside the grid.
-        const std::int64_t j = draw(S - 1);
-        const std::int64_t m = 1 + draw(std::min<std::int64_t>(o.rollout_max, S - 1 - j));
-        at::Tensor x = c.x_t.narrow(0, j, 1).to(device);
-        {
-          at::NoGradGuard no_grad;
-          for (std::int64_t k = j; k < j + m - 1; ++k) {
-            x = x + (sigma(k + 1) - sigma(k)) * guided_velocity(dit, x, model_t(k), cond.pos, cond.neg, guidance);
+      {
+        // Forward passes under autocast; the backward below runs outside it, as AMP prescribes.
+        const model::AutocastScope autocast(device.type(), bf16, at::kBFloat16);
+        if (o.objective == "mse") {
+          const std::int64_t j = draw(S);
+          const at::Tensor x = c.x_t.narrow(0, j, 1).to(device);
+          const at::Tensor u = guided_velocity(dit, x, model_t(j), cond.pos, cond.neg, guidance);
+          loss = mse_objective(u, c.u_t.narrow(0, j, 1).to(device));
+        } else {
+          // ADM: from cached state j, the student rolls m Euler steps on the inference grid (the
+          // last one with gradient) to its own sample x_hat at t_{j+m}, which stays inside the grid.
+          const std::int64_t j = draw(S - 1);
+          const std::int64_t m = 1 + draw(std::min<std::int64_t>(o.rollout_max, S - 1 - j));
+          at::Tensor x = c.x_t.narrow(0, j, 1).to(device);
+          {
+            at::NoGradGuard no_grad;
+            for (std::int64_t k = j; k < j + m - 1; ++k) {
+              x = x + (sigma(k + 1) - sigma(k)) * guided_velocity(dit, x, model_t(k), cond.pos, cond.neg, guidance);
+            }
           }
+          const std::int64_t k = j + m - 1;
+          const at::Tensor x_hat = x + (sigma(k + 1) - sigma(k)) * guided_velocity(dit, x, model_t(k), cond.pos, cond.neg, guidance);
+          const at::Tensor fixed = x_hat.detach();
+          const at::Tensor u_teacher = teacher_velocity(dit, fixed, model_t(j + m), cond.pos, cond.neg, guidance);
+          at::Tensor u_student;
+          {
+            at::NoGradGuard no_grad;
+            u_student = guided_velocity(dit, fixed, model_t(j + m), cond.pos, cond.neg, guidance);
+          }
+          const at::Tensor t = at::full({1}, sigma(j + m), fixed.options());
+          // Mean over elements (the surrogate sums them): an O(1) objective, so that lambda keeps the
+          // paper's meaning against L_con and L_reg whatever the latent size.
+          loss = adm_surrogate(x_hat, u_teacher, u_student, t, o.t_min, o.normalize) / static_cast<double>(fixed.numel());
+          gap += (u_teacher - u_student).pow(2).mean().item<double>() / o.batch;
         }
-        const std::int64_t k = j + m - 1;
-        const at::Tensor x_hat = x + (sigma(k + 1) - sigma(k)) * guided_velocity(dit, x, model_t(k), cond.pos, cond.neg, guidance);
-        const at::Tensor fixed = x_hat.detach();
-        const at::Tensor u_teacher = teacher_velocity(dit, fixed, model_t(j + m), cond.pos, cond.neg, guidance);
-        at::Tensor u_student;
-        {
-          at::NoGradGuard no_grad;
-          u_student = guided_velocity(dit, fixed, model_t(j + m), cond.pos, cond.neg, guidance);
-        }
-        const at::Tensor t = at::full({1}, sigma(j + m), fixed.options());
-        // Mean over elements (the surrogate sums them): an O(1) objective, so that lambda keeps the
-        // paper's meaning against L_con and L_reg whatever the latent size.
-        loss = adm_surrogate(x_hat, u_teacher, u_student, t, o.t_min, o.normalize) / static_cast<double>(fixed.numel());
-        gap += (u_teacher - u_student).pow(2).mean().item<double>() / o.batch;
       }
       (loss / o.batch).backward();
       objective += loss.item<double>() / o.batch;

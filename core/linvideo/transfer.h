@@ -50,7 +50,18 @@ struct TransferOptions {
   // Fresh runs start W_q, W_k from this sidecar's maps instead of the warm-up (a second phase
   // continuing a finished run, e.g. fixed layers after a selection run). Empty: warm-up.
   std::string init_sidecar;
+  // Per-block gradient checkpointing of the student's gradient passes (WanDiT::set_gradient_
+  // checkpointing): "auto" (on for CUDA, off on the CPU), "on" or "off". Same values, less memory.
+  std::string gradient_checkpointing = "auto";
+  // "auto" (bf16 autocast on CUDA, fp32 elsewhere), "fp32" or "bf16": the forward passes run under
+  // bf16 autocast; W_q, W_k and r stay float32 (the master weights AdamW updates), and so do the
+  // linear-attention branch, the time MLP and the residual stream.
+  std::string precision = "auto";
 };
+
+// The two knobs as they apply to a model on `device`: checkpointing on or off, and "fp32" or "bf16".
+bool uses_gradient_checkpointing(const TransferOptions& options, const c10::Device& device);
+std::string resolved_precision(const TransferOptions& options, const c10::Device& device);
 
 // One training step, for progress bars and the studio's plots.
 struct TransferStep {

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/model/autocast.h"
 
 namespace linvideo::model {
 
@@ -48,6 +49,7 @@ at::Tensor softmax_attention(const at::Tensor& q, const at::Tensor& k, const at:
 }
 
 at::Tensor hedgehog_features(const at::Tensor& x, const at::Tensor& w) {
+  const AutocastScope fp32(x.device().type(), false);
   // x [B, H, L, D] @ w [H, D, D] -> [B, H, L, D]
   const at::Tensor proj = at::matmul(x.to(at::kFloat), w.unsqueeze(0));
   return at::cat({at::softmax(proj, -1), at::softmax(-proj, -1)}, -1);
@@ -55,6 +57,8 @@ at::Tensor hedgehog_features(const at::Tensor& x, const at::Tensor& w) {
 
 at::Tensor linear_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const at::Tensor& w_q, const at::Tensor& w_k) {
+  // An fp32 island under autocast: the feature maps, state and normaliser must not be cast down.
+  const AutocastScope fp32(q.device().type(), false);
   const at::Tensor phi_q = hedgehog_features(q, w_q);
   const at::Tensor phi_k = hedgehog_features(k, w_k);
   const at::Tensor vf = v.to(at::kFloat);

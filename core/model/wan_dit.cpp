@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/version.h>
 
 #include <cmath>
@@ -10,6 +11,8 @@
 #include "core/model/norms.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
+#include "core/model/autocast.h"
+#include "core/model/block_checkpoint.h"
 #include "core/model/rope.h"
 
 namespace linvideo::model {
@@ -43,6 +46,33 @@ at::Tensor modulated_norm(const at::Tensor& x, const at::Tensor& one_plus_scale,
   return at::addcmul(shift, at::layer_norm(x, {x.size(-1)}, {}, {}, eps), one_plus_scale);
 }
 
+
+// One block's weights under their names inside the block (without the "blocks.N." prefix).
+std::vector<std::pair<std::string, at::Tensor>> block_weights(const WanBlock& blk) {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  auto linear = [&](const std::string& name, const Linear& l) {
+    out.emplace_back(name + ".weight", l.weight);
+    out.emplace_back(name + ".bias", l.bias);
+  };
+  out.emplace_back("modulation", blk.modulation);
+  linear("self_attn.q", blk.self_attn.q);
+  linear("self_attn.k", blk.self_attn.k);
+  linear("self_attn.v", blk.self_attn.v);
+  linear("self_attn.o", blk.self_attn.o);
+  out.emplace_back("self_attn.norm_q.weight", blk.self_attn.norm_q);
+  out.emplace_back("self_attn.norm_k.weight", blk.self_attn.norm_k);
+  out.emplace_back("norm3.weight", blk.norm3_weight);
+  out.emplace_back("norm3.bias", blk.norm3_bias);
+  linear("cross_attn.q", blk.cross_attn.q);
+  linear("cross_attn.k", blk.cross_attn.k);
+  linear("cross_attn.v", blk.cross_attn.v);
+  linear("cross_attn.o", blk.cross_attn.o);
+  out.emplace_back("cross_attn.norm_q.weight", blk.cross_attn.norm_q);
+  out.emplace_back("cross_attn.norm_k.weight", blk.cross_attn.norm_k);
+  linear("ffn.0", blk.ffn_in);
+  linear("ffn.2", blk.ffn_out);
+  return out;
+}
 
 class CheckpointSource final : public WeightSource {
  public:
@@ -172,25 +202,7 @@ std::vector<std::pair<std::string, at::Tensor>> WanDiT::named_weights() const {
   linear("time_embedding.2", time_out_);
   linear("time_projection.1", time_projection_);
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
-    const std::string b = "blocks." + std::to_string(i) + ".";
-    const WanBlock& blk = blocks_[i];
-    out.emplace_back(b + "modulation", blk.modulation);
-    linear(b + "self_attn.q", blk.self_attn.q);
-    linear(b + "self_attn.k", blk.self_attn.k);
-    linear(b + "self_attn.v", blk.self_attn.v);
-    linear(b + "self_attn.o", blk.self_attn.o);
-    out.emplace_back(b + "self_attn.norm_q.weight", blk.self_attn.norm_q);
-    out.emplace_back(b + "self_attn.norm_k.weight", blk.self_attn.norm_k);
-    out.emplace_back(b + "norm3.weight", blk.norm3_weight);
-    out.emplace_back(b + "norm3.bias", blk.norm3_bias);
-    linear(b + "cross_attn.q", blk.cross_attn.q);
-    linear(b + "cross_attn.k", blk.cross_attn.k);
-    linear(b + "cross_attn.v", blk.cross_attn.v);
-    linear(b + "cross_attn.o", blk.cross_attn.o);
-    out.emplace_back(b + "cross_attn.norm_q.weight", blk.cross_attn.norm_q);
-    out.emplace_back(b + "cross_attn.norm_k.weight", blk.cross_attn.norm_k);
-    linear(b + "ffn.0", blk.ffn_in);
-    linear(b + "ffn.2", blk.ffn_out);
+    for (auto& [name, t] : block_weights(blocks_[i])) out.emplace_back("blocks." + std::to_string(i) + "." + name, t);
   }
   out.emplace_back("head.modulation", head_modulation_);
   linear("head.head", head_);
@@ -266,6 +278,21 @@ at::Tensor WanDiT::cross_attention(const CrossAttentionWeights& w, const at::Ten
   return w.o(o.transpose(1, 2).reshape({B, x.size(1), H * D}));
 }
 
+at::Tensor WanDiT::block_forward(std::size_t layer, const at::Tensor& x_in, const at::Tensor& e0,
+                                 const RopeTable& rope, const at::Tensor& keys, const at::Tensor& values) const {
+  const WanBlock& blk = blocks_[layer];
+  const std::int64_t d = config_.dim;
+  const double eps = config_.eps;
+  const auto mod = (blk.modulation + e0).chunk(6, 1);  // each [B, 1, d]
+  // Residual updates are single fused multiply-adds into the float32 stream.
+  at::Tensor n = modulated_norm(x_in, 1 + mod[1], mod[0], eps);
+  at::Tensor x = at::addcmul(x_in, self_attention(blk.self_attn, n, rope), mod[2]);
+  n = at::layer_norm(x, {d}, blk.norm3_weight, blk.norm3_bias, eps);
+  x = x + cross_attention(blk.cross_attn, n, keys, values);
+  n = modulated_norm(x, 1 + mod[4], mod[3], eps);
+  return at::addcmul(x, blk.ffn_out(at::gelu(blk.ffn_in(n), "tanh")), mod[5]);
+}
+
 at::Tensor WanDiT::forward(const at::Tensor& x_in, const at::Tensor& t,
                            const TextCondition& condition) const {
   const auto& p = config_.patch;
@@ -290,20 +317,40 @@ at::Tensor WanDiT::forward(const at::Tensor& x_in, const at::Tensor& t,
                             {p[0], p[1], p[2]});
   x = x.flatten(2).transpose(1, 2).to(at::kFloat);  // [B, L, d], residual stream in float32
 
-  const at::Tensor e = time_embedding(t.to(options_.device));              // [B, d]
-  const at::Tensor e0 = time_projection_(at::silu(e)).view({B, 6, d});     // [B, 6, d]
+  at::Tensor e, e0;
+  {
+    // The time MLP stays float32 under autocast too, as the reference runs it.
+    AutocastScope fp32(options_.device.type(), false);
+    e = time_embedding(t.to(options_.device));                // [B, d]
+    e0 = time_projection_(at::silu(e)).view({B, 6, d});       // [B, 6, d]
+  }
   const RopeTable rope = make_rope_table(F, Hp, Wp, config_.head_dim(), options_.device);
 
   for (std::size_t layer = 0; layer < blocks_.size(); ++layer) {
+    const at::Tensor& keys = condition.keys[layer];
+    const at::Tensor& values = condition.values[layer];
     const WanBlock& blk = blocks_[layer];
-    const auto mod = (blk.modulation + e0).chunk(6, 1);  // each [B, 1, d]
-    // Residual updates are single fused multiply-adds into the float32 stream.
-    at::Tensor n = modulated_norm(x, 1 + mod[1], mod[0], eps);
-    x = at::addcmul(x, self_attention(blk.self_attn, n, rope), mod[2]);
-    n = at::layer_norm(x, {d}, blk.norm3_weight, blk.norm3_bias, eps);
-    x = x + cross_attention(blk.cross_attn, n, condition.keys[layer], condition.values[layer]);
-    n = modulated_norm(x, 1 + mod[4], mod[3], eps);
-    x = at::addcmul(x, blk.ffn_out(at::gelu(blk.ffn_in(n), "tanh")), mod[5]);
+    // Capturing attention inputs (calibration) would record the recomputation twice: never checkpointed.
+    if (!gradient_checkpointing_ || !at::GradMode::is_enabled() || blk.self_attn.state.capture) {
+      x = block_forward(layer, x, e0, rope, keys, values);
+      continue;
+    }
+    // The block's trainable tensors (normally the attention state's W_q, W_k, r; any base weight
+    // that was made trainable too) get their gradients through the checkpoint's inputs.
+    std::vector<at::Tensor> params;
+    for (const auto& [name, w] : block_weights(blk)) {
+      if (w.defined() && w.requires_grad()) params.push_back(w);
+    }
+    for (const at::Tensor* w : {&blk.self_attn.state.w_q, &blk.self_attn.state.w_k, &blk.self_attn.state.mix_score}) {
+      if (w->defined() && w->requires_grad()) params.push_back(*w);
+    }
+    // The block reads the model (this), its layer index and a copy of the RoPE table (tensors held
+    // by value): all valid until the backward, which runs while the model is alive.
+    x = checkpoint_block(
+        [this, layer, rope](const std::vector<at::Tensor>& in) {
+          return block_forward(layer, in[0], in[1], rope, in[2], in[3]);
+        },
+        {x, e0, keys, values}, params);
   }
 
   const auto head_mod = (head_modulation_ + e.unsqueeze(1)).chunk(2, 1);  // shift, scale

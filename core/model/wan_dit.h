@@ -85,6 +85,13 @@ class WanDiT {
     return forward(x, t, encode_condition(context));
   }
 
+  // Per-block gradient checkpointing (core/model/block_checkpoint.h) of forward passes that record
+  // gradients: each block keeps only its inputs and is re-run in the backward. Same values and
+  // gradients, less memory, about one more forward per step. Off by default; passes without
+  // gradients (inference, no_grad) are never affected.
+  void set_gradient_checkpointing(bool on) { gradient_checkpointing_ = on; }
+  bool gradient_checkpointing() const { return gradient_checkpointing_; }
+
  private:
   WanDiT() = default;
   static std::unique_ptr<WanDiT> build(const WeightSource& weights, const DitConfig& config,
@@ -94,6 +101,9 @@ class WanDiT {
                             const struct RopeTable& rope) const;
   at::Tensor cross_attention(const CrossAttentionWeights& w, const at::Tensor& x,
                              const at::Tensor& keys, const at::Tensor& values) const;
+  // One transformer block on the float32 residual stream x [B, L, dim]; e0 [B, 6, dim].
+  at::Tensor block_forward(std::size_t layer, const at::Tensor& x, const at::Tensor& e0,
+                           const struct RopeTable& rope, const at::Tensor& keys, const at::Tensor& values) const;
 
   DitConfig config_;
   DitLoadOptions options_;
@@ -102,6 +112,7 @@ class WanDiT {
   std::vector<WanBlock> blocks_;
   at::Tensor head_modulation_;  // [1, 2, dim]
   Linear head_;
+  bool gradient_checkpointing_ = false;
 };
 
 }  // namespace linvideo::model

@@ -1,11 +1,14 @@
 // The LinVideo trainer on a tiny model: selection reaches the target, both objectives pull the
 // student towards the teacher, a cancelled run resumes to exactly the uninterrupted run, and bad
-// runs stop with a clear error.
+// runs stop with a clear error. Per-block gradient checkpointing gives the same gradients and runs;
+// bf16 autocast keeps fp32 master weights and an fp32 linear-attention branch.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cmath>
 #include <limits>
+#include <map>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +17,9 @@
 #include "core/io/safetensors.h"
 #include "core/linvideo/trajectory_cache.h"
 #include "core/linvideo/transfer.h"
+#include "core/model/attention.h"
+#include "core/model/autocast.h"
+#include "core/model/block_checkpoint.h"
 #include "core/train/training_state.h"
 #include "tests/unit/tiny_pipeline.h"
 
@@ -246,4 +252,250 @@ TEST(Transfer, InitSidecarStartsTheMapsFromAnEarlierRun) {
   EXPECT_FALSE(at::equal(a.tensor("blocks.0.self_attn.linvideo.w_q"), c.tensor("blocks.0.self_attn.linvideo.w_q")));
   // The start is part of the run's identity, recorded in config.json.
   EXPECT_NE(io::read_text_file(o.run_dir + "/config.json").find(first.sidecar), std::string::npos);
+}
+
+// ---- Per-block gradient checkpointing and mixed precision ---------------------------------------
+
+namespace {
+
+// The trainable state of a selection run on every layer of `dit`: mixed mode, W_q, W_k (perturbed
+// away from identity so that every term matters) and r = 0.7, all fp32 leaves requiring grad.
+std::vector<at::Tensor> make_trainable(model::WanDiT& dit, std::uint64_t seed) {
+  at::manual_seed(seed);
+  std::vector<at::Tensor> leaves;
+  for (std::int64_t l = 0; l < dit.num_layers(); ++l) {
+    auto& st = dit.attention_state(l);
+    st.init_linear_branch(dit.config().num_heads, dit.config().head_dim(), dit.options().device);
+    st.w_q = (st.w_q + 0.1 * at::randn_like(st.w_q)).detach().requires_grad_(true);
+    st.w_k = (st.w_k + 0.1 * at::randn_like(st.w_k)).detach().requires_grad_(true);
+    st.mix_score = at::full({}, 0.7, st.w_q.options()).detach().requires_grad_(true);
+    st.mode = model::AttentionMode::Mixed;
+    leaves.insert(leaves.end(), {st.w_q, st.w_k, st.mix_score});
+  }
+  return leaves;
+}
+
+struct StepResult {
+  double loss = 0;
+  std::vector<at::Tensor> grads;
+};
+
+// One training-style gradient pass: MSE of the velocity to a fixed target, backward into the leaves.
+StepResult gradient_pass(model::WanDiT& dit, const std::vector<at::Tensor>& leaves, bool checkpointing,
+                         bool bf16 = false) {
+  const at::Device dev = dit.options().device;
+  at::manual_seed(11);
+  const auto c = dit.config();
+  const at::Tensor x = at::randn({1, c.in_dim, 2, 4, 4}).to(dev);
+  const at::Tensor target = at::randn({1, c.out_dim, 2, 4, 4}).to(dev);
+  const at::Tensor t = at::full({1}, 500.0).to(dev);
+  model::TextCondition cond;
+  {
+    at::NoGradGuard no_grad;
+    cond = dit.encode_condition(at::randn({1, 4, c.text_dim}).to(dev));
+  }
+  for (const auto& l : leaves) {
+    if (l.grad().defined()) l.mutable_grad().zero_();
+  }
+  dit.set_gradient_checkpointing(checkpointing);
+  at::Tensor loss;
+  {
+    const model::AutocastScope autocast(dev.type(), bf16, at::kBFloat16);
+    loss = (dit.forward(x, t, cond) - target).pow(2).mean();
+  }
+  loss.backward();
+  dit.set_gradient_checkpointing(false);
+  StepResult r;
+  r.loss = loss.item<double>();
+  for (const auto& l : leaves) r.grads.push_back(l.grad().defined() ? l.grad().clone() : at::Tensor());
+  return r;
+}
+
+void expect_same_gradients(const StepResult& a, const StepResult& b, double rtol, double atol) {
+  EXPECT_NEAR(a.loss, b.loss, 1e-6 * std::abs(a.loss));
+  ASSERT_EQ(a.grads.size(), b.grads.size());
+  for (std::size_t i = 0; i < a.grads.size(); ++i) {
+    SCOPED_TRACE("layer " + std::to_string(i / 3) + ", " + std::string(i % 3 == 0 ? "w_q" : i % 3 == 1 ? "w_k" : "r"));
+    ASSERT_TRUE(a.grads[i].defined());
+    ASSERT_TRUE(b.grads[i].defined()) << "checkpointing dropped the gradient";
+    EXPECT_GT(a.grads[i].abs().max().item<double>(), 0.0);
+    EXPECT_TRUE(at::allclose(a.grads[i], b.grads[i], rtol, atol))
+        << "max difference " << (a.grads[i] - b.grads[i]).abs().max().item<double>();
+  }
+}
+
+bool cpu_bf16_autocast_available() {
+  const model::AutocastScope autocast(at::kCPU, true, at::kBFloat16);
+  const at::Tensor w = at::randn({4, 4});
+  return at::linear(at::randn({2, 4}), w).scalar_type() == at::kBFloat16;
+}
+
+std::vector<double> metric_totals(const std::string& run) {
+  std::ifstream in(run + "/metrics.jsonl");
+  std::vector<double> totals;
+  for (std::string l; std::getline(in, l);) totals.push_back(nlohmann::json::parse(l)["losses"]["total"].get<double>());
+  return totals;
+}
+
+}  // namespace
+
+TEST(GradCheckpoint, BlockIsRecomputedAndCapturedLeavesGetTheirGradient) {
+  at::manual_seed(5);
+  const at::Tensor w = at::randn({3, 3}).requires_grad_(true);  // captured, not an input
+  const at::Tensor x = at::randn({2, 3});                       // no grad: like the first block's input
+  const at::Tensor y = at::randn({2, 3}).requires_grad_(true);
+  int calls = 0;
+  const model::BlockFunction block = [&](const std::vector<at::Tensor>& in) {
+    ++calls;
+    return at::tanh(at::matmul(in[0], w)) * in[1];
+  };
+  const at::Tensor direct = block({x, y}).sum();
+  direct.backward();
+  const at::Tensor gw = w.grad().clone(), gy = y.grad().clone();
+  w.mutable_grad().zero_(), y.mutable_grad().zero_();
+  calls = 0;
+  const at::Tensor out = model::checkpoint_block(block, {x, y}, {w});
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(out.requires_grad());
+  out.sum().backward();
+  EXPECT_EQ(calls, 2);  // the backward re-ran the block
+  EXPECT_TRUE(at::allclose(w.grad(), gw, 1e-6, 1e-8));
+  EXPECT_TRUE(at::allclose(y.grad(), gy, 1e-6, 1e-8));
+
+  // Without gradients (inference) the block just runs.
+  calls = 0;
+  {
+    at::NoGradGuard no_grad;
+    model::checkpoint_block(block, {x, y}, {w});
+  }
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(GradCheckpoint, DiTGradientsOfWqWkAndRMatchTheUncheckpointedPass) {
+  auto t2v = test::tiny_pipeline();
+  model::WanDiT& dit = t2v->dit();
+  const auto leaves = make_trainable(dit, 1);
+  const StepResult plain = gradient_pass(dit, leaves, false);
+  const StepResult checkpointed = gradient_pass(dit, leaves, true);
+  expect_same_gradients(plain, checkpointed, 1e-5, 1e-8);
+  EXPECT_FALSE(dit.gradient_checkpointing());
+}
+
+TEST(GradCheckpoint, TransferRunReproducesTheMetricsOfTheRunWithout) {
+  linvideo_method::TransferOptions o;
+  EXPECT_FALSE(linvideo_method::uses_gradient_checkpointing(o, at::kCPU));  // auto: off on the CPU
+  EXPECT_TRUE(linvideo_method::uses_gradient_checkpointing(o, at::Device(at::kCUDA, 0)));
+  o.target_linear = 1;
+  o.objective = "adm";
+  o.steps = 4;
+  o.warmup_steps = 5;
+  std::map<std::string, std::vector<double>> totals;
+  for (const char* mode : {"off", "on"}) {
+    auto t2v = test::tiny_pipeline();
+    if (o.cache_dir.empty()) o.cache_dir = tiny_cache(*t2v, "cache-checkpointing");
+    o.gradient_checkpointing = mode;
+    o.run_dir = test::temp_dir() + "/checkpointing-" + mode;
+    linvideo_method::run_transfer(*t2v, o);
+    EXPECT_FALSE(t2v->dit().gradient_checkpointing());  // restored after the run
+    totals[mode] = metric_totals(o.run_dir);
+    const auto config = nlohmann::json::parse(io::read_text_file(o.run_dir + "/config.json"));
+    EXPECT_EQ(config.at("gradient_checkpointing").get<bool>(), std::string(mode) == "on");
+    EXPECT_EQ(config.at("precision").get<std::string>(), "fp32");
+  }
+  ASSERT_EQ(totals["off"].size(), 4u);
+  ASSERT_EQ(totals["on"].size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_NEAR(totals["on"][i], totals["off"][i], 1e-5 * std::abs(totals["off"][i])) << "step " << i + 1;
+  }
+  // Resuming the checkpointed run folder without checkpointing is refused (config.json).
+  o.gradient_checkpointing = "off";
+  auto t2v = test::tiny_pipeline();
+  EXPECT_THROW(linvideo_method::run_transfer(*t2v, o), Error);
+}
+
+TEST(MixedPrecision, LinearAttentionStaysFloat32UnderAutocast) {
+  if (!cpu_bf16_autocast_available()) GTEST_SKIP() << "no CPU bf16 autocast in this LibTorch";
+  at::manual_seed(2);
+  const at::Tensor q = at::randn({1, 2, 6, 4}), k = at::randn({1, 2, 6, 4}), v = at::randn({1, 2, 6, 4});
+  const at::Tensor w = at::randn({2, 4, 4});
+  const at::Tensor ref = model::linear_attention(q, k, v, w, w);
+  at::Tensor under, features;
+  {
+    const model::AutocastScope autocast(at::kCPU, true, at::kBFloat16);
+    under = model::linear_attention(q, k, v, w, w);
+    features = model::hedgehog_features(q, w);
+    EXPECT_EQ(at::matmul(q, k.transpose(-2, -1)).scalar_type(), at::kBFloat16);  // autocast is on outside it
+  }
+  EXPECT_EQ(features.scalar_type(), at::kFloat);
+  EXPECT_TRUE(at::equal(under, ref));
+  EXPECT_FALSE(model::autocast_state(at::kCPU).enabled);  // restored
+}
+
+TEST(MixedPrecision, Bf16AutocastStepKeepsFloat32MasterWeightsAndTheLossCloseToFloat32) {
+  if (!cpu_bf16_autocast_available()) GTEST_SKIP() << "no CPU bf16 autocast in this LibTorch";
+  auto t2v = test::tiny_pipeline();
+  model::WanDiT& dit = t2v->dit();
+  const auto leaves = make_trainable(dit, 1);
+  const StepResult fp32 = gradient_pass(dit, leaves, false);
+  const StepResult bf16 = gradient_pass(dit, leaves, false, /*bf16=*/true);
+  const StepResult bf16_checkpointed = gradient_pass(dit, leaves, true, true);
+  EXPECT_NE(bf16.loss, fp32.loss);  // autocast did engage
+  EXPECT_NEAR(bf16.loss, fp32.loss, 0.05 * fp32.loss);
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    EXPECT_EQ(leaves[i].scalar_type(), at::kFloat);
+    ASSERT_TRUE(bf16.grads[i].defined());
+    EXPECT_EQ(bf16.grads[i].scalar_type(), at::kFloat);
+    EXPECT_TRUE(at::isfinite(bf16.grads[i]).all().item<bool>());
+    // Loose: bf16 has 8 bits of mantissa.
+    const double scale = fp32.grads[i].abs().max().item<double>();
+    EXPECT_LT((bf16.grads[i] - fp32.grads[i]).abs().max().item<double>(), 0.25 * scale + 1e-6);
+  }
+  // Checkpointing recomputes under the forward's autocast state: the same bf16 gradients.
+  expect_same_gradients(bf16, bf16_checkpointed, 1e-3, 1e-6);
+
+  // A short trainer run in bf16: finite, fp32 maps in the sidecar, losses near the fp32 run's.
+  std::map<std::string, std::vector<double>> totals;
+  linvideo_method::TransferOptions o;
+  o.target_linear = 1;
+  o.objective = "mse";
+  o.steps = 3;
+  o.warmup_steps = 5;
+  for (const char* precision : {"fp32", "bf16"}) {
+    auto run_t2v = test::tiny_pipeline();
+    if (o.cache_dir.empty()) o.cache_dir = tiny_cache(*run_t2v, "cache-bf16");
+    o.precision = precision;
+    o.run_dir = test::temp_dir() + "/precision-" + precision;
+    const auto result = linvideo_method::run_transfer(*run_t2v, o);
+    totals[precision] = metric_totals(o.run_dir);
+    const auto config = nlohmann::json::parse(io::read_text_file(o.run_dir + "/config.json"));
+    EXPECT_EQ(config.at("precision").get<std::string>(), precision);
+    const io::SafetensorsFile sidecar(result.sidecar);
+    for (const auto& e : sidecar.header().tensors) EXPECT_EQ(sidecar.tensor(e.name).scalar_type(), at::kFloat) << e.name;
+  }
+  ASSERT_EQ(totals["bf16"].size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(std::isfinite(totals["bf16"][i]));
+    EXPECT_NEAR(totals["bf16"][i], totals["fp32"][i], 0.1 * std::abs(totals["fp32"][i])) << "step " << i + 1;
+  }
+}
+
+TEST(MixedPrecision, CudaBf16WithCheckpointingMatchesAndKeepsFloat32MasterWeights) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  model::DitConfig c;
+  c.dim = 32, c.ffn_dim = 64, c.num_heads = 2, c.num_layers = 3, c.text_dim = 16, c.text_len = 8;
+  model::DitLoadOptions load;
+  load.device = at::Device(at::kCUDA, 0);
+  auto dit = model::WanDiT::random(c, load, 3);
+  const auto leaves = make_trainable(*dit, 1);
+  const StepResult fp32 = gradient_pass(*dit, leaves, false);
+  const StepResult fp32_checkpointed = gradient_pass(*dit, leaves, true);
+  expect_same_gradients(fp32, fp32_checkpointed, 1e-4, 1e-7);
+  const StepResult bf16 = gradient_pass(*dit, leaves, false, true);
+  const StepResult bf16_checkpointed = gradient_pass(*dit, leaves, true, true);
+  EXPECT_NEAR(bf16.loss, fp32.loss, 0.05 * fp32.loss);
+  expect_same_gradients(bf16, bf16_checkpointed, 1e-3, 1e-6);
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    EXPECT_EQ(leaves[i].scalar_type(), at::kFloat);
+    EXPECT_EQ(bf16.grads[i].scalar_type(), at::kFloat);
+  }
 }
