@@ -7,6 +7,7 @@
 #endif
 
 #include "core/error.h"
+#include "core/version.h"
 
 namespace linvideo::pipeline {
 namespace {
@@ -21,12 +22,27 @@ RuntimePolicy RuntimePolicy::make(const std::string& device, const std::string& 
                                   const std::string& text_device, bool memory_plan) {
   RuntimePolicy p;
   const bool cuda = at::hasCUDA();
-  if (device == "cuda" && !cuda) throw Error("--device cuda: this build of LibTorch sees no CUDA device");
-  if (device != "auto" && device != "cpu" && device != "cuda") {
-    throw Error("--device must be auto, cpu or cuda (got '" + device + "')");
+  // "cuda:N" names one GPU; plain "cuda" is the first.
+  int gpu_index = 0;
+  const bool indexed_gpu = device.rfind("cuda:", 0) == 0;
+  if (indexed_gpu) {
+    const std::string index = device.substr(5);
+    if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos) {
+      throw Error("--device cuda:N needs a GPU number (got '" + device + "')");
+    }
+    gpu_index = std::stoi(index);
   }
-  const bool on_gpu = device == "cuda" || (device == "auto" && cuda);
-  p.device = on_gpu ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  if ((device == "cuda" || indexed_gpu) && !cuda) {
+    throw Error("--device " + device + ": this build of LibTorch sees no CUDA device");
+  }
+  if (indexed_gpu && gpu_index >= static_cast<int>(at::getNumGPUs())) {
+    throw Error("--device " + device + ": only " + std::to_string(at::getNumGPUs()) + " CUDA device(s) visible");
+  }
+  if (device != "auto" && device != "cpu" && device != "cuda" && !indexed_gpu) {
+    throw Error("--device must be auto, cpu, cuda or cuda:N (got '" + device + "')");
+  }
+  const bool on_gpu = device == "cuda" || indexed_gpu || (device == "auto" && cuda);
+  p.device = on_gpu ? at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(gpu_index)) : at::Device(at::kCPU);
   if (dtype == "auto") {
     p.dit_dtype = on_gpu ? at::kBFloat16 : at::kFloat;
   } else if (dtype == "bf16") {
@@ -42,7 +58,7 @@ RuntimePolicy RuntimePolicy::make(const std::string& device, const std::string& 
   }
   // With the memory plan the encoder is dropped before the DiT loads, so the GPU can host it.
   const bool text_gpu = text_device == "cuda" || (text_device == "auto" && on_gpu && memory_plan);
-  p.text_device = text_gpu ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  p.text_device = text_gpu ? at::Device(at::kCUDA, on_gpu ? p.device.index() : 0) : at::Device(at::kCPU);
   p.text_dtype = text_gpu ? at::kBFloat16 : at::kFloat;
   p.memory_plan = memory_plan;
   p.vae_tile_latent = on_gpu && memory_plan ? 64 : 0;
@@ -54,6 +70,17 @@ std::string RuntimePolicy::describe() const {
          (text_device.is_cuda() ? "cuda " : "cpu ") + dtype_name(text_dtype) + ", VAE " + dtype_name(vae_dtype) +
          (memory_plan ? ", memory plan on" : ", memory plan off") +
          (vae_tile_latent > 0 ? " (tiled decode " + std::to_string(vae_tile_latent * 8) + " px)" : "");
+}
+
+std::vector<DeviceChoice> available_devices() {
+  std::vector<DeviceChoice> devices{{"cpu", device_name("cpu")}};
+  if (!at::hasCUDA()) return devices;
+  for (std::size_t i = 0; i < at::getNumGPUs(); ++i) {
+    const std::string id = "cuda:" + std::to_string(i);
+    // device_name() describes the current GPU; good enough for the label of a single-GPU host.
+    devices.push_back({id, i == 0 ? id + " - " + device_name("cuda") : id});
+  }
+  return devices;
 }
 
 void release_cached_device_memory() {

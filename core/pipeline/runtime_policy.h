@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace linvideo::pipeline {
 
@@ -19,11 +20,19 @@ struct RuntimePolicy {
   bool memory_plan = true;
   std::int64_t vae_tile_latent = 0;
 
-  // device: "auto" | "cpu" | "cuda"; dtype: "auto" | "fp32" | "bf16"; text_device: "auto" | "cpu" | "cuda".
+  // device: "auto" | "cpu" | "cuda" | "cuda:N"; dtype: "auto" | "fp32" | "bf16"; text_device: "auto" | "cpu" | "cuda".
   static RuntimePolicy make(const std::string& device, const std::string& dtype,
                             const std::string& text_device = "auto", bool memory_plan = true);
   std::string describe() const;
 };
+
+// The devices a front end can offer: "cpu" first, then "cuda:N" for each visible GPU. `label` is
+// the human name ("CPU (2 threads)", "cuda:0 - NVIDIA H200").
+struct DeviceChoice {
+  std::string id;
+  std::string label;
+};
+std::vector<DeviceChoice> available_devices();
 
 // GPU memory bookkeeping (no-ops without CUDA).
 void release_cached_device_memory();

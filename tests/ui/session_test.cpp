@@ -1,0 +1,160 @@
+// StudioSession: tasks run on the engine thread in order, report progress to the UI thread,
+// cancel promptly, fail with readable messages; model loading fills ModelInfo or fails in words.
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTest>
+#include <QThread>
+#include <atomic>
+#include <stdexcept>
+
+#include "core/error.h"
+#include "core/model/wan_dit.h"
+#include "core/pipeline/model_loader.h"
+#include "core/pipeline/text_to_video.h"
+#include "ui/engine/studio_session.h"
+
+using linvideo::ui::StudioSession;
+using linvideo::ui::Task;
+using linvideo::ui::TaskContext;
+using linvideo::ui::TaskId;
+
+class SessionTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void progressArrivesInOrderAndCancelIsPrompt();
+  void throwingTaskFails();
+  void engineAccessorsRefuseTheUiThread();
+  void loadsTheDefaultModel();
+  void missingFolderFailsNamingIt();
+};
+
+void SessionTest::progressArrivesInOrderAndCancelIsPrompt() {
+  StudioSession session;
+  std::atomic<bool> ranOnEngineThread{false};
+  std::atomic<int> order{0};
+  int longTaskOrder = -1, shortTaskOrder = -1;
+
+  Task longTask{QStringLiteral("long"), [&](TaskContext& ctx) {
+                  ranOnEngineThread = ctx.session().isEngineThread();
+                  longTaskOrder = order++;
+                  for (int i = 0; i < 100000 && !ctx.cancelled(); ++i) {
+                    if (i < 10) ctx.progress(i / 10.0, QStringLiteral("step %1").arg(i), 10 - i);
+                    QThread::msleep(5);
+                  }
+                }};
+  Task shortTask{QStringLiteral("short"), [&](TaskContext& ctx) {
+                   shortTaskOrder = order++;
+                   ctx.progress(1.0, QStringLiteral("done"));
+                 }};
+
+  QList<double> fractions;
+  bool allOnUiThread = true;
+  connect(&session, &StudioSession::taskProgress, this,
+          [&](TaskId, double fraction, const QString&, double) {
+            fractions << fraction;
+            allOnUiThread = allOnUiThread && QThread::currentThread() == thread();
+          });
+  QSignalSpy cancelled(&session, &StudioSession::taskCancelled);
+  QSignalSpy finished(&session, &StudioSession::taskFinished);
+
+  const TaskId longId = session.submit(longTask)->id();
+  const TaskId shortId = session.submit(shortTask)->id();
+  QVERIFY(longId != shortId);
+  QTRY_VERIFY_WITH_TIMEOUT(fractions.size() >= 5, 10000);
+  QVERIFY(ranOnEngineThread);
+  QCOMPARE(session.currentTask(), longId);
+
+  QElapsedTimer sinceCancel;
+  sinceCancel.start();
+  session.cancel(longId);
+  QTRY_COMPARE_WITH_TIMEOUT(cancelled.size(), 1, 1000);
+  QVERIFY2(sinceCancel.elapsed() < 1000, qPrintable(QString::number(sinceCancel.elapsed())));
+  QCOMPARE(cancelled.at(0).at(0).value<TaskId>(), longId);
+
+  QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 5000);
+  QCOMPARE(finished.at(0).at(0).value<TaskId>(), shortId);
+  QCOMPARE(longTaskOrder, 0);
+  QCOMPARE(shortTaskOrder, 1);
+  QVERIFY(allOnUiThread);
+  // Ten reports from the long task, in order, then the short task's.
+  QCOMPARE(fractions.size(), 11);
+  for (int i = 0; i < 10; ++i) QCOMPARE(fractions[i], i / 10.0);
+  QCOMPARE(fractions.back(), 1.0);
+  QCOMPARE(session.pendingTasks(), 0);
+}
+
+void SessionTest::throwingTaskFails() {
+  StudioSession session;
+  QSignalSpy failed(&session, &StudioSession::taskFailed);
+  session.submit({QStringLiteral("throws"), [](TaskContext&) {
+                    throw linvideo::Error("broken.safetensors: tensor 'x' has the wrong shape");
+                  }});
+  QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, 5000);
+  QCOMPARE(failed.at(0).at(1).toString(),
+           QStringLiteral("broken.safetensors: tensor 'x' has the wrong shape"));
+
+  QString error;
+  QVERIFY(
+      !session.runAndWait([](TaskContext&) { throw std::runtime_error("plain failure"); }, &error));
+  QCOMPARE(error, QStringLiteral("plain failure"));
+  QVERIFY(session.runAndWait([](TaskContext&) {}, &error));
+}
+
+void SessionTest::engineAccessorsRefuseTheUiThread() {
+  StudioSession session;
+  QVERIFY_THROWS_EXCEPTION(linvideo::Error, session.textToVideo());
+  QString error;
+  QVERIFY(!session.runAndWait([](TaskContext& ctx) { ctx.session().textToVideo(); }, &error));
+  QVERIFY2(error.contains(QStringLiteral("no model is loaded")), qPrintable(error));
+}
+
+void SessionTest::loadsTheDefaultModel() {
+  StudioSession session;
+  QSignalSpy loaded(&session, &StudioSession::modelLoaded);
+  QSignalSpy failedLoad(&session, &StudioSession::modelLoadFailed);
+  const QString folder = QString::fromStdString(linvideo::pipeline::default_model_dir());
+  session.loadModel(folder, QStringLiteral("cpu"), QStringLiteral("fp32"));
+  QTRY_VERIFY_WITH_TIMEOUT(loaded.size() + failedLoad.size() > 0, 120000);
+  QVERIFY2(failedLoad.isEmpty(),
+           failedLoad.isEmpty() ? "" : qPrintable(failedLoad.at(0).at(0).toString()));
+
+  const linvideo::ui::ModelInfo& info = session.modelInfo();
+  QVERIFY(info.isValid());
+  QCOMPARE(info.numLayers, 8);
+  QCOMPARE(info.dim, 224);
+  QCOMPARE(info.numHeads, 4);
+  QCOMPARE(info.headDim, 56);
+  QCOMPARE(info.precision, QStringLiteral("fp32"));
+  QCOMPARE(info.device, QStringLiteral("cpu"));
+  QVERIFY(info.parameterCount > 1000000);
+  QCOMPARE(info.weightBytes, static_cast<quint64>(info.parameterCount) * 4);
+  QVERIFY2(info.sidecarPath.endsWith(QStringLiteral("shapes.linvideo.safetensors")),
+           qPrintable(info.sidecarPath));
+  QVERIFY(info.steps > 0 && info.frames > 0);
+
+  // The engine objects are reachable from tasks.
+  std::int64_t layers = 0;
+  QString error;
+  QVERIFY2(session.runAndWait(
+               [&](TaskContext& ctx) { layers = ctx.session().textToVideo().dit().num_layers(); },
+               &error),
+           qPrintable(error));
+  QCOMPARE(layers, 8);
+}
+
+void SessionTest::missingFolderFailsNamingIt() {
+  StudioSession session;
+  QSignalSpy failedLoad(&session, &StudioSession::modelLoadFailed);
+  QSignalSpy taskFailed(&session, &StudioSession::taskFailed);
+  const QString missing = QStringLiteral("/nonexistent/linvideo-model-folder");
+  session.loadModel(missing);
+  QTRY_COMPARE_WITH_TIMEOUT(failedLoad.size(), 1, 10000);
+  QVERIFY2(failedLoad.at(0).at(0).toString().contains(missing),
+           qPrintable(failedLoad.at(0).at(0).toString()));
+  QTRY_COMPARE_WITH_TIMEOUT(taskFailed.size(), 1, 1000);
+  QVERIFY(!session.modelInfo().isValid());
+}
+
+QTEST_GUILESS_MAIN(SessionTest)
+#include "session_test.moc"

@@ -1,0 +1,344 @@
+#include "ui/engine/studio_session.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QThread>
+#include <QTimer>
+#include <exception>
+#include <filesystem>
+#include <utility>
+
+#include "core/error.h"
+#include "core/model/dit_footprint.h"
+#include "core/model/wan_dit.h"
+#include "core/pipeline/model_loader.h"
+#include "core/pipeline/runtime_policy.h"
+#include "core/pipeline/text_to_video.h"
+#include "core/version.h"
+
+namespace linvideo::ui {
+
+struct EngineState {
+  std::string folder;
+  std::string sidecar;
+  pipeline::RuntimePolicy policy;
+  pipeline::GenerationSettings defaults;
+  std::unique_ptr<pipeline::TextToVideo> t2v;
+};
+
+namespace {
+
+// c10::Error's what() carries a backtrace; users get its first line.
+QString firstLine(const char* what) {
+  const QString text = QString::fromUtf8(what);
+  const qsizetype end = text.indexOf('\n');
+  return (end < 0 ? text : text.left(end)).trimmed();
+}
+
+std::string findSidecar(const std::string& folder) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string suffix = ".linvideo.safetensors";
+    if (name.size() > suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return entry.path().string();
+    }
+  }
+  return {};
+}
+
+const char* dtypeName(at::ScalarType t) {
+  return t == at::kBFloat16 ? "bf16" : t == at::kHalf ? "fp16" : "fp32";
+}
+
+ModelInfo describe(const EngineState& engine, const pipeline::ModelSources& sources) {
+  const model::WanDiT& dit = engine.t2v->dit();
+  const model::DitConfig& c = dit.config();
+  const model::WeightFootprint footprint = model::weight_footprint(dit);
+  ModelInfo info;
+  info.folder = QString::fromStdString(engine.folder);
+  info.layout = QString::fromStdString(sources.layout);
+  info.family = QString::fromStdString(c.family());
+  info.dim = c.dim;
+  info.ffnDim = c.ffn_dim;
+  info.numLayers = c.num_layers;
+  info.numHeads = c.num_heads;
+  info.headDim = c.head_dim();
+  info.textDim = c.text_dim;
+  info.textLen = c.text_len;
+  info.parameterCount = footprint.parameters;
+  info.weightBytes = footprint.bytes;
+  info.precision = QString::fromLatin1(dtypeName(engine.policy.dit_dtype));
+  info.device = QString::fromStdString(engine.policy.device.str());
+  info.deviceName =
+      QString::fromStdString(device_name(engine.policy.device.is_cuda() ? "cuda" : "cpu"));
+  info.policy = QString::fromStdString(engine.policy.describe());
+  info.textEncoder = sources.text_encoder.empty()
+                         ? QStringLiteral("none (hashed random embeddings)")
+                         : QString::fromStdString(sources.text_encoder);
+  info.sidecarPath = QString::fromStdString(engine.sidecar);
+  info.steps = engine.defaults.steps;
+  info.guidance = engine.defaults.guidance;
+  info.shift = engine.defaults.shift;
+  info.frames = engine.defaults.frames;
+  info.height = engine.defaults.height;
+  info.width = engine.defaults.width;
+  return info;
+}
+
+}  // namespace
+
+StudioSession::StudioSession(QObject* parent)
+    : QObject(parent),
+      thread_(new QThread(this)),
+      worker_(new QObject),
+      engine_(std::make_unique<EngineState>()) {
+  qRegisterMetaType<TaskId>("linvideo::ui::TaskId");
+  qRegisterMetaType<ModelInfo>();
+  thread_->setObjectName(QStringLiteral("linvideo-engine"));
+  worker_->moveToThread(thread_);
+  connect(thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  thread_->start();
+  devices_.push_back({QStringLiteral("cpu"), QStringLiteral("CPU")});
+  // Asking LibTorch about GPUs may initialise CUDA (seconds): do it on the engine thread.
+  QMetaObject::invokeMethod(
+      worker_,
+      [this] {
+        std::vector<DeviceChoice> found;
+        for (const auto& d : pipeline::available_devices()) {
+          found.push_back({QString::fromStdString(d.id), QString::fromStdString(d.label)});
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [this, found] {
+              devices_ = found;
+              emit devicesChanged();
+            },
+            Qt::QueuedConnection);
+      },
+      Qt::QueuedConnection);
+}
+
+StudioSession::~StudioSession() {
+  cancelAll();
+  thread_->quit();
+  thread_->wait();
+  engine_.reset();  // the engine thread has ended, so no one else can touch it now
+}
+
+TaskHandle* StudioSession::submit(Task task) {
+  const TaskId id = nextId_++;
+  auto token = std::make_shared<pipeline::CancelToken>();
+  auto* handle = new TaskHandle(id, task.name, this);
+  tokens_.insert(id, token);
+  handles_.insert(id, handle);
+  QMetaObject::invokeMethod(
+      worker_, [this, id, token, task = std::move(task)] { execute(id, token, task); },
+      Qt::QueuedConnection);
+  return handle;
+}
+
+void StudioSession::cancel(TaskId id) {
+  if (const auto it = tokens_.find(id); it != tokens_.end()) (*it)->cancel();
+}
+
+void StudioSession::cancelAll() {
+  for (const auto& token : std::as_const(tokens_)) token->cancel();
+}
+
+void StudioSession::execute(TaskId id, const std::shared_ptr<pipeline::CancelToken>& token,
+                            const Task& task) {
+  if (token->cancelled()) {  // cancelled while queued
+    postEnded(id, Outcome::Cancelled, {});
+    return;
+  }
+  postStarted(id, task.name);
+  TaskContext context(*this, id, token);
+  try {
+    if (task.run) task.run(context);
+    postEnded(id, token->cancelled() ? Outcome::Cancelled : Outcome::Finished, {});
+  } catch (const TaskCancelled&) {
+    postEnded(id, Outcome::Cancelled, {});
+  } catch (const std::exception& e) {
+    postEnded(id, Outcome::Failed, firstLine(e.what()));
+  } catch (...) {
+    postEnded(id, Outcome::Failed, task.name + QStringLiteral(": unknown error"));
+  }
+}
+
+void StudioSession::postStarted(TaskId id, const QString& name) {
+  QMetaObject::invokeMethod(
+      this,
+      [this, id, name] {
+        currentTask_ = id;
+        if (TaskHandle* h = handles_.value(id)) emit h->started();
+        emit taskStarted(id, name);
+      },
+      Qt::QueuedConnection);
+}
+
+void StudioSession::postProgress(TaskId id, double fraction, const QString& message,
+                                 double etaSeconds) {
+  QMetaObject::invokeMethod(
+      this,
+      [this, id, fraction, message, etaSeconds] {
+        if (TaskHandle* h = handles_.value(id)) emit h->progress(fraction, message, etaSeconds);
+        emit taskProgress(id, fraction, message, etaSeconds);
+      },
+      Qt::QueuedConnection);
+}
+
+void StudioSession::postLog(TaskId id, const QString& line) {
+  QMetaObject::invokeMethod(
+      this,
+      [this, id, line] {
+        if (TaskHandle* h = handles_.value(id)) emit h->logLine(line);
+        emit taskLog(id, line);
+      },
+      Qt::QueuedConnection);
+}
+
+void StudioSession::postEnded(TaskId id, Outcome outcome, const QString& message) {
+  QMetaObject::invokeMethod(
+      this,
+      [this, id, outcome, message] {
+        tokens_.remove(id);
+        if (currentTask_ == id) currentTask_ = 0;
+        TaskHandle* h = handles_.take(id);
+        if (h) h->done_ = true;
+        switch (outcome) {
+          case Outcome::Finished:
+            if (h) emit h->finished();
+            emit taskFinished(id);
+            break;
+          case Outcome::Failed:
+            if (h) emit h->failed(message);
+            emit taskFailed(id, message);
+            break;
+          case Outcome::Cancelled:
+            if (h) emit h->cancelled();
+            emit taskCancelled(id);
+            break;
+        }
+        if (h) h->deleteLater();
+      },
+      Qt::QueuedConnection);
+}
+
+TaskHandle* StudioSession::loadModel(const QString& path, const QString& device,
+                                     const QString& dtype) {
+  emit modelLoadStarted(path);
+  Task task;
+  task.name = QStringLiteral("Loading %1").arg(QDir(path).dirName());
+  task.run = [this, path, device, dtype](TaskContext& ctx) {
+    try {
+      ctx.progress(-1, QStringLiteral("Reading %1").arg(path));
+      const std::string folder = path.toStdString();
+      const pipeline::ModelSources sources = pipeline::resolve_model_folder(folder);
+      const pipeline::RuntimePolicy policy =
+          pipeline::RuntimePolicy::make(device.toStdString(), dtype.toStdString());
+      // The old model goes first so two large models never share the memory.
+      engine_ = std::make_unique<EngineState>();
+      pipeline::release_cached_device_memory();
+      auto next = std::make_unique<EngineState>();
+      next->folder = folder;
+      next->policy = policy;
+      next->defaults = pipeline::model_defaults(folder, pipeline::GenerationSettings{});
+      next->sidecar = findSidecar(folder);
+      next->t2v = pipeline::load_text_to_video(sources, policy);
+      const ModelInfo info = describe(*next, sources);
+      engine_ = std::move(next);
+      ctx.log(QStringLiteral("Loaded %1: %2").arg(path, info.policy));
+      QMetaObject::invokeMethod(
+          this,
+          [this, info] {
+            modelInfo_ = info;
+            emit modelLoaded(info);
+          },
+          Qt::QueuedConnection);
+    } catch (const std::exception& e) {
+      const bool dropped = !engine_->t2v;
+      const QString message = firstLine(e.what());
+      QMetaObject::invokeMethod(
+          this,
+          [this, message, dropped] {
+            if (dropped) modelInfo_ = ModelInfo{};
+            emit modelLoadFailed(message);
+          },
+          Qt::QueuedConnection);
+      throw;
+    }
+  };
+  return submit(std::move(task));
+}
+
+bool StudioSession::runAndWait(std::function<void(TaskContext&)> run, QString* error,
+                               int timeoutMs) {
+  QEventLoop loop;
+  bool ok = false;
+  QString message = QStringLiteral("timeout");
+  TaskHandle* handle = submit({QStringLiteral("test task"), std::move(run)});
+  connect(handle, &TaskHandle::finished, &loop, [&] {
+    ok = true;
+    message.clear();
+    loop.quit();
+  });
+  connect(handle, &TaskHandle::failed, &loop, [&](const QString& m) {
+    message = m;
+    loop.quit();
+  });
+  connect(handle, &TaskHandle::cancelled, &loop, [&] {
+    message = QStringLiteral("cancelled");
+    loop.quit();
+  });
+  QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+  loop.exec();
+  if (error) *error = message;
+  return ok;
+}
+
+bool StudioSession::isEngineThread() const { return QThread::currentThread() == thread_; }
+
+void StudioSession::requireEngineThread(const char* what) const {
+  if (!isEngineThread()) {
+    throw Error(std::string("StudioSession::") + what +
+                " called outside the engine thread (use submit())");
+  }
+}
+
+bool StudioSession::hasModel() const {
+  requireEngineThread("hasModel");
+  return engine_->t2v != nullptr;
+}
+
+pipeline::TextToVideo& StudioSession::textToVideo() {
+  requireEngineThread("textToVideo");
+  if (!engine_->t2v) throw Error("no model is loaded (open a model folder first)");
+  return *engine_->t2v;
+}
+
+const pipeline::GenerationSettings& StudioSession::modelDefaults() const {
+  requireEngineThread("modelDefaults");
+  return engine_->defaults;
+}
+
+const pipeline::RuntimePolicy& StudioSession::runtimePolicy() const {
+  requireEngineThread("runtimePolicy");
+  return engine_->policy;
+}
+
+const std::string& StudioSession::modelFolder() const {
+  requireEngineThread("modelFolder");
+  return engine_->folder;
+}
+
+const std::string& StudioSession::sidecarPath() const {
+  requireEngineThread("sidecarPath");
+  return engine_->sidecar;
+}
+
+}  // namespace linvideo::ui

@@ -1,0 +1,176 @@
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QListWidget>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMimeData>
+#include <QSettings>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+
+#include "ui/about_box.h"
+#include "ui/engine/studio_session.h"
+#include "ui/panels/compare_panel.h"
+#include "ui/panels/generate_panel.h"
+#include "ui/panels/layers_panel.h"
+#include "ui/panels/model_panel.h"
+#include "ui/panels/train_panel.h"
+#include "ui/task_status_bar.h"
+
+namespace linvideo::ui {
+namespace {
+
+constexpr int kMaxRecent = 8;
+
+// A model is a folder; dropping or picking one of its files means that folder.
+QString folderOf(const QString& path) {
+  const QFileInfo info(path);
+  return info.isDir() ? info.absoluteFilePath() : info.absolutePath();
+}
+
+}  // namespace
+
+MainWindow::MainWindow(StudioSession* session, SettingsMode settings, QWidget* parent)
+    : QMainWindow(parent), session_(session), settingsMode_(settings) {
+  setWindowTitle(tr("LinVideo Studio"));
+  setAcceptDrops(true);
+  setMinimumSize(1024, 640);
+
+  navigation_ = new QListWidget(this);
+  navigation_->setFixedWidth(150);
+  stack_ = new QStackedWidget(this);
+  auto* central = new QWidget(this);
+  auto* layout = new QHBoxLayout(central);
+  layout->addWidget(navigation_);
+  layout->addWidget(stack_, 1);
+  setCentralWidget(central);
+
+  modelPanel_ = new ModelPanel(session_, stack_);
+  addPanel(QStringLiteral("model"), tr("Model"), modelPanel_);
+  addPanel(QStringLiteral("layers"), tr("Layers"), new LayersPanel(session_, stack_));
+  addPanel(QStringLiteral("train"), tr("Train"), new TrainPanel(session_, stack_));
+  addPanel(QStringLiteral("generate"), tr("Generate"), new GeneratePanel(session_, stack_));
+  addPanel(QStringLiteral("compare"), tr("Compare"), new ComparePanel(session_, stack_));
+  connect(navigation_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
+  navigation_->setCurrentRow(0);
+
+  auto* tasks = new TaskStatusBar(session_, this);
+  statusBar()->addPermanentWidget(tasks);
+  connect(tasks, &TaskStatusBar::message, this,
+          [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+  connect(modelPanel_, &ModelPanel::openRequested, this, &MainWindow::showOpenDialog);
+  connect(session_, &StudioSession::modelLoaded, this, [this](const ModelInfo& info) {
+    setWindowTitle(tr("LinVideo Studio – %1").arg(QFileInfo(info.folder).fileName()));
+    rememberRecent(info.folder);
+  });
+  connect(session_, &StudioSession::modelLoadFailed, this, [this](const QString& message) {
+    statusBar()->showMessage(tr("Load failed: %1").arg(message));
+  });
+
+  if (settingsMode_ == SettingsMode::Persist) {
+    QSettings settings;
+    recent_ = settings.value(QStringLiteral("recentModels")).toStringList();
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
+      resize(1280, 800);
+  } else {
+    resize(1280, 800);
+  }
+  buildMenus();
+}
+
+QStringList MainWindow::panelNames() {
+  return {QStringLiteral("model"), QStringLiteral("layers"), QStringLiteral("train"),
+          QStringLiteral("generate"), QStringLiteral("compare")};
+}
+
+void MainWindow::addPanel(const QString& name, const QString& title, QWidget* panel) {
+  names_ << name;
+  navigation_->addItem(title);
+  stack_->addWidget(panel);
+}
+
+bool MainWindow::setCurrentPanel(const QString& name) {
+  const int index = static_cast<int>(names_.indexOf(name));
+  if (index < 0) return false;
+  navigation_->setCurrentRow(index);
+  return true;
+}
+
+QString MainWindow::currentPanel() const { return names_.value(stack_->currentIndex()); }
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* open = file->addAction(tr("&Open model…"), this, &MainWindow::showOpenDialog);
+  open->setShortcut(QKeySequence::Open);
+  recentMenu_ = file->addMenu(tr("Open &recent"));
+  fillRecentMenu();
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  for (int i = 0; i < names_.size(); ++i) {
+    QAction* show = view->addAction(navigation_->item(i)->text(), this,
+                                    [this, i] { navigation_->setCurrentRow(i); });
+    show->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
+  }
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About LinVideo Studio"), this, [this] { showAboutBox(this); });
+}
+
+void MainWindow::fillRecentMenu() {
+  recentMenu_->clear();
+  for (const QString& folder : std::as_const(recent_)) {
+    recentMenu_->addAction(folder, this, [this, folder] { openModel(folder); });
+  }
+  recentMenu_->setEnabled(!recent_.isEmpty());
+}
+
+void MainWindow::rememberRecent(const QString& folder) {
+  recent_.removeAll(folder);
+  recent_.prepend(folder);
+  while (recent_.size() > kMaxRecent) recent_.removeLast();
+  if (settingsMode_ == SettingsMode::Persist)
+    QSettings().setValue(QStringLiteral("recentModels"), recent_);
+  fillRecentMenu();
+}
+
+void MainWindow::openModel(const QString& path) { modelPanel_->open(folderOf(path)); }
+
+void MainWindow::showOpenDialog() {
+  const QString folder = QFileDialog::getExistingDirectory(
+      this, tr("Open a model folder"), recent_.isEmpty() ? QString() : recent_.front());
+  if (!folder.isEmpty()) openModel(folder);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (settingsMode_ == SettingsMode::Persist) {
+    QSettings().setValue(QStringLiteral("window/geometry"), saveGeometry());
+  }
+  session_->cancelAll();
+  event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  const QList<QUrl> urls = event->mimeData()->urls();
+  if (urls.size() == 1 && urls.front().isLocalFile()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  const QList<QUrl> urls = event->mimeData()->urls();
+  if (urls.size() != 1 || !urls.front().isLocalFile()) return;
+  event->acceptProposedAction();
+  openModel(urls.front().toLocalFile());
+}
+
+}  // namespace linvideo::ui

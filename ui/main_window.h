@@ -1,0 +1,58 @@
+#pragma once
+// The studio's window: a navigation list (Model, Layers, Train, Generate, Compare) beside a stack
+// of panels, a menu, and the task strip in the status bar. It knows the panels only by
+// construction and name; each panel talks to the StudioSession itself.
+#include <QMainWindow>
+#include <QStringList>
+
+class QListWidget;
+class QMenu;
+class QStackedWidget;
+
+namespace linvideo::ui {
+
+class ModelPanel;
+class StudioSession;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  // Ephemeral: neither reads nor writes QSettings (screenshots, tests).
+  enum class SettingsMode { Persist, Ephemeral };
+
+  explicit MainWindow(StudioSession* session, SettingsMode settings = SettingsMode::Persist,
+                      QWidget* parent = nullptr);
+
+  static QStringList panelNames();  // "model", "layers", "train", "generate", "compare"
+  // Shows the panel of that name; false (and nothing changes) for an unknown name.
+  bool setCurrentPanel(const QString& name);
+  QString currentPanel() const;
+
+ public slots:
+  // Opens a model folder (a file opens the folder holding it) with the Model panel's choices.
+  void openModel(const QString& path);
+  void showOpenDialog();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void addPanel(const QString& name, const QString& title, QWidget* panel);
+  void buildMenus();
+  void rememberRecent(const QString& folder);
+  void fillRecentMenu();
+
+  StudioSession* session_;
+  SettingsMode settingsMode_;
+  QListWidget* navigation_;
+  QStackedWidget* stack_;
+  ModelPanel* modelPanel_;
+  QMenu* recentMenu_ = nullptr;
+  QStringList names_;
+  QStringList recent_;
+};
+
+}  // namespace linvideo::ui
