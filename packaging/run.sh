@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Quick start 1: install what is missing, build, and run the main job on the embedded default
-# model. The studio (issue 6) does not exist yet, so the main job is a generated clip:
+# model: the studio when a display exists (X11 or Wayland), otherwise a generated clip,
 # out/linvideo-demo.mp4 (prompt and settings in the file's tags), then its evaluation.
+# LINVIDEO_HEADLESS=1 forces the clip even with a display.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/packaging/deps.sh"
 linvideo_install_deps
 linvideo_build
-bin="${LINVIDEO_BUILD_DIR:-$root/build}/app/linvideo"
+build="${LINVIDEO_BUILD_DIR:-$root/build}"
+studio="$build/app/linvideo-studio"
+if [ "${LINVIDEO_HEADLESS:-0}" != 1 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && [ -x "$studio" ]; then
+  echo "starting the studio ($studio)"
+  exec "$studio" "$@"
+fi
+bin="$build/app/linvideo"
 "$bin" --version
 mkdir -p "$root/out"
 prompt="${LINVIDEO_PROMPT:-a large red circle moving left on a black background}"
