@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/optim/adam.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/error.h"
@@ -81,10 +82,36 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
     }
   }
 
+  // Progress in units of sampler steps; an Adam step of the warm-up costs about a twentieth.
+  constexpr double kTransferStepCost = 0.05;
+  const double sample_units = static_cast<double>(runs.size()) * s.steps;
+  const double total_units =
+      sample_units + static_cast<double>(chosen.size()) * o.transfer_steps * kTransferStepCost +
+      (o.measure_sensitivity ? static_cast<double>(chosen.size()) * sample_units : 0.0);
+  double done_units = 0;
+  auto report = [&](double units, const char* stage) {
+    done_units += units;
+    if (o.progress) o.progress(std::min(1.0, done_units / std::max(total_units, 1.0)), stage);
+  };
+  auto cancelled = [&] { return o.cancel && o.cancel->cancelled(); };
+  pipeline::Callbacks sample_callbacks;
+  sample_callbacks.cancel = o.cancel;
+
   // 1. Teacher trajectories, capturing every layer's q, k, v.
   std::vector<States> captured(static_cast<std::size_t>(layers));
   std::vector<model::AttentionMode> modes;
   for (int l = 0; l < layers; ++l) modes.push_back(dit.attention_state(l).mode);
+  ScanResult result;
+  auto stop = [&] {  // cancelled: modes and hooks as they were, the finished layers returned
+    for (int l = 0; l < layers; ++l) {
+      dit.attention_state(l).capture = nullptr;
+      dit.attention_state(l).mode = modes[static_cast<std::size_t>(l)];
+    }
+    result.cancelled = true;
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    say("scan: cancelled");
+    return result;
+  };
   for (int l : chosen) {
     auto& state = dit.attention_state(l);
     state.mode = model::AttentionMode::Softmax;
@@ -92,13 +119,17 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
   }
   {
     at::NoGradGuard no_grad;
-    for (auto& r : runs) r.teacher_final = t2v.sample(r.context, r.negative, r.noise, s).latents;
+    sample_callbacks.on_step = [&](const pipeline::StepProgress&) { report(1, "teacher trajectories"); };
+    for (auto& r : runs) {
+      const pipeline::SampleResult sampled = t2v.sample(r.context, r.negative, r.noise, s, sample_callbacks);
+      if (sampled.status == pipeline::Status::Cancelled || cancelled()) return stop();
+      r.teacher_final = sampled.latents;
+    }
   }
   for (int l = 0; l < layers; ++l) dit.attention_state(l).capture = nullptr;
   say("scan: teacher trajectories done (" + std::to_string(runs.size()) + " runs x " + std::to_string(s.steps) + " steps)");
 
   // 2. Attention transfer per layer.
-  ScanResult result;
   for (int l : chosen) {
     const States states = thin(captured[static_cast<std::size_t>(l)], o.max_calibration_states);
     captured[static_cast<std::size_t>(l)].clear();
@@ -126,6 +157,12 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
       opt.zero_grad();
       loss.backward();
       opt.step();
+      report(kTransferStepCost, "attention transfer");
+      if (cancelled()) {
+        layer.w_q = layer.w_q.detach();
+        layer.w_k = layer.w_k.detach();
+        return stop();
+      }
     }
     layer.w_q = layer.w_q.detach();
     layer.w_k = layer.w_k.detach();
@@ -145,8 +182,14 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
     auto& layer = dit.attention_state(l);
     layer.mode = model::AttentionMode::Linear;
     double num = 0, den = 0;
+    sample_callbacks.on_step = [&](const pipeline::StepProgress&) { report(1, "sensitivity"); };
     for (auto& r : runs) {
-      const at::Tensor final = t2v.sample(r.context, r.negative, r.noise, s).latents;
+      const pipeline::SampleResult sampled = t2v.sample(r.context, r.negative, r.noise, s, sample_callbacks);
+      if (sampled.status == pipeline::Status::Cancelled || cancelled()) {
+        result.layers.resize(i);  // only the layers with both scores
+        return stop();
+      }
+      const at::Tensor& final = sampled.latents;
       num += (final - r.teacher_final).pow(2).sum().item<double>();
       den += r.teacher_final.pow(2).sum().item<double>();
     }

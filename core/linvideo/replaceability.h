@@ -23,6 +23,12 @@ struct ScanOptions {
   int max_calibration_states = 8;  // per layer (q, k, v triples kept)
   std::vector<int> only_layers;    // 1-based; empty: every layer
   bool measure_sensitivity = true;
+  // Called after each unit of work with the fraction done (0..1) and a short stage name; for
+  // progress bars. Optional.
+  std::function<void(double fraction, const std::string& stage)> progress;
+  // When set and cancelled, the scan stops at the next step, restores every layer's mode and
+  // capture hook and returns the layers finished so far with ScanResult::cancelled set.
+  const pipeline::CancelToken* cancel = nullptr;
 };
 
 struct LayerScore {
@@ -35,6 +41,7 @@ struct LayerScore {
 struct ScanResult {
   std::vector<LayerScore> layers;
   double seconds = 0;
+  bool cancelled = false;  // ScanOptions::cancel fired; `layers` holds only the finished ones
 };
 
 // Leaves each layer in the mode it had, with the fitted W_q, W_k installed (ready for a

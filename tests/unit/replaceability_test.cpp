@@ -1,6 +1,7 @@
 // Replaceability scan on a tiny model: the warm-up must actually fit the maps (gradients reach
 // W_q, W_k), sensitivities must be measured, and the model must come back unchanged.
 #include <ATen/ATen.h>
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +45,42 @@ TEST(Replaceability, TransferFitsEveryLayerAndSensitivityIsMeasured) {
   // The scan leaves the teacher exactly as it was.
   const at::Tensor after = dit->forward(at::ones({1, 16, 2, 4, 4}), at::full({1}, 500.0), at::ones({1, 4, 16}));
   EXPECT_TRUE(at::equal(before, after));
+}
+
+TEST(Replaceability, ReportsRisingProgressAndStopsOnCancelWithModesRestored) {
+  auto pipe = test::tiny_pipeline();
+  pipeline::TextToVideo& t2v = *pipe;
+  model::WanDiT& dit = t2v.dit();
+  dit.attention_state(1).init_linear_branch(dit.config().num_heads, dit.config().head_dim(), at::kCPU);
+  dit.attention_state(1).mode = model::AttentionMode::Linear;
+  const pipeline::GenerationSettings s = test::tiny_settings();
+  linvideo_method::ScanOptions o;
+  o.prompts = {"a red circle"};
+  o.sample_steps = 2;
+  o.transfer_steps = 20;
+  std::vector<double> fractions;
+  o.progress = [&](double f, const std::string&) { fractions.push_back(f); };
+  const auto full = linvideo_method::scan_layers(t2v, s, o);
+  EXPECT_FALSE(full.cancelled);
+  ASSERT_FALSE(fractions.empty());
+  EXPECT_TRUE(std::is_sorted(fractions.begin(), fractions.end()));
+  EXPECT_NEAR(fractions.back(), 1.0, 1e-9);
+
+  // Cancel in the middle of the attention transfer of the second layer.
+  pipeline::CancelToken cancel;
+  o.cancel = &cancel;
+  int calls = 0;
+  o.progress = [&](double, const std::string& stage) {
+    if (stage == "attention transfer" && ++calls == o.transfer_steps + 5) cancel.cancel();
+  };
+  const auto part = linvideo_method::scan_layers(t2v, s, o);
+  EXPECT_TRUE(part.cancelled);
+  ASSERT_EQ(part.layers.size(), 1u);  // the first layer finished its transfer
+  EXPECT_EQ(part.layers[0].layer, 1);
+  EXPECT_EQ(calls, o.transfer_steps + 5);  // stopped at once
+  EXPECT_EQ(dit.attention_state(1).mode, model::AttentionMode::Linear);  // as before the scan
+  EXPECT_EQ(dit.attention_state(0).mode, model::AttentionMode::Softmax);
+  for (int l = 0; l < 3; ++l) EXPECT_EQ(dit.attention_state(l).capture, nullptr);
 }
 
 TEST(Sidecar, RoundTripsModesMapsAndScoresAndRejectsMismatches) {
