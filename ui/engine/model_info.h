@@ -18,7 +18,7 @@ struct ModelInfo {
   QString deviceName;         // "CPU (2 threads)", "NVIDIA H200"
   QString policy;             // RuntimePolicy::describe()
   QString textEncoder;        // the prompt encoder's name
-  QString sidecarPath;        // the folder's *.linvideo.safetensors, empty if none; not applied
+  QString sidecarPath;        // the folder's *.linvideo.safetensors, applied at load; empty if none
   // Sampling defaults the folder recommends (model_index.json), for the Generate panel.
   int steps = 0;
   double guidance = 0, shift = 0;

@@ -11,12 +11,15 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/linvideo/sidecar.h"
 #include "core/model/dit_footprint.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 #include "core/pipeline/runtime_policy.h"
 #include "core/pipeline/text_to_video.h"
 #include "core/version.h"
+#include "ui/layers/layer_engine.h"
+#include "ui/layers/layer_table_model.h"
 
 namespace linvideo::ui {
 
@@ -103,6 +106,7 @@ StudioSession::StudioSession(QObject* parent)
   worker_->moveToThread(thread_);
   connect(thread_, &QThread::finished, worker_, &QObject::deleteLater);
   thread_->start();
+  layers_ = new LayerTableModel(this, this);
   devices_.push_back({QStringLiteral("cpu"), QStringLiteral("CPU")});
   // Asking LibTorch about GPUs may initialise CUDA (seconds): do it on the engine thread.
   QMetaObject::invokeMethod(
@@ -250,13 +254,27 @@ TaskHandle* StudioSession::loadModel(const QString& path, const QString& device,
       next->defaults = pipeline::model_defaults(folder, pipeline::GenerationSettings{});
       next->sidecar = findSidecar(folder);
       next->t2v = pipeline::load_text_to_video(sources, policy);
+      // The shipped conversion: its maps, learned r and layer modes are the current state.
+      QString sidecarNote;
+      if (!next->sidecar.empty()) {
+        try {
+          linvideo_method::load_sidecar(next->sidecar, next->t2v->dit());
+          sidecarNote = QStringLiteral("; LinVideo sidecar %1")
+                            .arg(QString::fromStdString(next->sidecar));
+        } catch (const std::exception& e) {
+          ctx.log(QStringLiteral("Sidecar not applied: %1").arg(firstLine(e.what())));
+          next->sidecar.clear();
+        }
+      }
+      const EngineLayers layers = readEngineLayers(*next->t2v);
       const ModelInfo info = describe(*next, sources);
       engine_ = std::move(next);
-      ctx.log(QStringLiteral("Loaded %1: %2").arg(path, info.policy));
+      ctx.log(QStringLiteral("Loaded %1: %2%3").arg(path, info.policy, sidecarNote));
       QMetaObject::invokeMethod(
           this,
-          [this, info] {
+          [this, info, layers] {
             modelInfo_ = info;
+            layers_->resetFromEngine(layers);
             emit modelLoaded(info);
           },
           Qt::QueuedConnection);
@@ -266,7 +284,10 @@ TaskHandle* StudioSession::loadModel(const QString& path, const QString& device,
       QMetaObject::invokeMethod(
           this,
           [this, message, dropped] {
-            if (dropped) modelInfo_ = ModelInfo{};
+            if (dropped) {
+              modelInfo_ = ModelInfo{};
+              layers_->resetFromEngine({});
+            }
             emit modelLoadFailed(message);
           },
           Qt::QueuedConnection);

@@ -30,6 +30,7 @@ struct RuntimePolicy;
 namespace linvideo::ui {
 
 struct EngineState;  // the loaded engine objects (studio_session.cpp)
+class LayerTableModel;
 
 struct DeviceChoice {
   QString id;     // what loadModel() takes: "cpu", "cuda:0", ...
@@ -53,6 +54,9 @@ class StudioSession : public QObject {
   void cancelAll();
 
   const ModelInfo& modelInfo() const { return modelInfo_; }  // invalid until a model is loaded
+  // The layer modes of the loaded model (with its sidecar applied), as the engine confirmed them;
+  // every panel shares this one (current mask: layers()->linearLayers(), signal layersChanged()).
+  LayerTableModel* layers() const { return layers_; }
   const std::vector<DeviceChoice>& availableDevices() const { return devices_; }
   TaskId currentTask() const { return currentTask_; }                    // 0 when idle
   int pendingTasks() const { return static_cast<int>(tokens_.size()); }  // queued + running
@@ -104,6 +108,7 @@ class StudioSession : public QObject {
   QHash<TaskId, std::shared_ptr<pipeline::CancelToken>> tokens_;
   QHash<TaskId, QPointer<TaskHandle>> handles_;
   ModelInfo modelInfo_;
+  LayerTableModel* layers_ = nullptr;
   std::vector<DeviceChoice> devices_;
 };
 

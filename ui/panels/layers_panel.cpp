@@ -1,16 +1,440 @@
 #include "ui/panels/layers_panel.h"
 
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableView>
 #include <QVBoxLayout>
+#include <QValueAxis>
+#include <algorithm>
+#include <cmath>
+#include <exception>
+
+#include "core/linvideo/attention_cost.h"
+#include "core/linvideo/layer_mask.h"
+#include "ui/engine/studio_session.h"
+#include "ui/layers/layer_ranking.h"
+#include "ui/layers/layer_table_model.h"
 
 namespace linvideo::ui {
+namespace {
+
+enum class ChartScore { All, LearnedR, TransferError, Sensitivity };
+
+QString firstLine(const char* what) {
+  const QString text = QString::fromUtf8(what);
+  return text.section('\n', 0, 0).trimmed();
+}
+
+QString flopsText(double flops) {
+  if (flops >= 1e12) return QStringLiteral("%1 TFLOP").arg(flops / 1e12, 0, 'f', 2);
+  if (flops >= 1e9) return QStringLiteral("%1 GFLOP").arg(flops / 1e9, 0, 'f', 2);
+  return QStringLiteral("%1 MFLOP").arg(flops / 1e6, 0, 'f', 1);
+}
+
+}  // namespace
 
 LayersPanel::LayersPanel(StudioSession* session, QWidget* parent)
-    : QWidget(parent), session_(session) {
+    : QWidget(parent), session_(session), model_(session->layers()) {
+  // Chart of the scores, one group of bars per layer.
+  chart_ = new QChart;
+  chart_->setTitle(tr("Replaceability per layer (click a bar to toggle the layer)"));
+  chart_->legend()->setAlignment(Qt::AlignBottom);
+  chart_->setAnimationOptions(QChart::NoAnimation);
+  chartView_ = new QChartView(chart_, this);
+  chartView_->setRenderHint(QPainter::Antialiasing);
+  chartView_->setMinimumHeight(260);
+  scoreChoice_ = new QComboBox(this);
+  scoreChoice_->addItem(tr("All scores"), static_cast<int>(ChartScore::All));
+  scoreChoice_->addItem(tr("Learned r"), static_cast<int>(ChartScore::LearnedR));
+  scoreChoice_->addItem(tr("Transfer error"), static_cast<int>(ChartScore::TransferError));
+  scoreChoice_->addItem(tr("Sensitivity"), static_cast<int>(ChartScore::Sensitivity));
+  scoreChoice_->setToolTip(tr("Lower is more replaceable for every score. Darker bars and "
+                              "\"(lin)\" mark the layers that are linear now."));
+
+  table_ = new QTableView(this);
+  table_->setModel(model_);
+  table_->verticalHeader()->hide();
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setMinimumWidth(430);
+
+  // Linearise the k most replaceable.
+  k_ = new QSpinBox(this);
+  k_->setRange(0, 0);
+  lineariseButton_ = new QPushButton(tr("Linearise the k most replaceable"), this);
+  lineariseButton_->setToolTip(QString::fromLatin1(rankingRule()));
+  k_->setToolTip(lineariseButton_->toolTip());
+  rankingLabel_ = new QLabel(this);
+  auto* rankingRow = new QHBoxLayout;
+  rankingRow->addWidget(new QLabel(tr("k"), this));
+  rankingRow->addWidget(k_);
+  rankingRow->addWidget(lineariseButton_);
+  rankingRow->addWidget(rankingLabel_, 1);
+
+  // Live estimate.
+  auto makeSpin = [this](int lo, int hi, int step) {
+    auto* spin = new QSpinBox(this);
+    spin->setRange(lo, hi);
+    spin->setSingleStep(step);
+    return spin;
+  };
+  frames_ = makeSpin(1, 1001, 4);
+  height_ = makeSpin(16, 4096, 16);
+  width_ = makeSpin(16, 4096, 16);
+  estimate_ = new QLabel(this);
+  estimate_->setWordWrap(true);
+  estimate_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  auto* sizeRow = new QHBoxLayout;
+  sizeRow->addWidget(new QLabel(tr("Frames"), this));
+  sizeRow->addWidget(frames_);
+  sizeRow->addWidget(new QLabel(tr("Height"), this));
+  sizeRow->addWidget(height_);
+  sizeRow->addWidget(new QLabel(tr("Width"), this));
+  sizeRow->addWidget(width_);
+  sizeRow->addStretch(1);
+  auto* estimateBox = new QGroupBox(tr("Predicted cost of one DiT forward"), this);
+  auto* estimateLayout = new QVBoxLayout(estimateBox);
+  estimateLayout->addLayout(sizeRow);
+  estimateLayout->addWidget(estimate_);
+
+  // Masks.
+  auto* saveMask = new QPushButton(tr("Save mask…"), this);
+  auto* loadMask = new QPushButton(tr("Load mask…"), this);
+  saveMask->setToolTip(tr("A JSON layer mask, the format of linvideo generate --linear mask.json"));
+  loadMask->setToolTip(saveMask->toolTip());
+  error_ = new QLabel(this);
+  error_->setWordWrap(true);
+  error_->setStyleSheet(QStringLiteral("color: #c0392b"));
+  auto* maskRow = new QHBoxLayout;
+  maskRow->addWidget(saveMask);
+  maskRow->addWidget(loadMask);
+  maskRow->addStretch(1);
+
+  // Scan.
+  scanPrompt_ = new QLineEdit(model_->calibrationPrompt(), this);
+  scanPrompt_->setToolTip(tr("The prompt whose teacher trajectories the scan (and the fitting of "
+                             "missing maps) uses"));
+  scanSampleSteps_ = makeSpin(1, 100, 1);
+  scanSampleSteps_->setValue(6);
+  scanTransferSteps_ = makeSpin(1, 5000, 10);
+  scanTransferSteps_->setValue(50);
+  scanButton_ = new QPushButton(tr("Run scan"), this);
+  scanButton_->setToolTip(tr("Attention-transfer error and single-layer sensitivity of every "
+                             "layer, in the background; the learned maps are kept"));
+  scanCancel_ = new QPushButton(tr("Cancel"), this);
+  scanCancel_->setEnabled(false);
+  scanProgress_ = new QProgressBar(this);
+  scanProgress_->setRange(0, 1000);
+  scanProgress_->setValue(0);
+  auto* scanBox = new QGroupBox(tr("Scan"), this);
+  auto* scanForm = new QFormLayout(scanBox);
+  scanForm->addRow(tr("Prompt"), scanPrompt_);
+  scanForm->addRow(tr("Sample steps"), scanSampleSteps_);
+  scanForm->addRow(tr("Transfer steps"), scanTransferSteps_);
+  auto* scanButtons = new QHBoxLayout;
+  scanButtons->addWidget(scanButton_);
+  scanButtons->addWidget(scanCancel_);
+  scanButtons->addWidget(scanProgress_, 1);
+  scanForm->addRow(scanButtons);
+
+  // Layout: chart on top; table beside the controls below.
+  auto* chartColumn = new QWidget(this);
+  auto* chartLayout = new QVBoxLayout(chartColumn);
+  chartLayout->setContentsMargins(0, 0, 0, 0);
+  auto* chooserRow = new QHBoxLayout;
+  chooserRow->addWidget(new QLabel(tr("Show"), this));
+  chooserRow->addWidget(scoreChoice_);
+  chooserRow->addStretch(1);
+  chartLayout->addLayout(chooserRow);
+  chartLayout->addWidget(chartView_, 1);
+
+  auto* controls = new QWidget(this);
+  auto* controlsLayout = new QVBoxLayout(controls);
+  controlsLayout->setContentsMargins(0, 0, 0, 0);
+  controlsLayout->addLayout(rankingRow);
+  controlsLayout->addWidget(estimateBox);
+  controlsLayout->addLayout(maskRow);
+  controlsLayout->addWidget(scanBox);
+  controlsLayout->addWidget(error_);
+  controlsLayout->addStretch(1);
+
+  auto* bottom = new QSplitter(Qt::Horizontal, this);
+  bottom->addWidget(table_);
+  bottom->addWidget(controls);
+  bottom->setStretchFactor(1, 1);
+  auto* vertical = new QSplitter(Qt::Vertical, this);
+  vertical->addWidget(chartColumn);
+  vertical->addWidget(bottom);
+  vertical->setStretchFactor(0, 1);
   auto* layout = new QVBoxLayout(this);
-  auto* label = new QLabel(tr("Layers: coming"), this);
-  label->setAlignment(Qt::AlignCenter);
-  layout->addWidget(label);
+  layout->addWidget(vertical);
+
+  connect(scoreChoice_, &QComboBox::currentIndexChanged, this, &LayersPanel::rebuildChart);
+  connect(model_, &LayerTableModel::layersChanged, this, [this] {
+    rebuildChart();
+    updateEstimate();
+  });
+  connect(model_, &LayerTableModel::scoresChanged, this, &LayersPanel::rebuildChart);
+  connect(model_, &QAbstractItemModel::modelReset, this, [this] {
+    k_->setRange(0, model_->layerCount());
+    k_->setValue(static_cast<int>(model_->linearLayers().size()));
+    resetSizeFromModel();
+  });
+  connect(model_, &LayerTableModel::errorOccurred, this, &LayersPanel::showError);
+  connect(model_, &LayerTableModel::busyChanged, this,
+          [this](bool busy) { lineariseButton_->setEnabled(!busy); });
+  connect(lineariseButton_, &QPushButton::clicked, this, &LayersPanel::lineariseMostReplaceable);
+  for (QSpinBox* spin : {frames_, height_, width_})
+    connect(spin, &QSpinBox::valueChanged, this, &LayersPanel::updateEstimate);
+  connect(saveMask, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save layer mask"), QString(),
+                                                      tr("Layer masks (*.json)"));
+    if (!path.isEmpty()) this->saveMask(path.endsWith(QLatin1String(".json")) ? path : path + ".json");
+  });
+  connect(loadMask, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Load layer mask"), QString(),
+                                                      tr("Layer masks (*.json)"));
+    if (!path.isEmpty()) this->loadMask(path);
+  });
+  connect(scanPrompt_, &QLineEdit::editingFinished, this, [this] {
+    if (!scanPrompt_->text().trimmed().isEmpty())
+      model_->setCalibrationPrompt(scanPrompt_->text().trimmed());
+  });
+  connect(scanButton_, &QPushButton::clicked, this, &LayersPanel::runScan);
+  connect(scanCancel_, &QPushButton::clicked, this, [this] {
+    if (scanTask_) session_->cancel(scanTask_->id());
+  });
+  connect(session_, &StudioSession::modelLoaded, this, [this] { showError({}); });
+
+  resetSizeFromModel();
+  rebuildChart();
+  updateEstimate();
+}
+
+void LayersPanel::resetSizeFromModel() {
+  const ModelInfo& info = session_->modelInfo();
+  const QSignalBlocker a(frames_), b(height_), c(width_);
+  frames_->setValue(info.frames > 0 ? static_cast<int>(info.frames) : 81);
+  height_->setValue(info.height > 0 ? static_cast<int>(info.height) : 480);
+  width_->setValue(info.width > 0 ? static_cast<int>(info.width) : 832);
+  updateEstimate();
+}
+
+void LayersPanel::rebuildChart() {
+  chart_->removeAllSeries();
+  for (QAbstractAxis* axis : chart_->axes()) {
+    chart_->removeAxis(axis);
+    delete axis;
+  }
+  const int n = model_->layerCount();
+  if (n == 0) {
+    chart_->setTitle(tr("No model loaded"));
+    return;
+  }
+  chart_->setTitle(tr("Replaceability per layer: linear now %1 (click a bar to toggle)")
+                       .arg(model_->linearLayerText()));
+  const auto choice = static_cast<ChartScore>(scoreChoice_->currentData().toInt());
+  const std::vector<LayerScores> scores = model_->scores();
+  struct SetSpec {
+    QString name;
+    double LayerScores::*field;
+    QColor color;
+    ChartScore only;
+  };
+  const SetSpec specs[] = {
+      {tr("learned r"), &LayerScores::r, QColor(0x4a, 0x90, 0xd9), ChartScore::LearnedR},
+      {tr("transfer error"), &LayerScores::transferError, QColor(0xe6, 0x7e, 0x22),
+       ChartScore::TransferError},
+      {tr("sensitivity"), &LayerScores::sensitivity, QColor(0x27, 0xae, 0x60),
+       ChartScore::Sensitivity},
+  };
+  auto* series = new QBarSeries;
+  double maxValue = 0;
+  for (const SetSpec& spec : specs) {
+    if (choice != ChartScore::All && choice != spec.only) continue;
+    auto* set = new QBarSet(spec.name);
+    set->setColor(spec.color);
+    set->setSelectedColor(spec.color.darker(190));
+    bool any = false;
+    for (const LayerScores& s : scores) {
+      const double v = s.*(spec.field);
+      any = any || std::isfinite(v);
+      *set << (std::isfinite(v) ? v : 0.0);
+      if (std::isfinite(v)) maxValue = std::max(maxValue, v);
+    }
+    if (!any) set->setLabel(spec.name + tr(" (not measured: run a scan)"));
+    for (int i = 0; i < n; ++i)
+      if (model_->layer(i).mode == LayerMode::Linear) set->selectBar(i);
+    series->append(set);
+  }
+  connect(series, &QBarSeries::clicked, this, [this](int index, QBarSet*) { toggleLayer(index + 1); });
+  chart_->addSeries(series);
+  QStringList categories;
+  for (int i = 0; i < n; ++i) {
+    const LayerState& s = model_->layer(i);
+    categories << (s.mode == LayerMode::Linear  ? tr("%1 (lin)").arg(s.layer)
+                   : s.mode == LayerMode::Mixed ? tr("%1 (mix)").arg(s.layer)
+                                                : QString::number(s.layer));
+  }
+  auto* x = new QBarCategoryAxis;
+  x->append(categories);
+  x->setTitleText(tr("layer"));
+  auto* y = new QValueAxis;
+  y->setRange(0, std::max(1.0, maxValue * 1.1));
+  y->setTitleText(tr("score (lower = more replaceable)"));
+  chart_->addAxis(x, Qt::AlignBottom);
+  chart_->addAxis(y, Qt::AlignLeft);
+  series->attachAxis(x);
+  series->attachAxis(y);
+}
+
+void LayersPanel::toggleLayer(int layer) {
+  if (layer < 1 || layer > model_->layerCount()) return;
+  const bool linear = model_->layer(layer - 1).mode != LayerMode::Linear;
+  model_->setLayerLinear(layer, linear);
+}
+
+void LayersPanel::updateEstimate() {
+  if (model_->layerCount() == 0) {
+    estimate_->setText(tr("No model loaded."));
+    return;
+  }
+  const EngineLayers& engine = model_->engineLayers();
+  linvideo_method::VideoSize size;
+  size.frames = frames_->value();
+  size.height = height_->value();
+  size.width = width_->value();
+  try {
+    const auto cost = linvideo_method::estimate_forward_cost(
+        engine.config, size, model_->linearLayers(), -1, engine.vaeTemporalStride,
+        engine.vaeSpatialStride);
+    estimate_->setText(
+        tr("%1 tokens · softmax attention %2 of the all-softmax forward (%3 per layer) · "
+           "with linear layers %4: %5 vs %6 → predicted speed-up %7×")
+            .arg(cost.tokens)
+            .arg(QStringLiteral("%1%").arg(cost.attention_share * 100, 0, 'f', 1))
+            .arg(flopsText(cost.softmax_attention_flops))
+            .arg(model_->linearLayerText())
+            .arg(flopsText(cost.masked_flops))
+            .arg(flopsText(cost.all_softmax_flops))
+            .arg(cost.predicted_speedup, 0, 'f', 2));
+  } catch (const std::exception& e) {
+    estimate_->setText(firstLine(e.what()));
+  }
+}
+
+QString LayersPanel::estimateText() const { return estimate_->text(); }
+
+void LayersPanel::lineariseMostReplaceable() {
+  RankingBasis basis = RankingBasis::LayerOrder;
+  if (!model_->lineariseMostReplaceable(k_->value(), &basis)) {
+    showError(tr("No model loaded."));
+    return;
+  }
+  const LayerRanking ranking = mostReplaceable(model_->scores(), k_->value());
+  std::vector<int> layers = ranking.layers;
+  std::sort(layers.begin(), layers.end());
+  rankingLabel_->setText(tr("by %1: %2")
+                             .arg(QString::fromLatin1(rankingBasisName(basis)),
+                                  layers.empty() ? tr("none")
+                                                 : QString::fromStdString(
+                                                       linvideo_method::format_layer_list(layers))));
+}
+
+bool LayersPanel::saveMask(const QString& path) {
+  if (model_->layerCount() == 0) {
+    showError(tr("No model loaded: nothing to save."));
+    return false;
+  }
+  try {
+    linvideo_method::LayerMask mask;
+    mask.num_layers = model_->layerCount();
+    mask.linear = model_->linearLayers();
+    linvideo_method::write_layer_mask(path.toStdString(), mask);
+    showError({});
+    return true;
+  } catch (const std::exception& e) {
+    showError(firstLine(e.what()));
+    return false;
+  }
+}
+
+bool LayersPanel::loadMask(const QString& path) {
+  if (model_->layerCount() == 0) {
+    showError(tr("No model loaded: load a model before a mask."));
+    return false;
+  }
+  try {
+    // A path that does not end in .json would be taken as a layer list; masks are files here.
+    if (!path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
+      throw std::runtime_error(path.toStdString() + ": a layer mask file ends in .json");
+    const linvideo_method::LayerMask mask =
+        linvideo_method::read_layer_mask(path.toStdString(), model_->layerCount(), "mask");
+    model_->setLinearLayers(mask.linear);
+    showError({});
+    return true;
+  } catch (const std::exception& e) {
+    showError(firstLine(e.what()));
+    return false;
+  }
+}
+
+QString LayersPanel::errorText() const { return error_->text(); }
+
+void LayersPanel::showError(const QString& message) { error_->setText(message); }
+
+TaskHandle* LayersPanel::runScan() {
+  if (scanTask_) return nullptr;
+  ScanSettings settings;
+  const QString prompt = scanPrompt_->text().trimmed();
+  if (!prompt.isEmpty()) settings.prompts << prompt;
+  settings.sampleSteps = scanSampleSteps_->value();
+  settings.transferSteps = scanTransferSteps_->value();
+  TaskHandle* task = model_->runScan(settings);
+  if (!task) {
+    showError(tr("No model loaded."));
+    return nullptr;
+  }
+  scanTask_ = task;
+  scanButton_->setEnabled(false);
+  scanCancel_->setEnabled(true);
+  scanProgress_->setValue(0);
+  scanProgress_->setFormat(tr("queued"));
+  connect(task, &TaskHandle::progress, this, [this](double f, const QString& message, double) {
+    if (f >= 0) scanProgress_->setValue(static_cast<int>(f * 1000));
+    scanProgress_->setFormat(QStringLiteral("%p% ") + message);
+  });
+  auto ended = [this](const QString& text) {
+    scanButton_->setEnabled(true);
+    scanCancel_->setEnabled(false);
+    scanProgress_->setFormat(text);
+  };
+  connect(task, &TaskHandle::finished, this, [this, ended] {
+    scanProgress_->setValue(1000);
+    ended(tr("scan done"));
+  });
+  connect(task, &TaskHandle::cancelled, this, [ended] { ended(QObject::tr("scan cancelled")); });
+  connect(task, &TaskHandle::failed, this, [this, ended](const QString& message) {
+    ended(tr("scan failed"));
+    showError(message);
+  });
+  return task;
 }
 
 }  // namespace linvideo::ui

@@ -1,10 +1,29 @@
 #pragma once
-// The Layers panel: the per-layer replaceability chart, layer modes and masks.
+// The Layers panel: the per-layer replaceability chart and table (click a bar or a checkbox to
+// toggle a layer), "linearise the k most replaceable", the live cost estimate, layer masks and
+// the background scan. Its data is the session's LayerTableModel.
+#include <QPointer>
 #include <QWidget>
+
+class QBarSeries;
+class QBarSet;
+class QBarCategoryAxis;
+class QChart;
+class QChartView;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTableView;
+class QValueAxis;
 
 namespace linvideo::ui {
 
+class LayerTableModel;
 class StudioSession;
+class TaskHandle;
 
 class LayersPanel : public QWidget {
   Q_OBJECT
@@ -12,8 +31,39 @@ class LayersPanel : public QWidget {
  public:
   explicit LayersPanel(StudioSession* session, QWidget* parent = nullptr);
 
+  // The actions behind the buttons (the dialogs only pick the path); false and errorText() set on
+  // failure. loadMask submits the change; the model follows when the engine confirms.
+  bool saveMask(const QString& path);
+  bool loadMask(const QString& path);
+  QString errorText() const;
+  QString estimateText() const;
+  void lineariseMostReplaceable();
+  TaskHandle* runScan();
+  void toggleLayer(int layer);  // 1-based: what clicking its bar does
+
  private:
+  void rebuildChart();
+  void updateEstimate();
+  void showError(const QString& message);
+  void resetSizeFromModel();
+
   StudioSession* session_;
+  LayerTableModel* model_;
+  QChart* chart_;
+  QChartView* chartView_;
+  QComboBox* scoreChoice_;
+  QTableView* table_;
+  QSpinBox* k_;
+  QPushButton* lineariseButton_;
+  QLabel* rankingLabel_;
+  QSpinBox *frames_, *height_, *width_;
+  QLabel* estimate_;
+  QLabel* error_;
+  QLineEdit* scanPrompt_;
+  QSpinBox *scanSampleSteps_, *scanTransferSteps_;
+  QPushButton *scanButton_, *scanCancel_;
+  QProgressBar* scanProgress_;
+  QPointer<TaskHandle> scanTask_;
 };
 
 }  // namespace linvideo::ui

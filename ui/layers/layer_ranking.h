@@ -1,0 +1,34 @@
+#pragma once
+// "Linearise the k most replaceable": which layers to make linear, from whatever scores exist.
+// A pure function (no engine, no Qt) so the rule is testable with hand-made scores.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace linvideo::ui {
+
+constexpr double kUnknownScore = std::numeric_limits<double>::quiet_NaN();
+
+struct LayerScores {
+  int layer = 0;                        // 1-based
+  double r = kUnknownScore;             // learned mix score (1 softmax .. 0 linear)
+  double transferError = kUnknownScore;  // attention-transfer error (scan)
+  double sensitivity = kUnknownScore;   // single-layer sensitivity (scan)
+};
+
+enum class RankingBasis { Sensitivity, TransferError, LearnedR, LayerOrder };
+
+struct LayerRanking {
+  RankingBasis basis = RankingBasis::LayerOrder;
+  std::vector<int> layers;  // 1-based, most replaceable first
+};
+
+// Ranks by the best score every layer has: single-layer sensitivity if scanned, else transfer
+// error, else learned r; lowest first, ties by layer number. Returns the first k (clamped).
+LayerRanking mostReplaceable(const std::vector<LayerScores>& scores, int k);
+
+const char* rankingBasisName(RankingBasis basis);  // "sensitivity", "transfer error", ...
+// The rule in one sentence, for tooltips.
+const char* rankingRule();
+
+}  // namespace linvideo::ui
