@@ -57,7 +57,7 @@ MainWindow::MainWindow(StudioSession* session, SettingsMode settings, QWidget* p
   modelPanel_ = new ModelPanel(session_, stack_);
   addPanel(QStringLiteral("model"), tr("Model"), modelPanel_);
   addPanel(QStringLiteral("layers"), tr("Layers"), new LayersPanel(session_, stack_));
-  addPanel(QStringLiteral("train"), tr("Train"), new TrainPanel(session_, stack_));
+  addPanel(QStringLiteral("train"), tr("Train"), new TrainPanel(session_, stack_, settingsMode_ == SettingsMode::Persist));
   addPanel(QStringLiteral("generate"), tr("Generate"), new GeneratePanel(session_, stack_));
   addPanel(QStringLiteral("compare"), tr("Compare"), new ComparePanel(session_, stack_));
   connect(navigation_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);

@@ -1,16 +1,304 @@
 #include "ui/panels/train_panel.h"
 
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
+#include <QLineSeries>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QToolButton>
 #include <QVBoxLayout>
+#include <QValueAxis>
+#include <algorithm>
+#include <cmath>
+
+#include "ui/engine/studio_session.h"
+#include "ui/train/prompts_file.h"
+#include "ui/train/r_heat_map.h"
+#include "ui/train/train_controller.h"
 
 namespace linvideo::ui {
+namespace {
 
-TrainPanel::TrainPanel(StudioSession* session, QWidget* parent)
-    : QWidget(parent), session_(session) {
-  auto* layout = new QVBoxLayout(this);
-  auto* label = new QLabel(tr("Train: coming"), this);
-  label->setAlignment(Qt::AlignCenter);
-  layout->addWidget(label);
+QString etaText(double seconds) {
+  if (seconds < 0) return QStringLiteral("–");
+  const int s = static_cast<int>(std::lround(seconds));
+  return s >= 3600 ? QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'))
+                   : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+}
+
+}  // namespace
+
+TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
+    : QWidget(parent), session_(session), controller_(new TrainController(session, persist, this)) {
+  const TrainSettings defaults;
+  objective_ = new QComboBox(this);
+  objective_->addItem(tr("ADM (distribution matching)"), QStringLiteral("adm"));
+  objective_->addItem(tr("MSE (baseline)"), QStringLiteral("mse"));
+  auto spin = [this](int lo, int hi, int value) {
+    auto* s = new QSpinBox(this);
+    s->setRange(lo, hi);
+    s->setValue(value);
+    return s;
+  };
+  auto dspin = [this](double lo, double hi, double value, int decimals) {
+    auto* s = new QDoubleSpinBox(this);
+    s->setRange(lo, hi);
+    s->setDecimals(decimals);
+    s->setSingleStep(std::pow(10.0, -decimals + 1) / 10);
+    s->setValue(value);
+    return s;
+  };
+  target_ = spin(0, 1000, defaults.targetLinear);
+  target_->setToolTip(tr("k: how many layers end linear"));
+  steps_ = spin(1, 1000000, defaults.steps);
+  lr_ = dspin(1e-6, 1, defaults.lr, 5);
+  lrR_ = dspin(1e-6, 1, defaults.lrR, 5);
+  lambda_ = dspin(0, 10, defaults.lambda, 4);
+  lambda_->setToolTip(tr("λ: L = L_objective + λ (L_con + L_reg)"));
+  prompts_ = new QLineEdit(defaultPromptsFile(), this);
+  auto* browsePrompts = new QToolButton(this);
+  browsePrompts->setText(tr("…"));
+  maxPrompts_ = spin(0, 100000, defaults.maxPrompts);
+  maxPrompts_->setToolTip(tr("The cache samples the first N prompts (0: all); small is quick on a CPU"));
+  cacheSteps_ = spin(0, 200, defaults.cacheSteps);
+  cacheSteps_->setSpecialValueText(tr("model default"));
+  warmup_ = spin(0, 10000, defaults.warmupSteps);
+  warmup_->setToolTip(tr("Attention-transfer warm-up steps per layer for a fresh run"));
+  runDir_ = new QLineEdit(TrainController::defaultRunDir(), this);
+  runDir_->setToolTip(tr("Checkpoints, metrics, the cache (RUN/cache) and the final sidecar go here"));
+  auto* browseRun = new QToolButton(this);
+  browseRun->setText(tr("…"));
+
+  auto* form = new QFormLayout;
+  form->addRow(tr("Objective"), objective_);
+  form->addRow(tr("Target k"), target_);
+  form->addRow(tr("Steps"), steps_);
+  form->addRow(tr("Learning rate (maps)"), lr_);
+  form->addRow(tr("Learning rate (r)"), lrR_);
+  form->addRow(tr("λ"), lambda_);
+  auto* promptsRow = new QHBoxLayout;
+  promptsRow->addWidget(prompts_, 1);
+  promptsRow->addWidget(browsePrompts);
+  form->addRow(tr("Prompts file"), promptsRow);
+  form->addRow(tr("Prompts used"), maxPrompts_);
+  form->addRow(tr("Cache steps"), cacheSteps_);
+  form->addRow(tr("Warm-up steps"), warmup_);
+  auto* runRow = new QHBoxLayout;
+  runRow->addWidget(runDir_, 1);
+  runRow->addWidget(browseRun);
+  form->addRow(tr("Run folder"), runRow);
+
+  start_ = new QPushButton(tr("Start"), this);
+  pause_ = new QPushButton(tr("Pause"), this);
+  cancel_ = new QPushButton(tr("Cancel"), this);
+  resume_ = new QPushButton(tr("Resume"), this);
+  pause_->setToolTip(tr("Stops after the current step with a checkpoint; Resume continues exactly"));
+  cancel_->setToolTip(tr("Stops the run for good (its folder stays)"));
+  auto* buttons = new QHBoxLayout;
+  for (QPushButton* b : {start_, pause_, cancel_, resume_}) buttons->addWidget(b);
+  progress_ = new QProgressBar(this);
+  progress_->setRange(0, 1000);
+  progress_->setValue(0);
+  progress_->setFormat(tr("idle"));
+  status_ = new QLabel(tr("Configure a run and press Start."), this);
+  status_->setWordWrap(true);
+  resumeOffer_ = new QLabel(this);
+  resumeOffer_->setWordWrap(true);
+  resumeOffer_->setStyleSheet(QStringLiteral("background: palette(alternate-base); padding: 6px"));
+  resumeOffer_->hide();
+
+  auto* settingsBox = new QGroupBox(tr("LinVideo transfer"), this);
+  auto* settingsLayout = new QVBoxLayout(settingsBox);
+  settingsLayout->addLayout(form);
+  settingsLayout->addLayout(buttons);
+  settingsLayout->addWidget(progress_);
+  settingsLayout->addWidget(status_);
+  settingsLayout->addWidget(resumeOffer_);
+  settingsLayout->addStretch(1);
+  settingsBox->setMaximumWidth(460);
+
+  lossChart_ = new QChart;
+  lossChart_->setTitle(tr("Loss terms per step"));
+  lossChart_->legend()->setAlignment(Qt::AlignBottom);
+  lossX_ = new QValueAxis;
+  lossX_->setTitleText(tr("step"));
+  lossX_->setLabelFormat(QStringLiteral("%d"));
+  lossY_ = new QValueAxis;
+  lossChart_->addAxis(lossX_, Qt::AlignBottom);
+  lossChart_->addAxis(lossY_, Qt::AlignLeft);
+  auto* lossView = new QChartView(lossChart_, this);
+  lossView->setRenderHint(QPainter::Antialiasing);
+  lossView->setMinimumHeight(220);
+  heatMap_ = new RHeatMap(this);
+  auto* heatBox = new QGroupBox(tr("r per layer over steps (blue softmax … orange linear)"), this);
+  auto* heatLayout = new QVBoxLayout(heatBox);
+  heatLayout->addWidget(heatMap_);
+  log_ = new QPlainTextEdit(this);
+  log_->setReadOnly(true);
+  log_->setMaximumBlockCount(2000);
+  log_->setPlaceholderText(tr("Trainer log"));
+
+  auto* plots = new QSplitter(Qt::Vertical, this);
+  plots->addWidget(lossView);
+  plots->addWidget(heatBox);
+  plots->addWidget(log_);
+  plots->setStretchFactor(0, 3);
+  plots->setStretchFactor(1, 2);
+  plots->setStretchFactor(2, 1);
+  auto* layout = new QHBoxLayout(this);
+  layout->addWidget(settingsBox);
+  layout->addWidget(plots, 1);
+  clearPlots();
+
+  connect(browsePrompts, &QToolButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Prompts file"), prompts_->text(),
+                                                      tr("Text files (*.txt);;All files (*)"));
+    if (!path.isEmpty()) prompts_->setText(path);
+  });
+  connect(browseRun, &QToolButton::clicked, this, [this] {
+    const QString path = QFileDialog::getExistingDirectory(this, tr("Run folder"), runDir_->text());
+    if (!path.isEmpty()) runDir_->setText(path);
+  });
+  connect(start_, &QPushButton::clicked, this, [this] {
+    if (controller_->start(settingsFromForm())) resumeOffer_->hide();
+  });
+  connect(pause_, &QPushButton::clicked, controller_, &TrainController::pause);
+  connect(cancel_, &QPushButton::clicked, controller_, &TrainController::cancel);
+  connect(resume_, &QPushButton::clicked, this, [this] {
+    const QString offered = controller_->unfinishedRun();
+    const bool ok = controller_->state() == TrainController::State::Paused || offered.isEmpty()
+                        ? controller_->resume()
+                        : controller_->resumeRun(offered);
+    if (ok) {
+      resumeOffer_->hide();
+      setForm(controller_->settings());
+    }
+  });
+  connect(controller_, &TrainController::runStarted, this, &TrainPanel::clearPlots);
+  connect(controller_, &TrainController::stepReported, this, &TrainPanel::onStep);
+  connect(controller_, &TrainController::statusChanged, status_, &QLabel::setText);
+  connect(controller_, &TrainController::stateChanged, this, [this] { updateButtons(); });
+  connect(controller_, &TrainController::failed, status_, [this](const QString& m) {
+    status_->setText(tr("Failed: %1").arg(m));
+  });
+  connect(controller_, &TrainController::cacheProgress, this, [this](double f, const QString& m) {
+    progress_->setValue(static_cast<int>(f * 1000));
+    progress_->setFormat(QStringLiteral("%p% ") + m);
+  });
+  connect(controller_, &TrainController::progress, this, [this](double f, double eta) {
+    progress_->setValue(static_cast<int>(f * 1000));
+    progress_->setFormat(tr("%p% · ETA %1").arg(etaText(eta)));
+  });
+  connect(controller_, &TrainController::logLine, log_, &QPlainTextEdit::appendPlainText);
+  connect(controller_, &TrainController::stateChanged, this, [this](TrainController::State s) {
+    if (s == TrainController::State::Paused) progress_->setFormat(tr("paused — Resume"));
+    if (s == TrainController::State::Stopped) progress_->setFormat(tr("stopped"));
+    if (s == TrainController::State::Finished) {
+      progress_->setValue(1000);
+      progress_->setFormat(tr("finished"));
+      runDir_->setText(TrainController::defaultRunDir());  // the next run gets a fresh folder
+    }
+  });
+  connect(session_, &StudioSession::modelLoaded, this, [this](const ModelInfo& info) {
+    target_->setMaximum(static_cast<int>(info.numLayers));
+  });
+
+  const QString unfinished = controller_->unfinishedRun();
+  if (!unfinished.isEmpty()) {
+    resumeOffer_->setText(tr("An unfinished run is in %1 (checkpoint at step %2). Press Resume "
+                             "to continue it.")
+                              .arg(unfinished)
+                              .arg(TrainController::checkpointStep(unfinished)));
+    resumeOffer_->show();
+  }
+  updateButtons();
+}
+
+TrainSettings TrainPanel::settingsFromForm() const {
+  TrainSettings s;
+  s.objective = objective_->currentData().toString();
+  s.targetLinear = target_->value();
+  s.steps = steps_->value();
+  s.lr = lr_->value();
+  s.lrR = lrR_->value();
+  s.lambda = lambda_->value();
+  s.promptsFile = prompts_->text().trimmed();
+  s.maxPrompts = maxPrompts_->value();
+  s.cacheSteps = cacheSteps_->value();
+  s.warmupSteps = warmup_->value();
+  s.checkpointEvery = std::max(1, std::min(10, s.steps));
+  s.runDir = runDir_->text().trimmed();
+  return s;
+}
+
+void TrainPanel::setForm(const TrainSettings& s) {
+  objective_->setCurrentIndex(std::max(0, objective_->findData(s.objective)));
+  target_->setValue(s.targetLinear);
+  steps_->setValue(s.steps);
+  lr_->setValue(s.lr);
+  lrR_->setValue(s.lrR);
+  lambda_->setValue(s.lambda);
+  prompts_->setText(s.promptsFile);
+  maxPrompts_->setValue(s.maxPrompts);
+  cacheSteps_->setValue(s.cacheSteps);
+  warmup_->setValue(s.warmupSteps);
+  runDir_->setText(s.runDir);
+}
+
+int TrainPanel::plottedSteps() const { return heatMap_->steps(); }
+
+void TrainPanel::clearPlots() {
+  for (QLineSeries* series : std::as_const(lossSeries_)) {
+    lossChart_->removeSeries(series);
+    delete series;
+  }
+  lossSeries_.clear();
+  lossMin_ = lossMax_ = 0;
+  lossX_->setRange(0, std::max(1, steps_->value()));
+  lossY_->setRange(0, 1);
+  heatMap_->clear();
+}
+
+void TrainPanel::onStep(const TrainStepReport& report) {
+  for (auto it = report.losses.begin(); it != report.losses.end(); ++it) {
+    QLineSeries*& series = lossSeries_[it.key()];
+    if (!series) {
+      series = new QLineSeries;
+      series->setName(it.key());
+      lossChart_->addSeries(series);
+      series->attachAxis(lossX_);
+      series->attachAxis(lossY_);
+    }
+    if (std::isfinite(it.value())) {
+      series->append(static_cast<double>(report.step), it.value());
+      lossMax_ = std::max(lossMax_, it.value());
+      lossMin_ = std::min(lossMin_, it.value());
+    }
+  }
+  lossX_->setRange(0, static_cast<double>(std::max<qint64>(report.total, report.step)));
+  lossY_->setRange(lossMin_ * 1.1, lossMax_ > lossMin_ ? lossMax_ * 1.1 : lossMin_ + 1.0);
+  heatMap_->addStep(report.r);
+}
+
+void TrainPanel::updateButtons() {
+  using State = TrainController::State;
+  const State s = controller_->state();
+  const bool active = controller_->isActive();
+  start_->setEnabled(!active);
+  pause_->setEnabled(active);
+  cancel_->setEnabled(active || s == State::Paused);
+  resume_->setEnabled(!active && (s == State::Paused || !controller_->unfinishedRun().isEmpty()));
 }
 
 }  // namespace linvideo::ui

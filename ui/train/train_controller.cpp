@@ -1,0 +1,326 @@
+#include "ui/train/train_controller.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSettings>
+#include <QStandardPaths>
+#include <exception>
+#include <filesystem>
+
+#include "core/linvideo/sidecar.h"
+#include "core/linvideo/trajectory_cache.h"
+#include "core/linvideo/transfer.h"
+#include "core/model/wan_dit.h"
+#include "core/pipeline/text_to_video.h"
+#include "core/train/training_state.h"
+#include "ui/engine/studio_session.h"
+#include "ui/layers/layer_engine.h"
+#include "ui/layers/layer_table_model.h"
+#include "ui/train/prompts_file.h"
+
+namespace linvideo::ui {
+namespace {
+
+const QString kLastRunKey = QStringLiteral("train/lastRun");
+const QString kSettingsFile = QStringLiteral("studio-train.json");
+const QString kSidecarFile = QStringLiteral("linvideo.safetensors");
+
+// The trainer leaves the DiT in its training modes (mixed, r trained); the studio's engine state
+// is the one before the run until a finished run's sidecar replaces it. The copies hold the old
+// tensors: the trainer clones maps and assigns new scores rather than writing in place.
+class LayerStatesGuard {
+ public:
+  explicit LayerStatesGuard(model::WanDiT& dit) : dit_(dit) {
+    for (std::int64_t l = 0; l < dit.num_layers(); ++l) saved_.push_back(dit.attention_state(l));
+  }
+  ~LayerStatesGuard() {
+    for (std::int64_t l = 0; l < dit_.num_layers(); ++l)
+      dit_.attention_state(l) = saved_[static_cast<std::size_t>(l)];
+  }
+  LayerStatesGuard(const LayerStatesGuard&) = delete;
+  LayerStatesGuard& operator=(const LayerStatesGuard&) = delete;
+
+ private:
+  model::WanDiT& dit_;
+  std::vector<model::AttentionLayerState> saved_;
+};
+
+TrainStepReport toReport(const linvideo_method::TransferStep& s) {
+  TrainStepReport r;
+  r.step = s.step;
+  r.total = s.total;
+  for (const auto& [name, value] : s.losses) r.losses.insert(QString::fromStdString(name), value);
+  for (double v : s.r) r.r << v;
+  r.linearNow = s.linear_now;
+  r.etaSeconds = s.eta_seconds;
+  return r;
+}
+
+}  // namespace
+
+QString TrainSettings::toJson() const {
+  QJsonObject o{{"objective", objective},     {"target_linear", targetLinear},
+                {"steps", steps},             {"lr", lr},
+                {"lr_r", lrR},                {"lambda", lambda},
+                {"prompts_file", promptsFile}, {"max_prompts", maxPrompts},
+                {"cache_steps", cacheSteps},  {"warmup_steps", warmupSteps},
+                {"checkpoint_every", checkpointEvery}, {"run_dir", runDir}};
+  return QString::fromUtf8(QJsonDocument(o).toJson());
+}
+
+TrainSettings TrainSettings::fromJson(const QString& json, bool* ok) {
+  const QJsonDocument doc = QJsonDocument::fromJson(json.toUtf8());
+  TrainSettings s;
+  if (ok) *ok = doc.isObject();
+  const QJsonObject o = doc.object();
+  s.objective = o.value("objective").toString(s.objective);
+  s.targetLinear = o.value("target_linear").toInt(s.targetLinear);
+  s.steps = o.value("steps").toInt(s.steps);
+  s.lr = o.value("lr").toDouble(s.lr);
+  s.lrR = o.value("lr_r").toDouble(s.lrR);
+  s.lambda = o.value("lambda").toDouble(s.lambda);
+  s.promptsFile = o.value("prompts_file").toString();
+  s.maxPrompts = o.value("max_prompts").toInt(s.maxPrompts);
+  s.cacheSteps = o.value("cache_steps").toInt(s.cacheSteps);
+  s.warmupSteps = o.value("warmup_steps").toInt(s.warmupSteps);
+  s.checkpointEvery = o.value("checkpoint_every").toInt(s.checkpointEvery);
+  s.runDir = o.value("run_dir").toString();
+  return s;
+}
+
+TrainController::TrainController(StudioSession* session, bool persist, QObject* parent)
+    : QObject(parent), session_(session), persist_(persist) {
+  qRegisterMetaType<TrainStepReport>();
+}
+
+QString TrainController::defaultRunDir() {
+  const QString base = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+  return QDir(base).filePath(QStringLiteral("runs/") +
+                             QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
+}
+
+qint64 TrainController::checkpointStep(const QString& runDir) {
+  try {
+    return train::read_progress(runDir.toStdString()).step;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+QString TrainController::unfinishedRun() const {
+  if (!persist_) return {};
+  const QString run = QSettings().value(kLastRunKey).toString();
+  if (run.isEmpty() || !QFileInfo::exists(QDir(run).filePath(kSettingsFile))) return {};
+  if (QFileInfo::exists(QDir(run).filePath(kSidecarFile))) return {};
+  return run;
+}
+
+void TrainController::setState(State state, const QString& status) {
+  status_ = status;
+  if (state_ != state) {
+    state_ = state;
+    emit stateChanged(state);
+  }
+  emit statusChanged(status);
+}
+
+bool TrainController::start(const TrainSettings& settings) {
+  TrainSettings s = settings;
+  if (s.runDir.isEmpty()) s.runDir = defaultRunDir();
+  if (s.promptsFile.isEmpty()) s.promptsFile = defaultPromptsFile();
+  if (checkpointStep(s.runDir) > 0) {
+    emit failed(tr("%1 already holds a run; resume it or choose a new run folder").arg(s.runDir));
+    return false;
+  }
+  return launch(s, s.runDir);
+}
+
+bool TrainController::resume() {
+  return resumeRun(runDir_.isEmpty() ? unfinishedRun() : runDir_);
+}
+
+bool TrainController::resumeRun(const QString& runDir) {
+  if (runDir.isEmpty()) return false;
+  QFile file(QDir(runDir).filePath(kSettingsFile));
+  bool ok = false;
+  TrainSettings s;
+  if (file.open(QIODevice::ReadOnly)) s = TrainSettings::fromJson(QString::fromUtf8(file.readAll()), &ok);
+  if (!ok) {
+    const QString message = tr("%1: no studio run settings (%2) to resume").arg(runDir, kSettingsFile);
+    setState(State::Failed, message);
+    emit failed(message);
+    return false;
+  }
+  s.runDir = runDir;
+  return launch(s, runDir);
+}
+
+void TrainController::replayMetrics(const QString& runDir) {
+  const qint64 upTo = checkpointStep(runDir);
+  QFile file(QDir(runDir).filePath(QStringLiteral("metrics.jsonl")));
+  if (upTo <= 0 || !file.open(QIODevice::ReadOnly | QIODevice::Text)) return;
+  while (!file.atEnd()) {
+    const QJsonObject o = QJsonDocument::fromJson(file.readLine()).object();
+    TrainStepReport r;
+    r.step = o.value("step").toInteger();
+    if (r.step <= 0 || r.step > upTo) continue;
+    r.total = settings_.steps;
+    const QJsonObject losses = o.value("losses").toObject();
+    for (auto it = losses.begin(); it != losses.end(); ++it) r.losses.insert(it.key(), it->toDouble());
+    for (const QJsonValue& v : o.value("r").toArray()) r.r << v.toDouble();
+    r.linearNow = o.value("linear").toInt();
+    emit stepReported(r);
+  }
+}
+
+bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
+  if (isActive()) return false;
+  QString error;
+  QStringList prompts = readPromptsFile(s.promptsFile, &error);
+  if (prompts.isEmpty()) {
+    setState(State::Failed, error);
+    emit failed(error);
+    return false;
+  }
+  if (s.maxPrompts > 0 && prompts.size() > s.maxPrompts) prompts = prompts.mid(0, s.maxPrompts);
+  if (!QDir().mkpath(runDir)) {
+    const QString message = tr("%1: cannot create the run folder").arg(runDir);
+    setState(State::Failed, message);
+    emit failed(message);
+    return false;
+  }
+  QFile settingsFile(QDir(runDir).filePath(kSettingsFile));
+  if (settingsFile.open(QIODevice::WriteOnly | QIODevice::Truncate)) settingsFile.write(s.toJson().toUtf8());
+  settingsFile.close();
+  settings_ = s;
+  runDir_ = runDir;
+  sidecar_.clear();
+  stopRequested_ = false;
+  if (persist_) QSettings().setValue(kLastRunKey, runDir);
+  emit runStarted(runDir);
+  replayMetrics(runDir);
+
+  linvideo_method::TransferOptions o;
+  o.run_dir = runDir.toStdString();
+  o.cache_dir = QDir(runDir).filePath(QStringLiteral("cache")).toStdString();
+  o.target_linear = s.targetLinear;
+  o.objective = s.objective.toStdString();
+  o.steps = s.steps;
+  o.lr = s.lr;
+  o.lr_r = s.lrR;
+  o.lambda = s.lambda;
+  o.warmup_steps = s.warmupSteps;
+  o.checkpoint_every = std::max(1, s.checkpointEvery);
+  std::vector<std::string> promptList;
+  for (const QString& p : prompts) promptList.push_back(p.toStdString());
+  const int cacheSteps = s.cacheSteps;
+  QPointer<TrainController> self(this);
+  LayerTableModel* layers = session_->layers();
+
+  Task task;
+  task.name = tr("Training %1").arg(QFileInfo(runDir).fileName());
+  task.run = [self, layers, o, promptList, cacheSteps](TaskContext& ctx) {
+    pipeline::TextToVideo& t2v = ctx.session().textToVideo();
+    // 1. The trajectory cache, one shard at a time so progress can be shown and resumed.
+    linvideo_method::CacheOptions c;
+    c.dir = o.cache_dir;
+    c.prompts = promptList;
+    c.seeds = 1;
+    c.max_jobs = 1;
+    pipeline::GenerationSettings base = ctx.session().modelDefaults();
+    if (cacheSteps > 0) base.steps = cacheSteps;
+    const double jobs = static_cast<double>(promptList.size());
+    auto cacheLog = [&ctx](const std::string& line) { ctx.log(QString::fromStdString(line)); };
+    for (;;) {
+      const linvideo_method::CacheSummary summary =
+          linvideo_method::build_trajectory_cache(t2v, base, c, cacheLog, &ctx.cancelToken());
+      const double fraction = std::min(1.0, static_cast<double>(summary.shards) / jobs);
+      const QString message =
+          QStringLiteral("Trajectory cache %1/%2").arg(summary.shards).arg(promptList.size());
+      ctx.progress(fraction, message);
+      ctx.postToUi(self, [self, fraction, message] {
+        if (self) emit self->cacheProgress(fraction, message);
+      });
+      ctx.throwIfCancelled();
+      if (summary.complete || summary.new_shards == 0) break;
+    }
+    // 2. Training; the layer states come back as they were unless the run finishes.
+    linvideo_method::TransferResult result;
+    {
+      model::WanDiT& dit = t2v.dit();
+      LayerStatesGuard guard(dit);
+      result = linvideo_method::run_transfer(
+          t2v, o,
+          [&ctx, self](const linvideo_method::TransferStep& step) {
+            const TrainStepReport report = toReport(step);
+            ctx.progress(static_cast<double>(step.step) / std::max<std::int64_t>(1, step.total),
+                         QStringLiteral("Step %1/%2").arg(step.step).arg(step.total), step.eta_seconds);
+            ctx.postToUi(self, [self, report] {
+              if (self) emit self->stepReported(report);
+            });
+          },
+          [&ctx](const std::string& line) { ctx.log(QString::fromStdString(line)); },
+          &ctx.cancelToken());
+    }
+    if (!result.cancelled && !result.sidecar.empty()) {
+      linvideo_method::load_sidecar(result.sidecar, t2v.dit());
+    }
+    const EngineLayers now = readEngineLayers(t2v);
+    const QString sidecar = QString::fromStdString(result.sidecar);
+    ctx.postToUi(layers, [layers, now] { layers->updateFromEngine(now); });
+    ctx.postToUi(self, [self, sidecar] {
+      if (self) self->sidecar_ = sidecar;
+    });
+    if (result.cancelled) throw TaskCancelled{};
+  };
+  task_ = session_->submit(std::move(task));
+  setState(State::Caching, tr("Preparing the trajectory cache…"));
+  connect(task_, &TaskHandle::logLine, this, &TrainController::logLine);
+  connect(task_, &TaskHandle::progress, this, [this](double f, const QString& message, double eta) {
+    if (message.startsWith(QLatin1String("Step"))) {
+      if (state_ != State::Training) setState(State::Training, message);
+      status_ = message;
+      emit statusChanged(message);
+      emit progress(f, eta);
+    }
+  });
+  connect(task_, &TaskHandle::finished, this, [this] {
+    setState(State::Finished, tr("Finished: %1 installed; its layers are in the Layers view").arg(sidecar_));
+    emit finished(sidecar_);
+  });
+  connect(task_, &TaskHandle::cancelled, this, [this] {
+    if (stopRequested_) {
+      if (persist_) QSettings().remove(kLastRunKey);
+      setState(State::Stopped, tr("Stopped at step %1").arg(checkpointStep(runDir_)));
+    } else {
+      setState(State::Paused,
+               tr("Paused at step %1 — Resume continues from the checkpoint").arg(checkpointStep(runDir_)));
+    }
+  });
+  connect(task_, &TaskHandle::failed, this, [this](const QString& message) {
+    setState(State::Failed, tr("Failed: %1").arg(message));
+    emit failed(message);
+  });
+  return true;
+}
+
+void TrainController::pause() {
+  if (task_ && isActive()) session_->cancel(task_->id());
+}
+
+void TrainController::cancel() {
+  if (task_ && isActive()) {
+    stopRequested_ = true;
+    session_->cancel(task_->id());
+  } else if (state_ == State::Paused) {
+    if (persist_) QSettings().remove(kLastRunKey);
+    setState(State::Stopped, tr("Stopped at step %1").arg(checkpointStep(runDir_)));
+  }
+}
+
+}  // namespace linvideo::ui
