@@ -15,9 +15,9 @@
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 #include "core/version.h"
+#include "core/pipeline/clip_tags.h"
 #ifdef LINVIDEO_WITH_MEDIA
 #include "core/pipeline/video_frames.h"
-#include "core/media/generation_metadata.h"
 #include "core/media/video_io.h"
 #endif
 
@@ -62,19 +62,9 @@ void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit
 #ifdef LINVIDEO_WITH_MEDIA
   (void)dit_info;
   const media::VideoFrames frames = pipeline::to_video_frames(video);
-  media::GenerationSettings meta;
-  meta.prompt = a.s.prompt;
-  meta.negative_prompt = a.s.negative_prompt;
-  meta.seed = static_cast<std::int64_t>(a.s.seed);
-  meta.steps = a.s.steps;
-  meta.guidance = a.s.guidance;
-  meta.shift = a.s.shift;
-  meta.sampler = a.sampler + " (" + a.grid + " grid)";
-  meta.model = model_name;
-  meta.attention_modes = modes;
   media::VideoWriteOptions opts;
   opts.crf = a.crf;
-  opts.metadata = media::generation_metadata(meta);
+  opts.metadata = pipeline::clip_tags(a.s, model_name, modes);
   media::write_video(a.out, frames, opts);
 #else
   (void)video, (void)dit_info, (void)model_name, (void)modes;
@@ -191,8 +181,7 @@ void run_generate(Args& a, const CLI::App& cmd) {
                  linvideo_method::apply_linvideo(t2v, a.linvideo_sidecar, a.linear_layers, a.s,
                                                  {{context, negative_context}}).c_str());
   }
-  std::vector<std::string> modes;
-  for (std::int64_t i = 0; i < dit->num_layers(); ++i) modes.push_back(model::attention_mode_name(dit->attention_state(i).mode));
+  const std::vector<std::string> modes = pipeline::attention_mode_names(*dit);
   const std::string model_name = dit->config().family();
   const at::Tensor noise = t2v.initial_noise(a.s);
   pipeline::Callbacks cb;

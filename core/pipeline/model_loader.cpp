@@ -92,6 +92,15 @@ GenerationSettings model_defaults(const std::string& folder, GenerationSettings 
   return s;
 }
 
+std::string model_world(const std::string& folder) {
+  const fs::path index = fs::path(folder) / "model_index.json";
+  if (!fs::exists(index)) return {};
+  const auto j = nlohmann::json::parse(io::read_text_file(index.string()), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw Error(index.string() + ": not a JSON object");
+  const auto world = j.find("linvideo_model");
+  return world != j.end() && world->is_string() ? world->get<std::string>() : std::string();
+}
+
 std::unique_ptr<TextToVideo> load_text_to_video(const ModelSources& sources, const RuntimePolicy& policy) {
   auto dit = load_dit(sources.dit, policy);
   auto vae = load_vae(sources.vae, policy);

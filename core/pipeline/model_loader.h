@@ -30,6 +30,9 @@ std::string default_model_dir();
 // Sampling defaults a model folder recommends (model_index.json "defaults"); fields it does not
 // set keep `base`'s values. The shapes model also asks for an empty negative prompt.
 GenerationSettings model_defaults(const std::string& folder, GenerationSettings base);
+// The procedural world a model folder was trained on (model_index.json "linvideo_model", e.g.
+// "shapes" for the embedded model, whose clips `linvideo eval` can score); "" for other models.
+std::string model_world(const std::string& folder);
 
 // Loads all three parts (text encoder included) for repeated generation (eval, studio).
 std::unique_ptr<TextToVideo> load_text_to_video(const ModelSources& sources, const RuntimePolicy& policy);

@@ -257,3 +257,19 @@ TEST(EmbeddedModel, WarnsWhenAPromptIsLongerThanTheTextEncoderReads) {
   EXPECT_NE(w.find("reads 32"), std::string::npos) << w;
   EXPECT_EQ(text->encode(long_prompt).size(1), 32);  // still cut to what the model reads
 }
+
+TEST(EmbeddedModel, SaysItIsTheShapesWorld) {
+  EXPECT_EQ(pipeline::model_world(pipeline::default_model_dir()), "shapes");
+  const fs::path folder = fs::temp_directory_path() / "linvideo_model_world_test";
+  fs::create_directories(folder);
+  EXPECT_EQ(pipeline::model_world(folder.string()), "");  // no model_index.json
+  {
+    std::ofstream(folder / "model_index.json") << R"({"_class_name": "WanPipeline"})";
+  }
+  EXPECT_EQ(pipeline::model_world(folder.string()), "");
+  {
+    std::ofstream(folder / "model_index.json") << "not json";
+  }
+  EXPECT_THROW(pipeline::model_world(folder.string()), Error);
+  fs::remove_all(folder);
+}
