@@ -1,16 +1,179 @@
 #include "ui/panels/compare_panel.h"
 
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableView>
 #include <QVBoxLayout>
+
+#include "ui/engine/studio_session.h"
+#include "ui/widgets/video_player.h"
 
 namespace linvideo::ui {
 
 ComparePanel::ComparePanel(StudioSession* session, QWidget* parent)
-    : QWidget(parent), session_(session) {
-  auto* layout = new QVBoxLayout(this);
-  auto* label = new QLabel(tr("Compare: coming"), this);
-  label->setAlignment(Qt::AlignCenter);
-  layout->addWidget(label);
+    : QWidget(parent), session_(session), controller_(new CompareController(session, this)) {
+  auto* form = new QFormLayout;
+  prompt_ = new QLineEdit(QStringLiteral("a large blue square moving right on a white background"), this);
+  seed_ = new QSpinBox(this);
+  seed_->setRange(0, std::numeric_limits<int>::max());
+  steps_ = new QSpinBox(this);
+  steps_->setRange(1, 1000);
+  steps_->setValue(25);
+  form->addRow(tr("Prompt"), prompt_);
+  form->addRow(tr("Seed"), seed_);
+  form->addRow(tr("Steps"), steps_);
+  variants_ = new QListWidget(this);
+  variants_->setToolTip(tr("Checked variants are rendered in this order; the first is the reference"));
+  auto* addMask = new QPushButton(tr("Mask file…"), this);
+  run_ = new QPushButton(tr("Compare"), this);
+  run_->setToolTip(tr("Render every checked variant with the same prompt and seed (Ctrl+Return)"));
+  run_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+  cancel_ = new QPushButton(tr("Cancel"), this);
+  export_ = new QPushButton(tr("Export side by side…"), this);
+  progress_ = new QProgressBar(this);
+  progress_->setRange(0, 1);
+  progress_->setValue(0);
+  status_ = new QLabel(tr("Check two or more variants and press Compare"), this);
+  status_->setWordWrap(true);
+
+  auto* settingsBox = new QGroupBox(tr("Variants"), this);
+  auto* settings = new QVBoxLayout(settingsBox);
+  settings->addLayout(form);
+  settings->addWidget(variants_, 1);
+  settings->addWidget(addMask);
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(run_, 1);
+  buttons->addWidget(cancel_);
+  settings->addLayout(buttons);
+  settings->addWidget(progress_);
+  settings->addWidget(status_);
+  settings->addWidget(export_);
+  settingsBox->setMinimumWidth(280);
+  settingsBox->setMaximumWidth(340);
+
+  player_ = new VideoPlayer(this);
+  player_->clear(tr("The variants play here side by side, frame-synchronised"));
+  table_ = new QTableView(this);
+  table_->setModel(controller_->metrics());
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  table_->verticalHeader()->hide();
+  auto* right = new QSplitter(Qt::Vertical, this);
+  right->addWidget(player_);
+  right->addWidget(table_);
+  right->setStretchFactor(0, 3);
+  right->setStretchFactor(1, 1);
+  auto* layout = new QHBoxLayout(this);
+  layout->addWidget(settingsBox);
+  layout->addWidget(right, 1);
+
+  connect(run_, &QPushButton::clicked, this, &ComparePanel::runComparison);
+  connect(cancel_, &QPushButton::clicked, controller_, &CompareController::cancel);
+  connect(export_, &QPushButton::clicked, this, &ComparePanel::exportComparison);
+  connect(addMask, &QPushButton::clicked, this, [this] {
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Layer mask"), {}, tr("Layer masks (*.json)"));
+    if (!path.isEmpty()) addMaskFile(path);
+  });
+  connect(controller_, &CompareController::variantStarted, this, [this](int index, const QString& label) {
+    status_->setText(tr("Rendering %1 (%2 of %3)…").arg(label).arg(index + 1).arg(checkedVariants().size()));
+  });
+  connect(controller_, &CompareController::stepProgress, this, [this](int step, int total, double) {
+    progress_->setRange(0, total);
+    progress_->setValue(step);
+  });
+  connect(controller_, &CompareController::finished, this, [this] {
+    setBusy(false);
+    status_->setText(tr("Done: %1 variants; the first is the reference").arg(controller_->metrics()->rowCount()));
+    player_->openFiles(controller_->clipPaths(), controller_->labels());
+  });
+  connect(controller_, &CompareController::failed, this, [this](const QString& message) {
+    setBusy(false);
+    status_->setText(tr("Failed: %1").arg(message));
+  });
+  connect(controller_, &CompareController::cancelled, this, [this] {
+    setBusy(false);
+    status_->setText(tr("Cancelled"));
+  });
+  connect(controller_, &CompareController::exported, this,
+          [this](const QString& path) { status_->setText(tr("Exported %1").arg(path)); });
+  connect(controller_, &CompareController::exportFailed, this,
+          [this](const QString& message) { status_->setText(tr("Export failed: %1").arg(message)); });
+  connect(player_, &VideoPlayer::loaded, player_, &VideoPlayer::play);
+  connect(session_, &StudioSession::modelLoaded, this, &ComparePanel::fillVariants);
+  fillVariants(session_->modelInfo());
+  setBusy(false);
+}
+
+void ComparePanel::fillVariants(const ModelInfo& info) {
+  if (info.steps > 0) steps_->setValue(info.steps);
+  variants_->clear();
+  variantList_ = CompareController::standardVariants(info);
+  for (const CompareVariant& v : std::as_const(variantList_)) {
+    auto* item = new QListWidgetItem(v.label, variants_);
+    // Teacher vs converted by default: the comparison the studio exists for.
+    const bool on = v.kind == VariantKind::Teacher || v.kind == VariantKind::Converted ||
+                    (info.sidecarPath.isEmpty() && v.kind == VariantKind::Current);
+    item->setCheckState(on ? Qt::Checked : Qt::Unchecked);
+  }
+}
+
+void ComparePanel::addMaskFile(const QString& path) {
+  const CompareVariant v = CompareController::maskVariant(path);
+  variantList_.push_back(v);
+  auto* item = new QListWidgetItem(v.label, variants_);
+  item->setToolTip(path);
+  item->setCheckState(Qt::Checked);
+}
+
+QVector<CompareVariant> ComparePanel::checkedVariants() const {
+  QVector<CompareVariant> out;
+  for (int i = 0; i < variants_->count() && i < variantList_.size(); ++i) {
+    if (variants_->item(i)->checkState() == Qt::Checked) out.push_back(variantList_[i]);
+  }
+  return out;
+}
+
+void ComparePanel::runComparison() {
+  const QVector<CompareVariant> variants = checkedVariants();
+  if (variants.size() < 2) {
+    status_->setText(tr("Check at least two variants"));
+    return;
+  }
+  GenerateRequest r;
+  const ModelInfo& info = session_->modelInfo();
+  r.prompt = prompt_->text().trimmed();
+  r.seed = static_cast<quint64>(seed_->value());
+  r.steps = steps_->value();
+  r.guidance = info.guidance;
+  r.shift = info.shift;
+  if (info.frames > 0) r.frames = info.frames;
+  if (info.height > 0) r.height = info.height;
+  if (info.width > 0) r.width = info.width;
+  if (!controller_->run(r, variants)) return;
+  player_->clear(tr("Rendering…"));
+  setBusy(true);
+}
+
+void ComparePanel::exportComparison() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export comparison"), QStringLiteral("comparison.mp4"),
+                                                    tr("MP4 video (*.mp4)"));
+  if (!path.isEmpty()) controller_->exportSideBySide(path);
+}
+
+void ComparePanel::setBusy(bool busy) {
+  run_->setEnabled(!busy);
+  cancel_->setEnabled(busy);
+  export_->setEnabled(!busy && controller_->metrics()->rowCount() > 0);
 }
 
 }  // namespace linvideo::ui

@@ -1,10 +1,30 @@
 #pragma once
-// The Generate panel: prompt, settings, per-step preview and the result player.
+// The Generate panel: the settings form (defaults from the loaded model's folder), Generate
+// (Ctrl+Return) and Cancel (Esc), a progress bar with ETA, the per-step preview and the result in
+// a VideoPlayer, and the gallery of clips (reveal the file, re-use its settings). The work is done
+// by a GenerateController; this class is only widgets.
 #include <QWidget>
+
+#include "ui/generate/generate_request.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QListView;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
 
 namespace linvideo::ui {
 
+class GalleryModel;
+class GenerateController;
 class StudioSession;
+class VideoPlayer;
+struct ModelInfo;
 
 class GeneratePanel : public QWidget {
   Q_OBJECT
@@ -12,8 +32,47 @@ class GeneratePanel : public QWidget {
  public:
   explicit GeneratePanel(StudioSession* session, QWidget* parent = nullptr);
 
+  GenerateRequest request() const;  // the form's values (seed as shown)
+  void setRequest(const GenerateRequest& request);
+  void setRandomSeed(bool random);
+  void setOutputFolder(const QString& folder);  // and rescans the gallery
+
+  GenerateController* controller() { return controller_; }
+  GalleryModel* gallery() { return gallery_; }
+  VideoPlayer* player() { return player_; }
+
+ public slots:
+  void generate();  // draws a random seed first when asked to
+  void cancel();
+  void reuseSelected();
+  void revealSelected();
+
  private:
+  void applyModelDefaults(const ModelInfo& info);
+  void setBusy(bool busy);
+  int selectedRow() const;
+
   StudioSession* session_;
+  GenerateController* controller_;
+  GalleryModel* gallery_;
+  QLineEdit* prompt_;
+  QPlainTextEdit* negative_;
+  QSpinBox* seed_;
+  QCheckBox* randomSeed_;
+  QSpinBox* steps_;
+  QDoubleSpinBox* guidance_;
+  QDoubleSpinBox* shift_;
+  QSpinBox* frames_;
+  QSpinBox* height_;
+  QSpinBox* width_;
+  QComboBox* sampler_;
+  QPushButton* generate_;
+  QPushButton* cancel_;
+  QProgressBar* progress_;
+  QLabel* status_;
+  QLabel* folderLabel_;
+  VideoPlayer* player_;
+  QListView* galleryView_;
 };
 
 }  // namespace linvideo::ui

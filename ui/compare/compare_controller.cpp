@@ -1,0 +1,260 @@
+#include "ui/compare/compare_controller.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <cmath>
+#include <vector>
+
+// Qt defines `slots` as a keyword; the full ATen headers use it as a method name.
+#pragma push_macro("slots")
+#undef slots
+#include "core/error.h"
+#include "core/linvideo/apply.h"
+#include "core/media/temporal_flicker.h"
+#include "core/media/video_io.h"
+#include "core/model/wan_dit.h"
+#include "core/pipeline/clip_tags.h"
+#include "core/pipeline/model_loader.h"
+#include "core/pipeline/text_to_video.h"
+#include "core/pipeline/video_frames.h"
+#include "ui/engine/model_info.h"
+#include "ui/engine/studio_session.h"
+#include "ui/generate/clip_writer.h"
+#include "ui/generate/generate_controller.h"
+#ifdef LINVIDEO_WITH_SHAPES
+#include "core/shapes/evaluate.h"
+#include "core/shapes/side_by_side.h"
+#include "core/shapes/world.h"
+#endif
+#pragma pop_macro("slots")
+
+namespace linvideo::ui {
+
+struct CompareRunState {
+  std::vector<media::VideoFrames> frames;
+  std::vector<std::string> labels;
+};
+
+namespace {
+
+// The engine's per-layer attention states, restored on scope exit (also when generation throws
+// or is cancelled), so a variant never leaks its modes into the session.
+class AttentionSnapshot {
+ public:
+  explicit AttentionSnapshot(model::WanDiT& dit) : dit_(dit) {
+    for (std::int64_t i = 0; i < dit.num_layers(); ++i) {
+      model::AttentionLayerState s = dit.attention_state(i);
+      // Deep copies: installing a sidecar may write into the existing tensors.
+      if (s.w_q.defined()) s.w_q = s.w_q.clone();
+      if (s.w_k.defined()) s.w_k = s.w_k.clone();
+      if (s.mix_score.defined()) s.mix_score = s.mix_score.clone();
+      saved_.push_back(std::move(s));
+    }
+  }
+  ~AttentionSnapshot() {
+    for (std::size_t i = 0; i < saved_.size(); ++i) dit_.attention_state(static_cast<std::int64_t>(i)) = saved_[i];
+  }
+  AttentionSnapshot(const AttentionSnapshot&) = delete;
+  AttentionSnapshot& operator=(const AttentionSnapshot&) = delete;
+
+ private:
+  model::WanDiT& dit_;
+  std::vector<model::AttentionLayerState> saved_;
+};
+
+void setVariantModes(TaskContext& ctx, const CompareVariant& v, const pipeline::GenerationSettings& s) {
+  pipeline::TextToVideo& t2v = ctx.session().textToVideo();
+  const std::string sidecar = ctx.session().sidecarPath();
+  switch (v.kind) {
+    case VariantKind::Teacher:
+      for (std::int64_t i = 0; i < t2v.dit().num_layers(); ++i)
+        t2v.dit().attention_state(i).mode = model::AttentionMode::Softmax;
+      break;
+    case VariantKind::Converted:
+      if (sidecar.empty()) throw Error("this model has no LinVideo sidecar to convert with");
+      ctx.log(QString::fromStdString(linvideo_method::apply_linvideo(t2v, sidecar, "", s, {})));
+      break;
+    case VariantKind::Current: break;
+    case VariantKind::MaskFile: {
+      // Layers the sidecar has no maps for are fitted on this prompt's trajectory.
+      const std::vector<std::pair<at::Tensor, at::Tensor>> calibration{
+          {t2v.encode_prompt(s.prompt), t2v.encode_prompt(pipeline::TextToVideo::negative_prompt_of(s))}};
+      ctx.log(QString::fromStdString(
+          linvideo_method::apply_linvideo(t2v, sidecar, v.maskPath.toStdString(), s, calibration)));
+      break;
+    }
+  }
+}
+
+QString fileSafe(const QString& label) {
+  QString out;
+  for (const QChar c : label) out += c.isLetterOrNumber() ? c.toLower() : QChar('-');
+  return out.left(40);
+}
+
+}  // namespace
+
+CompareController::CompareController(StudioSession* session, QObject* parent)
+    : QObject(parent),
+      session_(session),
+      outputFolder_(GenerateController::defaultOutputFolder()),
+      metrics_(new CompareMetricsModel(this)),
+      state_(std::make_shared<CompareRunState>()) {}
+
+CompareController::~CompareController() = default;
+
+QVector<CompareVariant> CompareController::standardVariants(const ModelInfo& info) {
+  QVector<CompareVariant> variants{{VariantKind::Teacher, tr("Teacher (all softmax)"), {}}};
+  if (!info.sidecarPath.isEmpty())
+    variants.push_back({VariantKind::Converted, tr("Converted (shipped sidecar)"), {}});
+  variants.push_back({VariantKind::Current, tr("Current layers"), {}});
+  return variants;
+}
+
+CompareVariant CompareController::maskVariant(const QString& maskPath) {
+  return {VariantKind::MaskFile, tr("Mask %1").arg(QFileInfo(maskPath).fileName()), maskPath};
+}
+
+bool CompareController::run(const GenerateRequest& request, const QVector<CompareVariant>& variants) {
+  if (isRunning() || variants.size() < 2) return false;
+  metrics_->clear();
+  runEnded_ = false;
+  auto state = std::make_shared<CompareRunState>();
+  state_ = state;
+  const QString folder = QDir(outputFolder_).filePath(
+      QStringLiteral("compare-%1").arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))));
+  for (int index = 0; index < variants.size(); ++index) {
+    const CompareVariant variant = variants[index];
+    Task task;
+    task.name = QStringLiteral("Compare: %1").arg(variant.label);
+    task.run = [this, state, request, variant, index, folder](TaskContext& ctx) {
+      ctx.postToUi(this, [this, index, label = variant.label] { emit variantStarted(index, label); });
+      pipeline::TextToVideo& t2v = ctx.session().textToVideo();
+      const pipeline::GenerationSettings s = request.toSettings(ctx.session().modelDefaults());
+      pipeline::GenerateResult result;
+      std::vector<std::string> modes;
+      {
+        const AttentionSnapshot snapshot(t2v.dit());
+        setVariantModes(ctx, variant, s);
+        modes = pipeline::attention_mode_names(t2v.dit());
+        pipeline::Callbacks cb;
+        cb.cancel = &ctx.cancelToken();
+        cb.on_step = [&](const pipeline::StepProgress& p) {
+          ctx.progress(p.total ? double(p.step) / p.total : -1,
+                       QStringLiteral("%1: step %2/%3").arg(variant.label).arg(p.step).arg(p.total), p.eta_s);
+          ctx.postToUi(this, [this, p] { emit stepProgress(p.step, p.total, p.eta_s); });
+        };
+        result = t2v.generate(s, cb);
+      }
+      if (result.sampling.status == pipeline::Status::Cancelled) throw TaskCancelled{};
+      media::VideoFrames frames = pipeline::to_video_frames(result.video);
+
+      VariantMetrics row;
+      row.label = variant.label;
+      row.layerMask = layerMaskText(modes);
+      row.ditSeconds = result.sampling.dit_seconds;
+      row.totalSeconds = result.total_seconds;
+      row.flicker = media::temporal_flicker(frames);
+      row.path = QDir(folder).filePath(QStringLiteral("%1_%2.mp4").arg(index).arg(fileSafe(variant.label)));
+      writeClip(row.path, frames, s, t2v.dit().config().family(), modes,
+                {result.total_seconds, result.sampling.dit_seconds});
+#ifdef LINVIDEO_WITH_SHAPES
+      if (!state->frames.empty()) {
+        const shapes::Fidelity f = shapes::fidelity(frames, state->frames.front(), "the reference variant");
+        row.psnr = f.psnr;
+        row.ssim = f.ssim;
+      }
+      if (pipeline::model_world(ctx.session().modelFolder()) == "shapes") {
+        try {
+          const shapes::ClipScore score = shapes::score_clip(frames, shapes::parse_prompt(s.prompt));
+          row.hasEval = true;
+          std::copy(score.dimensions.begin(), score.dimensions.end(), row.evalDimensions.begin());
+          row.evalTotal = score.total;
+        } catch (const Error& e) {
+          row.note = QStringLiteral("no eval: the prompt is not in the shapes grammar (%1)").arg(e.what());
+        }
+      } else {
+        row.note = QStringLiteral("no eval: not a shapes-world model");
+      }
+#else
+      row.note = QStringLiteral("no PSNR/SSIM/eval: this build has no OpenCV");
+#endif
+      state->frames.push_back(std::move(frames));
+      state->labels.push_back(variant.label.toStdString());
+      ctx.postToUi(this, [this, row, index] {
+        metrics_->addRow(row);
+        emit variantFinished(index);
+      });
+    };
+    TaskHandle* handle = session_->submit(std::move(task));
+    const TaskId id = handle->id();
+    pending_.push_back(id);
+    connect(handle, &TaskHandle::finished, this, [this, id] {
+      pending_.removeAll(id);
+      if (pending_.isEmpty() && !runEnded_) {
+        runEnded_ = true;
+        emit finished();
+      }
+    });
+    connect(handle, &TaskHandle::failed, this, [this, id](const QString& message) {
+      pending_.removeAll(id);
+      abortRun();
+      if (!runEnded_) {
+        runEnded_ = true;
+        emit failed(message);
+      }
+    });
+    connect(handle, &TaskHandle::cancelled, this, [this, id] {
+      pending_.removeAll(id);
+      abortRun();  // the variants after a cancelled one are cancelled too
+      if (pending_.isEmpty() && !runEnded_) {
+        runEnded_ = true;
+        emit cancelled();
+      }
+    });
+  }
+  return true;
+}
+
+void CompareController::abortRun() {
+  for (const TaskId id : std::as_const(pending_)) session_->cancel(id);
+}
+
+void CompareController::cancel() { abortRun(); }
+
+QStringList CompareController::clipPaths() const {
+  QStringList paths;
+  for (int i = 0; i < metrics_->rowCount(); ++i) paths << metrics_->row(i).path;
+  return paths;
+}
+
+QStringList CompareController::labels() const {
+  QStringList labels;
+  for (int i = 0; i < metrics_->rowCount(); ++i) labels << metrics_->row(i).label;
+  return labels;
+}
+
+void CompareController::exportSideBySide(const QString& path) {
+  const std::shared_ptr<CompareRunState> state = state_;
+  Task task;
+  task.name = QStringLiteral("Exporting comparison");
+  task.run = [this, state, path](TaskContext& ctx) {
+#ifdef LINVIDEO_WITH_SHAPES
+    if (state->frames.empty()) throw Error("nothing to export: run a comparison first");
+    std::vector<shapes::LabelledClip> clips;
+    for (std::size_t i = 0; i < state->frames.size(); ++i) clips.push_back({state->labels[i], &state->frames[i]});
+    ctx.progress(-1, QStringLiteral("Composing %1 columns").arg(clips.size()));
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    media::write_video(path.toStdString(), shapes::side_by_side(clips));
+    ctx.postToUi(this, [this, path] { emit exported(path); });
+#else
+    (void)state, (void)path, (void)ctx;
+    throw Error("this build has no OpenCV: side-by-side export is unavailable");
+#endif
+  };
+  TaskHandle* handle = session_->submit(std::move(task));
+  connect(handle, &TaskHandle::failed, this, &CompareController::exportFailed);
+}
+
+}  // namespace linvideo::ui

@@ -1,0 +1,40 @@
+#include "ui/generate/generate_request.h"
+
+#include <vector>
+
+#include "core/error.h"
+#include "core/linvideo/layer_mask.h"
+#include "core/pipeline/text_to_video.h"
+
+namespace linvideo::ui {
+
+pipeline::GenerationSettings GenerateRequest::toSettings(const pipeline::GenerationSettings& base) const {
+  pipeline::GenerationSettings s = base;
+  s.prompt = prompt.toStdString();
+  if (!negativePrompt.isEmpty()) {
+    s.negative_prompt = negativePrompt.toStdString();
+    s.use_default_negative = false;
+  }
+  s.seed = seed;
+  s.steps = steps;
+  s.guidance = guidance;
+  s.shift = shift;
+  s.frames = frames;
+  s.height = height;
+  s.width = width;
+  if (!sampling::parse_solver(sampler.toStdString(), &s.solver)) {
+    throw Error("sampler must be unipc or euler (got '" + sampler.toStdString() + "')");
+  }
+  return s;
+}
+
+QString layerMaskText(const std::vector<std::string>& attentionModes) {
+  std::vector<int> linear;
+  for (std::size_t i = 0; i < attentionModes.size(); ++i) {
+    if (attentionModes[i] == "linear") linear.push_back(static_cast<int>(i) + 1);
+  }
+  if (linear.empty()) return QStringLiteral("none");
+  return QString::fromStdString(linvideo_method::format_layer_list(linear));
+}
+
+}  // namespace linvideo::ui
