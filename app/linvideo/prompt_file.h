@@ -1,24 +1,7 @@
 #pragma once
-// Prompts files: one prompt per line; trailing spaces and CR dropped, blank lines skipped. Every
-// command that takes --prompts FILE reads them here.
-#include <fstream>
-#include <string>
-#include <vector>
-
-#include "core/error.h"
+// The CLI's name for the one prompts-file reader (core/io/prompts_file.h).
+#include "core/io/prompts_file.h"
 
 namespace linvideo::cli {
-
-inline std::vector<std::string> read_prompt_lines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open prompts file");
-  std::vector<std::string> prompts;
-  for (std::string line; std::getline(in, line);) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty()) prompts.push_back(line);
-  }
-  if (prompts.empty()) throw Error(path + ": prompts file has no prompts");
-  return prompts;
-}
-
+using io::read_prompt_lines;
 }  // namespace linvideo::cli

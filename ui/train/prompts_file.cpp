@@ -1,11 +1,10 @@
 #include "ui/train/prompts_file.h"
 
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
-#include <QTextStream>
 #include <exception>
 
+#include "core/io/prompts_file.h"
 #include "core/pipeline/model_loader.h"
 
 namespace linvideo::ui {
@@ -22,19 +21,14 @@ QString defaultPromptsFile() {
 }
 
 QStringList readPromptsFile(const QString& path, QString* error) {
-  QFile file(path);
-  if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
-    if (error) *error = QStringLiteral("%1: cannot open prompts file").arg(path);
+  try {
+    QStringList prompts;
+    for (const auto& p : io::read_prompt_lines(path.toStdString())) prompts << QString::fromStdString(p);
+    return prompts;
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
     return {};
   }
-  QStringList prompts;
-  QTextStream in(&file);
-  while (!in.atEnd()) {
-    const QString line = in.readLine().trimmed();
-    if (!line.isEmpty()) prompts << line;
-  }
-  if (prompts.isEmpty() && error) *error = QStringLiteral("%1: prompts file has no prompts").arg(path);
-  return prompts;
 }
 
 QString defaultCalibrationPrompt() {
