@@ -24,6 +24,7 @@ ComparePanel::ComparePanel(StudioSession* session, QWidget* parent)
     : QWidget(parent), session_(session), controller_(new CompareController(session, this)) {
   auto* form = new QFormLayout;
   prompt_ = new QLineEdit(QStringLiteral("a large blue square moving right on a white background"), this);
+  prompt_->setCursorPosition(0);
   seed_ = new QSpinBox(this);
   seed_->setRange(0, std::numeric_limits<int>::max());
   steps_ = new QSpinBox(this);

@@ -50,6 +50,7 @@ GeneratePanel::GeneratePanel(StudioSession* session, QWidget* parent)
   auto* form = new QFormLayout;
   prompt_ = new QLineEdit(QStringLiteral("a small red circle moving left on a black background"), this);
   prompt_->setPlaceholderText(tr("Describe the clip"));
+  prompt_->setCursorPosition(0);
   negative_ = new QPlainTextEdit(this);
   negative_->setPlaceholderText(tr("(the model's default)"));
   negative_->setMaximumHeight(54);

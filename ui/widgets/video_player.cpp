@@ -85,8 +85,7 @@ VideoPlayer::VideoPlayer(QWidget* parent)
   auto* controls = new QHBoxLayout;
   play_ = new QToolButton(this);
   play_->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
-  play_->setToolTip(tr("Play / pause (Space)"));
-  play_->setShortcut(Qt::Key_Space);
+  play_->setToolTip(tr("Play / pause"));
   slider_ = new QSlider(Qt::Horizontal, this);
   position_ = new QLabel(this);
   position_->setMinimumWidth(70);
