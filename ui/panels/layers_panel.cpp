@@ -72,7 +72,7 @@ LayersPanel::LayersPanel(StudioSession* session, QWidget* parent)
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setMinimumWidth(430);
+  table_->setMinimumWidth(500);  // every column visible at 1280x800
 
   // Linearise the k most replaceable.
   k_ = new QSpinBox(this);
