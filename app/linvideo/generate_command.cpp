@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 
@@ -12,6 +13,7 @@
 #include "core/io/dit_dialect.h"
 #include "core/io/safetensors.h"
 #include "core/linvideo/apply.h"
+#include "core/linvideo/student.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 #include "core/version.h"
@@ -176,9 +178,22 @@ void run_generate(Args& a, const CLI::App& cmd) {
   }
   std::fprintf(stderr, "model: %s\n", dit->config().summary().c_str());
   pipeline::TextToVideo t2v(dit, vae, nullptr);
-  if (!a.linvideo_sidecar.empty() || !a.linear_layers.empty()) {
+  std::string sidecar = a.linvideo_sidecar;
+  if (!sidecar.empty() && linvideo_method::is_student_file(sidecar)) {
+    // A distilled student: its weights, layer modes and few-step schedule (no CFG) replace the
+    // sampler options.
+    const auto schedule = linvideo_method::load_student(sidecar, *dit);
+    linvideo_method::use_few_step_schedule(schedule, a.s);
+    std::string ts;
+    for (double t : schedule.timesteps()) ts += (ts.empty() ? "" : ", ") + std::to_string(static_cast<int>(std::lround(t)));
+    std::fprintf(stderr, "student: %s, %d steps at t = {%s} (shift %g), Euler, no CFG%s\n", sidecar.c_str(), a.s.steps,
+                 ts.c_str(), schedule.shift,
+                 cmd.count("--steps") || cmd.count("--guidance") || cmd.count("--sampler") ? "; --steps/--guidance/--sampler ignored" : "");
+    sidecar.clear();
+  }
+  if (!sidecar.empty() || !a.linear_layers.empty()) {
     std::fprintf(stderr, "linvideo: %s\n",
-                 linvideo_method::apply_linvideo(t2v, a.linvideo_sidecar, a.linear_layers, a.s,
+                 linvideo_method::apply_linvideo(t2v, sidecar, a.linear_layers, a.s,
                                                  {{context, negative_context}}).c_str());
   }
   const std::vector<std::string> modes = pipeline::attention_mode_names(*dit);
@@ -245,7 +260,9 @@ void add_generate_command(CLI::App& app) {
   cmd->add_flag("--no-memory-plan", a->no_memory_plan, "Keep every model resident; decode untiled");
   cmd->add_option("--vae-tile", a->vae_tile, "Tiled decode tile in latent pixels (0 = off; default by policy)");
   cmd->add_option("-o,--out", a->out, "Output clip: .mp4, .mkv (lossless), .y4m or frames_%05d.png")->capture_default_str();
-  cmd->add_option("--linvideo", a->linvideo_sidecar, "A LinVideo sidecar (per-layer modes and maps) to apply");
+  cmd->add_option("--linvideo,--student", a->linvideo_sidecar,
+                  "A LinVideo sidecar (per-layer modes and maps) to apply, or a distilled student (linvideo distill; "
+                  "its few-step schedule is used)");
   cmd->add_option("--linear", a->linear_layers, "Make exactly these layers linear, the rest softmax (1-based, e.g. 2-8,10-13, or a layer-mask .json)");
   cmd->add_option("--crf", a->crf, "H.264 quality (lower is better)")->capture_default_str();
   cmd->add_option("--save-latents", a->save_latents, "Also save the final latents (.safetensors)");

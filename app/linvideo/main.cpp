@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   linvideo::cli::add_scan_command(app);
   linvideo::cli::add_cache_command(app);
   linvideo::cli::add_transfer_command(app);
+  linvideo::cli::add_distill_command(app);
 #ifdef LINVIDEO_WITH_SHAPES
   linvideo::cli::add_eval_command(app);
   linvideo::cli::add_shapes_command(app);

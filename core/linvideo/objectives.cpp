@@ -44,4 +44,22 @@ at::Tensor adm_surrogate(const at::Tensor& x_hat, const at::Tensor& teacher_velo
   return 0.5 * (x_hat - target).pow(2).sum({1, 2, 3, 4}).mean();
 }
 
+at::Tensor dmd_gradient(const at::Tensor& real_velocity, const at::Tensor& fake_velocity, const at::Tensor& sigma,
+                        bool normalize) {
+  at::NoGradGuard no_grad;
+  const at::Tensor s = sigma.to(at::kFloat).view({-1, 1, 1, 1, 1});
+  at::Tensor g = s * (real_velocity.to(at::kFloat) - fake_velocity.to(at::kFloat));
+  if (normalize) g = g / g.abs().mean({1, 2, 3, 4}, /*keepdim=*/true).clamp_min(1e-12);
+  return g;
+}
+
+at::Tensor dmd_surrogate(const at::Tensor& x0, const at::Tensor& g) {
+  const at::Tensor target = (x0 - g).detach();
+  return 0.5 * (x0 - target).pow(2).sum({1, 2, 3, 4}).mean();
+}
+
+at::Tensor flow_matching_loss(const at::Tensor& predicted_velocity, const at::Tensor& x0, const at::Tensor& noise) {
+  return (predicted_velocity.to(at::kFloat) - (noise - x0).to(at::kFloat)).pow(2).mean();
+}
+
 }  // namespace linvideo::linvideo_method

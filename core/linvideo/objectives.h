@@ -29,4 +29,20 @@ at::Tensor adm_surrogate(const at::Tensor& x_hat, const at::Tensor& teacher_velo
                          const at::Tensor& student_velocity, const at::Tensor& t, double t_min = 0.02,
                          bool normalize = true);
 
+// DMD2's distribution-matching gradient on the generator's sample x0 (docs/method.md, "Few-step
+// distillation"): the student's x0 is noised to x_sigma = (1 - sigma) x0 + sigma eps, the teacher
+// (real score, with CFG) and the critic (fake score) give velocities there, and
+//   g = x0_fake - x0_real = sigma (v_real - v_fake),   x0_* = x_sigma - sigma v_*,
+// divided per sample by its mean |g| when `normalize` (the sigma factor then cancels).
+// sigma: [B]. Returns g as float32, without gradient.
+at::Tensor dmd_gradient(const at::Tensor& real_velocity, const at::Tensor& fake_velocity, const at::Tensor& sigma,
+                        bool normalize = true);
+
+// 1/2 || x0 - stopgrad(x0 - g) ||^2, summed per sample and averaged over the batch: its gradient
+// with respect to x0 is g / batch.
+at::Tensor dmd_surrogate(const at::Tensor& x0, const at::Tensor& g);
+
+// The critic's flow-matching loss: || v_fake(x_sigma) - (eps - x0) ||^2, mean over elements.
+at::Tensor flow_matching_loss(const at::Tensor& predicted_velocity, const at::Tensor& x0, const at::Tensor& noise);
+
 }  // namespace linvideo::linvideo_method

@@ -27,7 +27,8 @@ model::AttentionMode mode_from(const std::string& s, const std::string& path) {
 
 }  // namespace
 
-void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::string& note) {
+std::vector<std::pair<std::string, at::Tensor>> sidecar_contents(const model::WanDiT& dit, const std::string& note,
+                                                                 std::string* manifest_json) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   nlohmann::json manifest = {{"format", "linvideo-sidecar"}, {"version", 1}, {"layers", nlohmann::json::array()},
                              {"model", dit.config().summary()}, {"note", note}};
@@ -37,13 +38,20 @@ void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::
                                   {"r", s.mix_score.defined() ? s.mix_score.item<double>() : 1.0},
                                   {"has_maps", s.has_linear_branch()}});
     if (s.has_linear_branch()) {
-      tensors.emplace_back(key(l, "w_q"), s.w_q);
-      tensors.emplace_back(key(l, "w_k"), s.w_k);
-      tensors.emplace_back(key(l, "r"), s.mix_score.reshape({1}));
+      tensors.emplace_back(key(l, "w_q"), s.w_q.detach());
+      tensors.emplace_back(key(l, "w_k"), s.w_k.detach());
+      tensors.emplace_back(key(l, "r"), s.mix_score.detach().reshape({1}));
     }
   }
-  io::write_safetensors(path, tensors, {{"linvideo", manifest.dump()}});
-  io::write_text_atomically(path + ".json", manifest.dump(2) + "\n");
+  *manifest_json = manifest.dump();
+  return tensors;
+}
+
+void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::string& note) {
+  std::string manifest;
+  const auto tensors = sidecar_contents(dit, note, &manifest);
+  io::write_safetensors(path, tensors, {{"linvideo", manifest}});
+  io::write_text_atomically(path + ".json", nlohmann::json::parse(manifest).dump(2) + "\n");
 }
 
 void load_sidecar(const std::string& path, model::WanDiT& dit) {

@@ -2,7 +2,10 @@
 // A converted model = base checkpoint + a small sidecar: safetensors holding each layer's mode, r,
 // W_q and W_k, with a JSON manifest (also stored in the file's metadata). Layers are numbered
 // from 1 in everything users see, as in the paper.
+#include <ATen/core/Tensor.h>
+
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace linvideo::model {
@@ -12,6 +15,10 @@ class WanDiT;
 namespace linvideo::linvideo_method {
 
 void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::string& note = {});
+// What save_sidecar writes: the tensors, and the manifest (JSON text) kept in the "linvideo"
+// metadata. A distilled student file (student.h) holds these too, so load_sidecar reads it.
+std::vector<std::pair<std::string, at::Tensor>> sidecar_contents(const model::WanDiT& dit, const std::string& note,
+                                                                 std::string* manifest_json);
 // Installs the sidecar's states; an Error names the file when it does not fit this model.
 void load_sidecar(const std::string& path, model::WanDiT& dit);
 

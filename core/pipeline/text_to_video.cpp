@@ -81,7 +81,10 @@ SampleResult TextToVideo::sample(const at::Tensor& context, const at::Tensor& ne
   const model::TextCondition uncond = use_cfg ? dit_->encode_condition(negative_context.to(device)) : cond;
 
   SampleResult r;
-  auto sampler = sampling::make_sampler(s.solver, sampling::make_schedule(s.solver, s.grid, s.steps, s.shift));
+  auto sampler = s.fixed_sigmas.empty()
+                     ? sampling::make_sampler(s.solver, sampling::make_schedule(s.solver, s.grid, s.steps, s.shift))
+                     : sampling::make_sampler(sampling::SolverKind::Euler, sampling::make_fixed_schedule(s.fixed_sigmas));
+  const int total_steps = static_cast<int>(sampler->schedule().steps());
   const auto t0 = Clock::now();
   auto velocity = [&](const model::TextCondition& c) {
     return [&, c_ptr = &c](const at::Tensor& x, double timestep) {
@@ -124,7 +127,7 @@ SampleResult TextToVideo::sample(const at::Tensor& context, const at::Tensor& ne
         return !(cb.cancel && cb.cancel->cancelled());
       });
   r.dit_seconds = seconds_since(t0);
-  if (r.steps_done < s.steps) r.status = Status::Cancelled;
+  if (r.steps_done < total_steps) r.status = Status::Cancelled;
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/sampling/flow_schedule.h"
 
@@ -68,6 +69,10 @@ struct GenerationSettings {
   sampling::SolverKind solver = sampling::SolverKind::UniPC;
   sampling::SigmaGrid grid = sampling::SigmaGrid::Wan;
   std::int64_t frames = 81, height = 480, width = 832;
+  // Non-empty: a few-step student's fixed schedule (decreasing sigmas in (0, 1]) instead of the
+  // shifted grid; sampled with Euler, `steps` and `solver` are then ignored (see
+  // core/linvideo/student.h, which fills it from a student file).
+  std::vector<double> fixed_sigmas;
 };
 
 struct StepProgress {

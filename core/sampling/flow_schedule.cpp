@@ -59,6 +59,21 @@ FlowSchedule make_schedule(SolverKind solver, SigmaGrid grid, int steps, double 
   return unipc_schedule(steps, shift, grid);
 }
 
+FlowSchedule make_fixed_schedule(const std::vector<double>& sigmas) {
+  if (sigmas.empty()) throw Error("a fixed schedule needs at least one sigma");
+  FlowSchedule s;
+  for (std::size_t i = 0; i < sigmas.size(); ++i) {
+    if (!(sigmas[i] > 0.0 && sigmas[i] <= 1.0) || (i > 0 && !(sigmas[i] < sigmas[i - 1]))) {
+      throw Error("fixed schedule: sigmas must decrease strictly within (0, 1] (sigma " + std::to_string(i + 1) +
+                  " is " + std::to_string(sigmas[i]) + ")");
+    }
+    s.sigmas.push_back(sigmas[i]);
+    s.timesteps.push_back(sigmas[i] * kTrainSteps);
+  }
+  s.sigmas.push_back(0.0);
+  return s;
+}
+
 bool parse_solver(const std::string& text, SolverKind* out) {
   if (text == "euler") return *out = SolverKind::Euler, true;
   if (text == "unipc") return *out = SolverKind::UniPC, true;

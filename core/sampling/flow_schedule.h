@@ -22,6 +22,10 @@ double shift_sigma(double sigma, double shift);
 
 FlowSchedule make_schedule(SolverKind solver, SigmaGrid grid, int steps, double shift);
 
+// A fixed list of sigmas instead of a grid (a few-step student's schedule): strictly decreasing in
+// (0, 1], 0 appended; the model is fed sigma * 1000 (not truncated). For the Euler sampler.
+FlowSchedule make_fixed_schedule(const std::vector<double>& sigmas);
+
 bool parse_solver(const std::string& text, SolverKind* out);
 bool parse_grid(const std::string& text, SigmaGrid* out);
 const char* solver_name(SolverKind solver);

@@ -26,6 +26,11 @@ std::string step_name(std::int64_t step) {
   return buf;
 }
 
+// The single-optimiser layout keeps its historical name, optimizer.pt.
+std::string optimizer_file(const std::string& name) {
+  return name.empty() ? "optimizer.pt" : "optimizer-" + name + ".pt";
+}
+
 }  // namespace
 
 Progress read_progress(const std::string& dir) {
@@ -49,6 +54,12 @@ Progress read_progress(const std::string& dir) {
 void save_checkpoint(const std::string& dir, std::int64_t step,
                      const std::vector<std::pair<std::string, at::Tensor>>& weights,
                      torch::optim::Optimizer& optimizer, const std::map<std::string, std::string>& info) {
+  save_checkpoint(dir, step, weights, NamedOptimizers{{"", &optimizer}}, info);
+}
+
+void save_checkpoint(const std::string& dir, std::int64_t step,
+                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                     const NamedOptimizers& optimizers, const std::map<std::string, std::string>& info) {
   fs::create_directories(dir);
   const Progress previous = read_progress(dir);
   const std::string name = step_name(step);
@@ -58,7 +69,7 @@ void save_checkpoint(const std::string& dir, std::int64_t step,
   std::vector<std::pair<std::string, at::Tensor>> cpu;
   for (const auto& [k, t] : weights) cpu.emplace_back(k, t.detach().to(at::kCPU));
   io::write_safetensors((staging / "weights.safetensors").string(), cpu);
-  torch::save(optimizer, (staging / "optimizer.pt").string());
+  for (const auto& [opt_name, optimizer] : optimizers) torch::save(*optimizer, (staging / optimizer_file(opt_name)).string());
   remove_tree(target.string());
   fs::rename(staging, target);
   // The commit point: progress.json now names the new, complete checkpoint.
@@ -74,6 +85,12 @@ void save_checkpoint(const std::string& dir, std::int64_t step,
 void load_checkpoint(const std::string& dir, const Progress& progress,
                      const std::vector<std::pair<std::string, at::Tensor>>& weights,
                      torch::optim::Optimizer& optimizer) {
+  load_checkpoint(dir, progress, weights, NamedOptimizers{{"", &optimizer}});
+}
+
+void load_checkpoint(const std::string& dir, const Progress& progress,
+                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                     const NamedOptimizers& optimizers) {
   const fs::path folder = fs::path(dir) / progress.checkpoint;
   const io::SafetensorsFile file((folder / "weights.safetensors").string());
   at::NoGradGuard no_grad;
@@ -86,7 +103,11 @@ void load_checkpoint(const std::string& dir, const Progress& progress,
     }
     t.copy_(saved);
   }
-  torch::load(optimizer, (folder / "optimizer.pt").string());
+  for (const auto& [name, optimizer] : optimizers) {
+    const fs::path file = folder / optimizer_file(name);
+    if (!fs::exists(file)) throw Error(file.string() + ": missing from the checkpoint");
+    torch::load(*optimizer, file.string());
+  }
 }
 
 }  // namespace linvideo::train

@@ -36,4 +36,14 @@ void load_checkpoint(const std::string& dir, const Progress& progress,
                      const std::vector<std::pair<std::string, at::Tensor>>& weights,
                      torch::optim::Optimizer& optimizer);
 
+// The same with several optimisers (e.g. DMD2's generator and critic), each saved as
+// optimizer-NAME.pt in the checkpoint folder.
+using NamedOptimizers = std::vector<std::pair<std::string, torch::optim::Optimizer*>>;
+void save_checkpoint(const std::string& dir, std::int64_t step,
+                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                     const NamedOptimizers& optimizers, const std::map<std::string, std::string>& info);
+void load_checkpoint(const std::string& dir, const Progress& progress,
+                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                     const NamedOptimizers& optimizers);
+
 }  // namespace linvideo::train

@@ -1,0 +1,104 @@
+#include "core/linvideo/student.h"
+
+#include <ATen/ATen.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/io/atomic_write.h"
+#include "core/io/safetensors.h"
+#include "core/linvideo/sidecar.h"
+#include "core/model/wan_dit.h"
+#include "core/sampling/flow_schedule.h"
+
+namespace linvideo::linvideo_method {
+namespace {
+
+constexpr const char* kFormat = "linvideo-student";
+
+nlohmann::json manifest_of(const io::SafetensorsFile& file) {
+  const auto it = file.header().metadata.find("linvideo");
+  if (it == file.header().metadata.end()) return nlohmann::json();
+  return nlohmann::json::parse(it->second, nullptr, false);
+}
+
+}  // namespace
+
+std::vector<double> FewStepSchedule::timesteps() const {
+  std::vector<double> t;
+  for (double s : sigmas) t.push_back(s * 1000.0);
+  return t;
+}
+
+FewStepSchedule make_few_step_schedule(const std::vector<double>& raw, double shift, const std::string& option) {
+  if (raw.empty()) throw Error(option + ": give at least one timestep");
+  if (!(shift > 0)) throw Error(option + ": the shift must be positive, got " + std::to_string(shift));
+  FewStepSchedule s;
+  s.raw_timesteps = raw, s.shift = shift;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (!(raw[i] > 0 && raw[i] <= 1000) || (i > 0 && !(raw[i] < raw[i - 1]))) {
+      throw Error(option + ": timesteps must decrease strictly within (0, 1000], got " + std::to_string(raw[i]) +
+                  " at position " + std::to_string(i + 1));
+    }
+    s.sigmas.push_back(sampling::shift_sigma(raw[i] / 1000.0, shift));
+  }
+  return s;
+}
+
+void save_student(const std::string& path, const model::WanDiT& dit, const FewStepSchedule& schedule,
+                  const std::string& note) {
+  std::string sidecar_manifest;
+  auto tensors = sidecar_contents(dit, note, &sidecar_manifest);
+  for (const auto& [name, t] : dit.named_weights()) tensors.emplace_back(name, t.detach());
+  nlohmann::json manifest = nlohmann::json::parse(sidecar_manifest);
+  manifest["format"] = kFormat;
+  manifest["schedule"] = {{"raw_timesteps", schedule.raw_timesteps}, {"shift", schedule.shift},
+                          {"sigmas", schedule.sigmas}, {"timesteps", schedule.timesteps()},
+                          {"guidance", 1.0}, {"sampler", "euler"}};
+  io::write_safetensors(path, tensors, {{"linvideo", manifest.dump()}});
+  io::write_text_atomically(path + ".json", manifest.dump(2) + "\n");
+}
+
+bool is_student_file(const std::string& path) {
+  const io::SafetensorsFile file(path);
+  const nlohmann::json m = manifest_of(file);
+  return m.is_object() && m.value("format", "") == kFormat;
+}
+
+FewStepSchedule load_student(const std::string& path, model::WanDiT& dit) {
+  FewStepSchedule schedule;
+  {
+    const io::SafetensorsFile file(path);
+    const nlohmann::json m = manifest_of(file);
+    if (!m.is_object() || m.value("format", "") != kFormat || !m.contains("schedule")) {
+      throw Error(path + ": not a distilled student file (no '" + std::string(kFormat) + "' manifest)");
+    }
+    try {
+      schedule = make_few_step_schedule(m["schedule"].at("raw_timesteps").get<std::vector<double>>(),
+                                        m["schedule"].at("shift").get<double>(), path + ": schedule");
+    } catch (const nlohmann::json::exception&) {
+      throw Error(path + ": the student's schedule is malformed");
+    }
+    at::NoGradGuard no_grad;
+    for (const auto& [name, t] : dit.named_weights()) {
+      if (!file.contains(name)) throw Error(path + ": student lacks tensor '" + name + "'");
+      const at::Tensor w = file.tensor(name);
+      if (w.sizes() != t.sizes()) {
+        throw Error(path + ": tensor '" + name + "' has shape " + c10::str(w.sizes()) + ", the model " + c10::str(t.sizes()));
+      }
+      t.copy_(w);
+    }
+  }
+  load_sidecar(path, dit);  // modes and maps
+  return schedule;
+}
+
+void use_few_step_schedule(const FewStepSchedule& schedule, pipeline::GenerationSettings& s) {
+  s.fixed_sigmas = schedule.sigmas;
+  s.steps = static_cast<int>(schedule.sigmas.size());
+  s.guidance = 1.0;
+  s.shift = schedule.shift;
+  s.solver = sampling::SolverKind::Euler;
+}
+
+}  // namespace linvideo::linvideo_method
