@@ -13,6 +13,7 @@
 #include "app/linvideo/prompt_file.h"
 #include "core/pipeline/video_frames.h"
 #include "core/linvideo/apply.h"
+#include "core/linvideo/student.h"
 #include "core/pipeline/model_loader.h"
 #include "core/error.h"
 #include "core/media/generation_metadata.h"
@@ -95,12 +96,19 @@ void run_generated_eval(const EvalArgs& a) {
   auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model), policy);
   pipeline::GenerationSettings base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
   if (a.steps > 0) base.steps = a.steps;
-  if (!a.linvideo.empty() || !a.linear.empty()) {
+  std::string sidecar = a.linvideo;
+  if (!sidecar.empty() && linvideo_method::is_student_file(sidecar)) {
+    // A distilled student: its weights and modes, sampled with its own few-step schedule (no CFG).
+    linvideo_method::use_few_step_schedule(linvideo_method::load_student(sidecar, t2v->dit()), base);
+    std::fprintf(stderr, "student: %s, %d steps, Euler, no CFG\n", sidecar.c_str(), base.steps);
+    sidecar.clear();
+  }
+  if (!sidecar.empty() || !a.linear.empty()) {
     // Maps a sidecar does not bring are fitted on the first prompt's trajectory.
     const auto calibration = std::vector<std::pair<at::Tensor, at::Tensor>>{
         {t2v->encode_prompt(prompts.front()), t2v->encode_prompt(pipeline::TextToVideo::negative_prompt_of(base))}};
     std::fprintf(stderr, "linvideo: %s\n",
-                 linvideo_method::apply_linvideo(*t2v, a.linvideo, a.linear, base, calibration).c_str());
+                 linvideo_method::apply_linvideo(*t2v, sidecar, a.linear, base, calibration).c_str());
   }
   if (!a.save_clips.empty()) fs::create_directories(a.save_clips);
   std::vector<shapes::ClipResult> results;
@@ -265,7 +273,7 @@ void add_eval_command(CLI::App& app) {
   // Generation mode: accepted now so scripts can be written; it fails until wired (see run_eval).
   cmd->add_option("--model", a->model, "Model folder to generate with (default: embedded)");
   cmd->add_option("--seeds", a->seeds, "Seeds per prompt when generating")->capture_default_str();
-  cmd->add_option("--linvideo", a->linvideo, "When generating: apply this LinVideo sidecar");
+  cmd->add_option("--linvideo", a->linvideo, "When generating: apply this LinVideo sidecar, or a distilled student (with its few-step schedule)");
   cmd->add_option("--linear", a->linear, "When generating: make exactly these layers linear, the rest softmax (1-based list or a layer-mask .json)");
   cmd->add_option("--save-clips", a->save_clips, "When generating: also write each clip (lossless .mkv) here");
   cmd->add_option("--steps", a->steps, "Sampling steps when generating (0: model default)")

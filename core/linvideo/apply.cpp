@@ -5,6 +5,7 @@
 #include "core/linvideo/layer_mask.h"
 #include "core/linvideo/replaceability.h"
 #include "core/linvideo/sidecar.h"
+#include "core/linvideo/student.h"
 #include "core/model/wan_dit.h"
 
 namespace linvideo::linvideo_method {
@@ -14,7 +15,13 @@ std::string apply_linvideo(pipeline::TextToVideo& t2v, const std::string& sideca
                            const std::vector<std::pair<at::Tensor, at::Tensor>>& calibration) {
   model::WanDiT& dit = t2v.dit();
   std::string summary;
-  if (!sidecar.empty()) {
+  if (!sidecar.empty() && is_student_file(sidecar)) {
+    // A distilled student brings every weight, not only maps: loading only its modes would be a
+    // silently wrong model. Its schedule is the caller's to apply (use_few_step_schedule).
+    const auto schedule = load_student(sidecar, dit);
+    summary += "distilled student " + sidecar + " (" + std::to_string(schedule.sigmas.size()) +
+               "-step schedule, no CFG: sample it with use_few_step_schedule)";
+  } else if (!sidecar.empty()) {
     load_sidecar(sidecar, dit);
     summary += "sidecar " + sidecar;
   }

@@ -11,7 +11,8 @@
 
 namespace linvideo::linvideo_method {
 
-// Installs `sidecar` (if not empty), then, when `linear_layers` is not empty, makes exactly its
+// Installs `sidecar` (if not empty; a distilled student file installs its weights too, see
+// student.h), then, when `linear_layers` is not empty, makes exactly its
 // layers linear and every other layer softmax. `linear_layers` is a list ("2-8,10-13", 1-based)
 // or a layer-mask file (*.json, see layer_mask.h). Layers without maps get them fitted now by attention transfer on
 // the trajectories of `calibration` (context, negative context) pairs. Returns a one-line summary.
