@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "app/linvideo/run_control.h"
 #include "app/linvideo/commands.h"
 #include "app/linvideo/prompt_file.h"
 #include "core/error.h"
@@ -11,12 +12,6 @@
 #include "core/pipeline/model_loader.h"
 
 namespace linvideo::cli {
-namespace {
-pipeline::CancelToken* g_cache_cancel = nullptr;
-extern "C" void on_cache_sigint(int) {
-  if (g_cache_cancel) g_cache_cancel->cancel();
-}
-}  // namespace
 
 void add_cache_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("cache", "Build or resume a trajectory cache: every (x_t, t, prompt, u_t) of the teacher");
@@ -41,8 +36,7 @@ void add_cache_command(CLI::App& app) {
     auto base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
     if (a->steps > 0) base.steps = a->steps;
     pipeline::CancelToken cancel;
-    g_cache_cancel = &cancel;
-    std::signal(SIGINT, on_cache_sigint);
+    cancel_on_sigint(cancel);
     const auto s = linvideo_method::build_trajectory_cache(
         *t2v, base, a->o, [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); }, &cancel);
     std::printf("cache %s: %lld shards, %lld states, %.1f MB%s\n", a->o.dir.c_str(), (long long)s.shards,

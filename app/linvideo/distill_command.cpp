@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/linvideo/run_control.h"
 #include "app/linvideo/commands.h"
 #include "app/linvideo/prompt_file.h"
 #include "core/error.h"
@@ -15,21 +16,7 @@
 namespace linvideo::cli {
 namespace {
 
-pipeline::CancelToken* g_distill_cancel = nullptr;
-extern "C" void on_distill_sigint(int) {
-  if (g_distill_cancel) g_distill_cancel->cancel();
-}
 
-std::string eta_text(double seconds) {
-  const long s = static_cast<long>(seconds + 0.5);
-  char buf[32];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-  }
-  return buf;
-}
 
 struct Args {
   std::string model, prompts, device = "auto";
@@ -57,8 +44,7 @@ void run(Args& a, const CLI::App& cmd) {
   auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model),
                                           pipeline::RuntimePolicy::make(a.device, "auto"));
   pipeline::CancelToken cancel;
-  g_distill_cancel = &cancel;
-  std::signal(SIGINT, on_distill_sigint);
+  cancel_on_sigint(cancel);
 
   bool mid_line = false;
   const auto result = linvideo_method::run_distill(
@@ -70,7 +56,7 @@ void run(Args& a, const CLI::App& cmd) {
         bar.resize(width, '.');
         std::fprintf(stderr, "\r[%s] %lld/%lld  dm %.4g  critic %.4g  gap %.4g  %.2f s/step  ETA %s   ", bar.c_str(),
                      (long long)s.step, (long long)s.total, s.dm_loss, s.critic_loss, s.gap, s.step_seconds,
-                     eta_text(s.eta_seconds).c_str());
+                     format_duration(s.eta_seconds).c_str());
         std::fflush(stderr);
         mid_line = true;
       },

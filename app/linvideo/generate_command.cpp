@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/linvideo/run_control.h"
 #include "app/linvideo/commands.h"
 #include "core/error.h"
 #include "core/io/checkpoint.h"
@@ -25,11 +26,6 @@
 
 namespace linvideo::cli {
 namespace {
-
-pipeline::CancelToken* g_cancel = nullptr;
-extern "C" void on_sigint(int) {
-  if (g_cancel) g_cancel->cancel();  // an atomic store: async-signal-safe
-}
 
 std::string clock_text(double seconds) {
   const int s = static_cast<int>(seconds + 0.5);
@@ -118,8 +114,7 @@ void run_generate(Args& a, const CLI::App& cmd) {
   std::fprintf(stderr, "%s\npolicy: %s\n", version_string().c_str(), policy.describe().c_str());
 
   pipeline::CancelToken cancel;
-  g_cancel = &cancel;
-  std::signal(SIGINT, on_sigint);
+  cancel_on_sigint(cancel);
 
   // Text first, so with the memory plan the encoder is gone before the DiT arrives.
   model::DitConfig dit_config;  // defaults: Wan 1.3B

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/linvideo/run_control.h"
 #include "app/linvideo/commands.h"
 #include "app/linvideo/prompt_file.h"
 #include "core/error.h"
@@ -20,21 +21,7 @@ namespace linvideo::cli {
 namespace {
 namespace fs = std::filesystem;
 
-pipeline::CancelToken* g_transfer_cancel = nullptr;
-extern "C" void on_transfer_sigint(int) {
-  if (g_transfer_cancel) g_transfer_cancel->cancel();
-}
 
-std::string clock(double seconds) {
-  const long s = static_cast<long>(seconds + 0.5);
-  char buf[32];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-  }
-  return buf;
-}
 
 struct Args {
   std::string model, prompts, device = "auto", cache, layers;
@@ -59,8 +46,7 @@ void run(Args& a) {
     a.o.target_linear = static_cast<std::int64_t>(a.o.fixed_linear.size());
   }
   pipeline::CancelToken cancel;
-  g_transfer_cancel = &cancel;
-  std::signal(SIGINT, on_transfer_sigint);
+  cancel_on_sigint(cancel);
 
   // 1. The data-free training set (built, or resumed, or reused).
   a.o.cache_dir = a.cache.empty() ? (fs::path(a.o.run_dir) / "cache").string() : a.cache;
@@ -100,7 +86,7 @@ void run(Args& a) {
         }
         std::fprintf(stderr, "\r[%s] %lld/%lld%s  linear %d/%d  %.2f s/step  ETA %s   ", bar.c_str(),
                      (long long)s.step, (long long)s.total, terms.c_str(), s.linear_now, layers, s.step_seconds,
-                     clock(s.eta_seconds).c_str());
+                     format_duration(s.eta_seconds).c_str());
         std::fflush(stderr);
         mid_line = true;
       },

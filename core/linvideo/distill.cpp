@@ -112,29 +112,6 @@ at::Tensor student_x0(const WanDiT& student, const at::Tensor& noise, const at::
   return x - s * velocity(student, x, s, cond);
 }
 
-void rewrite_metrics(const fs::path& file, std::int64_t keep_through_step) {
-  if (!fs::exists(file)) return;
-  std::ifstream in(file);
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("step", std::int64_t{0}) <= keep_through_step) kept += line + "\n";
-  }
-  io::write_text_atomically(file.string(), kept);
-}
-
-// One synchronisation for many tensors: NaN or inf anywhere makes the sum non-finite.
-bool finite_sum(const std::vector<at::Tensor>& ts) {
-  at::NoGradGuard no_grad;
-  at::Tensor total;
-  for (const auto& t : ts) {
-    if (!t.defined()) continue;
-    const at::Tensor s = t.sum(at::kDouble);  // double: a sum of large finite values must not overflow
-    total = total.defined() ? total + s : s;
-  }
-  return !total.defined() || std::isfinite(total.item<double>());
-}
-
 std::vector<at::Tensor> grads_of(const std::vector<at::Tensor>& params) {
   std::vector<at::Tensor> g;
   for (const auto& p : params) g.push_back(p.grad());
@@ -253,7 +230,7 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& o,
   const fs::path metrics = run / "metrics.jsonl";
   if (progress.step > 0) {
     train::load_checkpoint(o.run_dir, progress, checkpointed, optimizers);
-    rewrite_metrics(metrics, progress.step);  // steps after the checkpoint will be redone exactly
+    train::truncate_metrics(metrics.string(), progress.step);  // steps after the checkpoint will be redone exactly
     say("resumed at step " + std::to_string(progress.step) + " of " + std::to_string(o.steps));
   } else if (fs::exists(metrics)) {
     fs::remove(metrics);
@@ -313,7 +290,7 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& o,
       }
       loss.backward();
       const double value = loss.item<double>();
-      if (!std::isfinite(value) || !finite_sum(grads_of(critic_params))) throw stop(step + 1, "critic loss or gradient");
+      if (!std::isfinite(value) || !train::all_finite(grads_of(critic_params))) throw stop(step + 1, "critic loss or gradient");
       critic_opt.step();
       info.critic_loss += value / o.critic_updates;
     }
@@ -352,9 +329,9 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& o,
       loss.backward();
       info.dm_loss = loss.item<double>();
       info.student_step = k;
-      if (!std::isfinite(info.dm_loss) || !finite_sum(grads_of(student_params))) throw stop(step + 1, "generator loss or gradient");
+      if (!std::isfinite(info.dm_loss) || !train::all_finite(grads_of(student_params))) throw stop(step + 1, "generator loss or gradient");
       generator_opt.step();
-      if (!finite_sum(student_params)) throw stop(step + 1, "student weight");
+      if (!train::all_finite(student_params)) throw stop(step + 1, "student weight");
       at::NoGradGuard no_grad;
       for (std::size_t p = 0; p < ema.size(); ++p) ema[p].mul_(o.ema_decay).add_(student_params[p].detach(), 1.0 - o.ema_decay);
     }

@@ -125,23 +125,7 @@ struct Conditions {
   model::TextCondition pos, neg;
 };
 
-void rewrite_metrics(const fs::path& file, std::int64_t keep_through_step) {
-  if (!fs::exists(file)) return;
-  std::ifstream in(file);
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("step", std::int64_t{0}) <= keep_through_step) kept += line + "\n";
-  }
-  io::write_text_atomically(file.string(), kept);
-}
 
-bool all_finite(const std::vector<at::Tensor>& ts) {
-  for (const auto& t : ts) {
-    if (t.defined() && !at::isfinite(t).all().item<bool>()) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -279,7 +263,7 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
   const fs::path metrics = run / "metrics.jsonl";
   if (progress.step > 0) {
     train::load_checkpoint(o.run_dir, progress, named, opt);
-    rewrite_metrics(metrics, progress.step);  // steps after the checkpoint will be redone exactly
+    train::truncate_metrics(metrics.string(), progress.step);  // steps after the checkpoint will be redone exactly
     say("resumed at step " + std::to_string(progress.step) + " of " + std::to_string(o.steps));
   } else if (fs::exists(metrics)) {
     fs::remove(metrics);
@@ -371,7 +355,7 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
     info.losses["total"] = total;
     std::vector<at::Tensor> grads;
     for (const auto& [name, t] : named) grads.push_back(t.grad());
-    if (!std::isfinite(total) || !all_finite(grads)) {
+    if (!std::isfinite(total) || !train::all_finite(grads)) {
       throw Error("transfer: non-finite loss or gradient at step " + std::to_string(step + 1) +
                   " (objective " + std::to_string(objective) + "); stopped, the last good checkpoint (step " +
                   std::to_string(last_saved) + ") is kept in " + o.run_dir);
@@ -381,7 +365,7 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
       at::NoGradGuard no_grad;
       for (auto& r : scores) r.clamp_(0.0, 1.0);
     }
-    if (!all_finite(maps)) {
+    if (!train::all_finite(maps)) {
       throw Error("transfer: non-finite W after step " + std::to_string(step + 1) + "; stopped, the last good checkpoint (step " +
                   std::to_string(last_saved) + ") is kept in " + o.run_dir);
     }

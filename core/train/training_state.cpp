@@ -1,9 +1,11 @@
 #include "core/train/training_state.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/optim/optimizer.h>
 #include <torch/serialize.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -108,6 +110,28 @@ void load_checkpoint(const std::string& dir, const Progress& progress,
     if (!fs::exists(file)) throw Error(file.string() + ": missing from the checkpoint");
     torch::load(*optimizer, file.string());
   }
+}
+
+void truncate_metrics(const std::string& file, std::int64_t keep_through_step) {
+  if (!fs::exists(file)) return;
+  std::ifstream in(file);
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("step", std::int64_t{0}) <= keep_through_step) kept += line + "\n";
+  }
+  io::write_text_atomically(file, kept);
+}
+
+bool all_finite(const std::vector<at::Tensor>& tensors) {
+  at::NoGradGuard no_grad;
+  at::Tensor total;
+  for (const auto& t : tensors) {
+    if (!t.defined()) continue;
+    const at::Tensor s = t.sum(at::kDouble);
+    total = total.defined() ? total + s : s;
+  }
+  return !total.defined() || std::isfinite(total.item<double>());
 }
 
 }  // namespace linvideo::train

@@ -46,4 +46,12 @@ void load_checkpoint(const std::string& dir, const Progress& progress,
                      const std::vector<std::pair<std::string, at::Tensor>>& weights,
                      const NamedOptimizers& optimizers);
 
+// metrics.jsonl of a resumed run: keeps the lines of steps <= `keep_through_step` (the ones
+// after the checkpoint will be redone exactly), rewritten atomically. No file: nothing to do.
+void truncate_metrics(const std::string& file, std::int64_t keep_through_step);
+
+// Whether every defined tensor is free of NaN and inf, with one device synchronisation: the
+// tensors are summed in double (a sum of large finite values must not overflow to inf).
+bool all_finite(const std::vector<at::Tensor>& tensors);
+
 }  // namespace linvideo::train
