@@ -156,18 +156,8 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& o,
       {"negative_prompt", pipeline::TextToVideo::negative_prompt_of(o.settings)},
       {"precision", bf16 ? "bf16" : "fp32"}, {"gradient_checkpointing", checkpointing},
       {"layers", teacher.num_layers()}};
-  const fs::path config_file = run / "config.json";
   const train::Progress progress = train::read_progress(o.run_dir);
-  if (fs::exists(config_file)) {
-    const auto old = nlohmann::json::parse(io::read_text_file(config_file.string()), nullptr, false);
-    if (old.is_discarded() || old != config) {
-      throw Error(config_file.string() + ": this run folder was started with other options (" +
-                  (old.is_discarded() ? std::string("unreadable") : old.dump()) + "); use a new --run folder");
-    }
-  } else {
-    if (progress.step > 0) throw Error(config_file.string() + ": missing in a run folder with checkpoints");
-    io::write_text_atomically(config_file.string(), config.dump(2) + "\n");
-  }
+  train::claim_run_config(o.run_dir, config, progress.step, nlohmann::json::object());
 
   // Text contexts, encoded once (the encoder is frozen).
   std::vector<Context> contexts;

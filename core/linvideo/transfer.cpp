@@ -156,21 +156,9 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
 
   // The run's identity: a resumed run must be the same run.
   const nlohmann::json config = options_json(o, layers, device);
-  const fs::path config_file = run / "config.json";
   train::Progress progress = train::read_progress(o.run_dir);
-  if (fs::exists(config_file)) {
-    auto old = nlohmann::json::parse(io::read_text_file(config_file.string()), nullptr, false);
-    // Runs from before the two knobs existed ran in fp32 without checkpointing.
-    if (old.is_object() && !old.contains("precision")) old["precision"] = "fp32";
-    if (old.is_object() && !old.contains("gradient_checkpointing")) old["gradient_checkpointing"] = false;
-    if (old.is_discarded() || old != config) {
-      throw Error(config_file.string() + ": this run folder was started with other options (" +
-                  (old.is_discarded() ? std::string("unreadable") : old.dump()) + "); use a new --run folder");
-    }
-  } else {
-    if (progress.step > 0) throw Error(config_file.string() + ": missing in a run folder with checkpoints");
-    io::write_text_atomically(config_file.string(), config.dump(2) + "\n");
-  }
+  // Runs from before the two knobs existed ran in fp32 without checkpointing.
+  train::claim_run_config(o.run_dir, config, progress.step, {{"precision", "fp32"}, {"gradient_checkpointing", false}});
 
   // Conditions of every cached trajectory (frozen weights: computed once, no gradient).
   std::vector<Conditions> conditions;

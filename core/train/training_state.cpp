@@ -134,4 +134,24 @@ bool all_finite(const std::vector<at::Tensor>& tensors) {
   return !total.defined() || std::isfinite(total.item<double>());
 }
 
+void claim_run_config(const std::string& dir, const nlohmann::json& config, std::int64_t steps_done,
+                      const nlohmann::json& older_defaults) {
+  const fs::path config_file = fs::path(dir) / "config.json";
+  if (!fs::exists(config_file)) {
+    if (steps_done > 0) throw Error(config_file.string() + ": missing in a run folder with checkpoints");
+    io::write_text_atomically(config_file.string(), config.dump(2) + "\n");
+    return;
+  }
+  auto old = nlohmann::json::parse(io::read_text_file(config_file.string()), nullptr, false);
+  if (old.is_object() && older_defaults.is_object()) {
+    for (const auto& [key, value] : older_defaults.items()) {
+      if (!old.contains(key)) old[key] = value;
+    }
+  }
+  if (old.is_discarded() || old != config) {
+    throw Error(config_file.string() + ": this run folder was started with other options (" +
+                (old.is_discarded() ? std::string("unreadable") : old.dump()) + "); use a new --run folder");
+  }
+}
+
 }  // namespace linvideo::train

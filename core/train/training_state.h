@@ -5,6 +5,8 @@
 //   DIR/progress.json  {"step": 123, "checkpoint": "step-000123", ...}     (renamed into place last)
 #include <ATen/core/Tensor.h>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -45,6 +47,13 @@ void save_checkpoint(const std::string& dir, std::int64_t step,
 void load_checkpoint(const std::string& dir, const Progress& progress,
                      const std::vector<std::pair<std::string, at::Tensor>>& weights,
                      const NamedOptimizers& optimizers);
+
+// The run's identity: writes DIR/config.json for a fresh run (`steps_done` 0), or checks that an
+// existing one equals `config` (keys missing from an older run's file take the values of
+// `older_defaults`). Throws Error naming config.json when the options differ or it is missing
+// beside checkpoints.
+void claim_run_config(const std::string& dir, const nlohmann::json& config, std::int64_t steps_done,
+                      const nlohmann::json& older_defaults);
 
 // metrics.jsonl of a resumed run: keeps the lines of steps <= `keep_through_step` (the ones
 // after the checkpoint will be redone exactly), rewritten atomically. No file: nothing to do.
