@@ -1,6 +1,7 @@
 #include "core/linvideo/replaceability.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/optim/adam.h>
 
 #include <algorithm>

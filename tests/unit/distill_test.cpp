@@ -4,6 +4,7 @@
 // sampling feeds the DiT exactly the schedule's timesteps without CFG, and bad options or a
 // diverging run stop with one line.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/optim/adamw.h>

@@ -1,5 +1,6 @@
 // LinVideo's objectives: what each term does to the scores r and to the student.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 #include <torch/optim/adam.h>
 

@@ -3,6 +3,7 @@
 // runs stop with a clear error. Per-block gradient checkpointing gives the same gradients and runs;
 // bf16 autocast keeps fp32 master weights and an fp32 linear-attention branch.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
