@@ -1,7 +1,9 @@
 // Compare: teacher vs the shipped converted model with few steps fills the metrics table (the
 // reference row: speed-up 1, no PSNR; the converted row: finite PSNR > 10 dB, SSIM in (0, 1], the
 // eval dimensions), leaves the engine's layer modes as they were, and exports one side-by-side
-// MP4 as wide as the columns together. The metrics model's arithmetic is checked without a model.
+// MP4 as wide as the columns together. A distilled student is sampled on exactly its schedule
+// (one DiT pass per step, no CFG) with its own weights and modes, and the model is restored bit for
+// bit. The metrics model's arithmetic is checked without a model.
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -14,6 +16,7 @@
 #include "ui/compare/compare_controller.h"
 #include "ui/engine/studio_session.h"
 #include "ui/panels/compare_panel.h"
+#include "tests/ui/student_fixture.h"
 
 using namespace linvideo;
 using namespace linvideo::ui;
@@ -25,6 +28,7 @@ class CompareTest : public QObject {
   void metricsModelComputesSpeedupAgainstTheFirstRow();
   void initTestCase();
   void teacherVersusConvertedMetricsAndExport();
+  void studentIsSampledOnItsScheduleWithoutCfg();
 
  private:
   std::vector<std::string> engineModes();
@@ -40,6 +44,8 @@ void CompareTest::metricsModelComputesSpeedupAgainstTheFirstRow() {
   fast.label = QStringLiteral("fast");
   fast.ditSeconds = 2;
   fast.psnr = 30.5;
+  fast.steps = 4;
+  fast.ditForwards = 4;
   model.addRow(reference);
   model.addRow(fast);
   QCOMPARE(model.rowCount(), 2);
@@ -49,6 +55,8 @@ void CompareTest::metricsModelComputesSpeedupAgainstTheFirstRow() {
   QVERIFY(!model.data(model.index(0, CompareMetricsModel::PsnrColumn), Qt::UserRole).isValid());
   QCOMPARE(model.data(model.index(1, CompareMetricsModel::PsnrColumn), Qt::UserRole).toDouble(), 30.5);
   QCOMPARE(model.data(model.index(1, CompareMetricsModel::SpeedupColumn)).toString(), QStringLiteral("3.00×"));
+  QCOMPARE(model.data(model.index(1, CompareMetricsModel::PassesColumn)).toString(), QStringLiteral("4 (4 × 1)"));
+  QVERIFY(!model.value(0, CompareMetricsModel::PassesColumn).has_value());  // unknown
   QCOMPARE(model.headerData(CompareMetricsModel::FirstEvalColumn, Qt::Horizontal).toString(),
            QStringLiteral("object_count"));
 }
@@ -128,6 +136,61 @@ void CompareTest::teacherVersusConvertedMetricsAndExport() {
   QCOMPARE(clip.frames.width, 2 * static_cast<int>(info.width));
   QCOMPARE(clip.frames.height, static_cast<int>(info.height));
   QCOMPARE(clip.frames.count, static_cast<int>(info.frames));
+}
+
+void CompareTest::studentIsSampledOnItsScheduleWithoutCfg() {
+  QTemporaryDir folder;
+  const QString file = test::writeTestStudent(session_, folder.filePath(QStringLiteral("tiny.student.safetensors")),
+                                              {1000, 500}, /*linearLayer=*/2);
+  QVERIFY(!file.isEmpty());
+  const std::vector<std::string> modesBefore = engineModes();
+  const std::vector<at::Tensor> weightsBefore = test::copyDitWeights(session_);
+
+  ComparePanel panel(&session_);
+  const int listed = static_cast<int>(panel.checkedVariants().size());
+  QVERIFY(!panel.addStudentFile(session_.modelInfo().sidecarPath));  // a sidecar is not a student
+  QCOMPARE(panel.checkedVariants().size(), listed);
+  QVERIFY(panel.addStudentFile(file));
+  const QVector<CompareVariant> checked = panel.checkedVariants();
+  QCOMPARE(checked.size(), listed + 1);
+  const CompareVariant student = checked.last();
+  QCOMPARE(student.kind, VariantKind::Student);
+  QCOMPARE(student.label, QStringLiteral("2-step student (tiny.student.safetensors)"));
+
+  CompareController* controller = panel.controller();
+  controller->setOutputFolder(folder.path());
+  const ModelInfo& info = session_.modelInfo();
+  QVERIFY(info.guidance > 1);  // the teacher samples with CFG
+  GenerateRequest r;
+  r.prompt = QStringLiteral("a large blue square moving right on a white background");
+  r.seed = 5;
+  r.steps = 3;
+  r.guidance = info.guidance, r.shift = info.shift;
+  r.frames = 5, r.height = 64, r.width = 64;  // small: the test counts passes
+  QSignalSpy finished(controller, &CompareController::finished);
+  QSignalSpy failed(controller, &CompareController::failed);
+  QVERIFY(controller->run(r, {checked.first(), student}));
+  QVERIFY(finished.wait(180000));
+  QCOMPARE(failed.count(), 0);
+
+  const CompareMetricsModel* m = controller->metrics();
+  QCOMPARE(m->rowCount(), 2);
+  QCOMPARE(m->row(0).steps, 3);
+  QCOMPARE(m->row(0).ditForwards, 6);  // CFG: two passes a step
+  QCOMPARE(m->row(0).guidance, info.guidance);
+  QCOMPARE(m->row(1).label, student.label);
+  QCOMPARE(m->row(1).steps, 2);        // the student's schedule, not the request's 3 steps
+  QCOMPARE(m->row(1).ditForwards, 2);  // no CFG
+  QCOMPARE(m->row(1).guidance, 1.0);
+  QCOMPARE(m->row(1).layerMask, QStringLiteral("2"));  // the student's modes
+  QVERIFY(m->speedup(1).has_value() && *m->speedup(1) > 0);
+  QCOMPARE(m->data(m->index(1, CompareMetricsModel::PassesColumn)).toString(), QStringLiteral("2 (2 × 1)"));
+  const media::VideoFile clip = media::read_video(m->row(1).path.toStdString());
+  QCOMPARE(clip.frames.count, 5);
+
+  // The model is the loaded one again: its modes and every weight.
+  QCOMPARE(engineModes(), modesBefore);
+  QVERIFY(test::sameTensors(test::copyDitWeights(session_), weightsBefore));
 }
 
 QTEST_MAIN(CompareTest)

@@ -1,6 +1,7 @@
 // Generate: the panel's controller turns the form into an MP4 with the CLI's tags, the gallery
 // lists it (also after a rescan of the folder), the player decodes and shows its frames; cancel
-// stops after the current step and writes nothing.
+// stops after the current step and writes nothing. With a distilled student picked, a clip is
+// generated on the student's schedule without CFG and the model comes back as it was.
 #include <QDir>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -14,6 +15,7 @@
 #include "ui/generate/generate_controller.h"
 #include "ui/panels/generate_panel.h"
 #include "ui/widgets/video_player.h"
+#include "tests/ui/student_fixture.h"
 
 using namespace linvideo;
 using namespace linvideo::ui;
@@ -25,6 +27,7 @@ class GenerateTest : public QObject {
   void initTestCase();
   void generatesAPlayableTaggedClipIntoTheGallery();
   void cancelStopsAndWritesNothing();
+  void studentGeneratesOnItsSchedule();
 
  private:
   StudioSession session_;
@@ -121,6 +124,34 @@ void GenerateTest::cancelStopsAndWritesNothing() {
   QVERIFY(lastStep < 10);  // stopped soon after the request, far before 50
   QVERIFY(!controller.isRunning());
   QVERIFY(QDir(folder.path()).entryList({QStringLiteral("*.mp4")}, QDir::Files).isEmpty());
+}
+
+void GenerateTest::studentGeneratesOnItsSchedule() {
+  QTemporaryDir folder;
+  const QString file = test::writeTestStudent(session_, folder.filePath(QStringLiteral("s.student.safetensors")),
+                                              {1000, 750, 500}, /*linearLayer=*/1);
+  QVERIFY(!file.isEmpty());
+  const std::vector<at::Tensor> weightsBefore = test::copyDitWeights(session_);
+  GeneratePanel panel(&session_);
+  panel.setOutputFolder(folder.path());
+  QVERIFY(!panel.setStudent(session_.modelInfo().sidecarPath));  // a sidecar is not a student
+  QVERIFY(panel.student().isEmpty());
+  QVERIFY(panel.setStudent(file));
+  GenerateRequest r = panel.request();
+  QCOMPARE(r.student, file);
+  r.steps = 9;  // ignored: the schedule decides
+  r.frames = 5, r.height = 64, r.width = 64;
+  QSignalSpy previews(panel.controller(), &GenerateController::preview);
+  QSignalSpy finished(panel.controller(), &GenerateController::finished);
+  QVERIFY(panel.controller()->start(r));
+  QVERIFY(finished.wait(120000));
+  QCOMPARE(previews.count(), 3);
+  const GalleryEntry entry = finished.front().at(0).value<GalleryEntry>();
+  QCOMPARE(entry.request.steps, 3);
+  QCOMPARE(entry.request.guidance, 1.0);
+  QCOMPARE(entry.request.sampler, QStringLiteral("euler"));
+  QCOMPARE(entry.layerMask, QStringLiteral("1"));
+  QVERIFY(test::sameTensors(test::copyDitWeights(session_), weightsBefore));
 }
 
 QTEST_MAIN(GenerateTest)

@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 // Qt defines `slots` as a keyword; the full ATen headers use it as a method name.
@@ -19,6 +20,7 @@
 #include "core/pipeline/text_to_video.h"
 #include "core/pipeline/video_frames.h"
 #include "ui/engine/model_info.h"
+#include "ui/engine/student_file.h"
 #include "ui/engine/studio_session.h"
 #include "ui/generate/clip_writer.h"
 #include "ui/generate/generate_controller.h"
@@ -63,6 +65,7 @@ class AttentionSnapshot {
   std::vector<model::AttentionLayerState> saved_;
 };
 
+// The variant's layer modes; a Student is installed by its ScopedStudent instead.
 void setVariantModes(TaskContext& ctx, const CompareVariant& v, const pipeline::GenerationSettings& s) {
   pipeline::TextToVideo& t2v = ctx.session().textToVideo();
   const std::string sidecar = ctx.session().sidecarPath();
@@ -75,13 +78,14 @@ void setVariantModes(TaskContext& ctx, const CompareVariant& v, const pipeline::
       if (sidecar.empty()) throw Error("this model has no LinVideo sidecar to convert with");
       ctx.log(QString::fromStdString(linvideo_method::apply_linvideo(t2v, sidecar, "", s, {})));
       break;
-    case VariantKind::Current: break;
+    case VariantKind::Current:
+    case VariantKind::Student: break;
     case VariantKind::MaskFile: {
       // Layers the sidecar has no maps for are fitted on this prompt's trajectory.
       const std::vector<std::pair<at::Tensor, at::Tensor>> calibration{
           {t2v.encode_prompt(s.prompt), t2v.encode_prompt(pipeline::TextToVideo::negative_prompt_of(s))}};
       ctx.log(QString::fromStdString(
-          linvideo_method::apply_linvideo(t2v, sidecar, v.maskPath.toStdString(), s, calibration)));
+          linvideo_method::apply_linvideo(t2v, sidecar, v.path.toStdString(), s, calibration)));
       break;
     }
   }
@@ -116,6 +120,13 @@ CompareVariant CompareController::maskVariant(const QString& maskPath) {
   return {VariantKind::MaskFile, tr("Mask %1").arg(QFileInfo(maskPath).fileName()), maskPath};
 }
 
+CompareVariant CompareController::studentVariant(const QString& studentPath, QString* error) {
+  const StudentInfo info = readStudentInfo(studentPath);
+  if (error) *error = info.error;
+  if (!info.isValid()) return {VariantKind::Student, info.label(), {}};
+  return {VariantKind::Student, info.label(), studentPath};
+}
+
 bool CompareController::run(const GenerateRequest& request, const QVector<CompareVariant>& variants) {
   if (isRunning() || variants.size() < 2) return false;
   metrics_->clear();
@@ -131,11 +142,18 @@ bool CompareController::run(const GenerateRequest& request, const QVector<Compar
     task.run = [this, state, request, variant, index, folder](TaskContext& ctx) {
       ctx.postToUi(this, [this, index, label = variant.label] { emit variantStarted(index, label); });
       pipeline::TextToVideo& t2v = ctx.session().textToVideo();
-      const pipeline::GenerationSettings s = request.toSettings(ctx.session().modelDefaults());
+      pipeline::GenerationSettings s = request.toSettings(ctx.session().modelDefaults());
       pipeline::GenerateResult result;
       std::vector<std::string> modes;
       {
         const AttentionSnapshot snapshot(t2v.dit());
+        std::optional<ScopedStudent> student;
+        if (variant.kind == VariantKind::Student) {
+          if (variant.path.isEmpty()) throw Error(variant.label.toStdString() + ": not a distilled student file");
+          student.emplace(t2v.dit(), variant.path);
+          student->applySchedule(s);
+          ctx.log(QStringLiteral("%1: %2 steps on the student's schedule, no CFG").arg(variant.label).arg(s.steps));
+        }
         setVariantModes(ctx, variant, s);
         modes = pipeline::attention_mode_names(t2v.dit());
         pipeline::Callbacks cb;
@@ -153,6 +171,9 @@ bool CompareController::run(const GenerateRequest& request, const QVector<Compar
       VariantMetrics row;
       row.label = variant.label;
       row.layerMask = layerMaskText(modes);
+      row.steps = result.sampling.steps_done;
+      row.ditForwards = result.sampling.dit_forwards;
+      row.guidance = s.guidance;
       row.ditSeconds = result.sampling.dit_seconds;
       row.totalSeconds = result.total_seconds;
       row.flicker = media::temporal_flicker(frames);

@@ -1,9 +1,10 @@
 #pragma once
-// Renders the same prompt and seed with two or more layer-mode variants, one StudioSession task
-// per variant, in order. Each task saves the engine's per-layer attention states, sets the
-// variant's (installing the sidecar's maps through apply_linvideo where needed), generates,
-// restores the states, writes the variant's MP4 and computes its metrics row against the first
-// variant (the reference). exportSideBySide() composes the last run into one labelled MP4.
+// Renders the same prompt and seed with two or more variants, one StudioSession task per variant,
+// in order. Each task saves the engine's per-layer attention states, sets the variant's
+// (installing the sidecar's maps through apply_linvideo where needed; a distilled student brings
+// its weights and is sampled on its own few-step schedule), generates, restores the model, writes
+// the variant's MP4 and computes its metrics row against the first variant (the reference).
+// exportSideBySide() composes the last run into one labelled MP4.
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -24,12 +25,13 @@ enum class VariantKind {
   Converted,  // the model folder's shipped sidecar
   Current,    // the engine's layer modes as they are
   MaskFile,   // a layer-mask file (layer_mask.h), on top of the sidecar's maps when there is one
+  Student,    // a distilled student (student.h): its weights and modes, its schedule, no CFG
 };
 
 struct CompareVariant {
   VariantKind kind = VariantKind::Teacher;
   QString label;
-  QString maskPath;  // MaskFile only
+  QString path;  // MaskFile: the layer mask; Student: the student file
 };
 
 struct CompareRunState;  // the run's frames, engine thread only (compare_controller.cpp)
@@ -44,6 +46,9 @@ class CompareController : public QObject {
   // Teacher, Converted (when the model has a sidecar) and Current.
   static QVector<CompareVariant> standardVariants(const ModelInfo& info);
   static CompareVariant maskVariant(const QString& maskPath);
+  // Labelled "K-step student (FILE)"; for a file that is not a student, `error` says why and the
+  // variant returned has an empty path.
+  static CompareVariant studentVariant(const QString& studentPath, QString* error = nullptr);
 
   void setOutputFolder(const QString& folder) { outputFolder_ = folder; }  // clips go to <folder>/compare-*
   // False (nothing happens) while running or with fewer than two variants.

@@ -43,6 +43,7 @@ std::optional<double> CompareMetricsModel::value(int row, int column) const {
   if (row < 0 || row >= rows_.size()) return std::nullopt;
   const VariantMetrics& r = rows_[row];
   switch (column) {
+    case PassesColumn: return r.ditForwards > 0 ? std::optional<double>(r.ditForwards) : std::nullopt;
     case DitSecondsColumn: return r.ditSeconds;
     case TotalSecondsColumn: return r.totalSeconds;
     case SpeedupColumn: return speedup(row);
@@ -62,7 +63,7 @@ QVariant CompareMetricsModel::data(const QModelIndex& index, int role) const {
   const VariantMetrics& r = rows_[index.row()];
   const int column = index.column();
   if (role == Qt::ToolTipRole) return r.note.isEmpty() ? r.path : r.path + QStringLiteral("\n") + r.note;
-  if (role == Qt::TextAlignmentRole && column >= DitSecondsColumn)
+  if (role == Qt::TextAlignmentRole && column >= PassesColumn)
     return int(Qt::AlignRight | Qt::AlignVCenter);
   if (column == VariantColumn) return role == Qt::DisplayRole || role == Qt::UserRole ? r.label : QVariant();
   if (column == LayersColumn) return role == Qt::DisplayRole || role == Qt::UserRole ? r.layerMask : QVariant();
@@ -75,6 +76,9 @@ QVariant CompareMetricsModel::data(const QModelIndex& index, int role) const {
     return QString();
   }
   switch (column) {
+    case PassesColumn:
+      return r.steps > 0 ? QStringLiteral("%1 (%2 × %3)").arg(r.ditForwards).arg(r.steps).arg(r.ditForwards / r.steps)
+                         : QString::number(r.ditForwards);
     case DitSecondsColumn:
     case TotalSecondsColumn: return QString::number(*v, 'f', 2);
     case SpeedupColumn: return QStringLiteral("%1×").arg(*v, 0, 'f', 2);
@@ -90,6 +94,7 @@ QVariant CompareMetricsModel::headerData(int section, Qt::Orientation orientatio
   switch (section) {
     case VariantColumn: return tr("Variant");
     case LayersColumn: return tr("Linear layers");
+    case PassesColumn: return tr("DiT passes");
     case DitSecondsColumn: return tr("DiT s");
     case TotalSecondsColumn: return tr("Total s");
     case SpeedupColumn: return tr("Speed-up");

@@ -1,6 +1,7 @@
 #pragma once
 // The Compare panel's metrics, one row per variant, as a table model (testable without widgets).
-// Row 0 is the reference. Columns: variant, linear layers, DiT sampling seconds, total seconds,
+// Row 0 is the reference. Columns: variant, linear layers, DiT passes (steps × 2 with CFG, × 1
+// without: a distilled student's few steps show here), DiT sampling seconds, total seconds,
 // speed-up (reference DiT seconds / this row's: the part the attention modes change), PSNR and
 // SSIM against the reference (absent on the reference itself), temporal flicker
 // (media::temporal_flicker), then the ten `linvideo eval` dimensions and their total when the
@@ -18,6 +19,8 @@ struct VariantMetrics {
   QString label;
   QString layerMask;  // "1-4", "none"
   QString path;       // the variant's MP4
+  int steps = 0, ditForwards = 0;  // sampler steps done; DiT forward passes (2 per step with CFG)
+  double guidance = 0;             // the CFG scale sampled with (1: none)
   double ditSeconds = 0, totalSeconds = 0;
   std::optional<double> psnr, ssim;
   double flicker = 0;
@@ -34,6 +37,7 @@ class CompareMetricsModel : public QAbstractTableModel {
   enum Column {
     VariantColumn,
     LayersColumn,
+    PassesColumn,
     DitSecondsColumn,
     TotalSecondsColumn,
     SpeedupColumn,

@@ -2,6 +2,7 @@
 
 #include <QStandardPaths>
 #include <QDir>
+#include <optional>
 
 // Qt defines `slots` as a keyword; the full ATen headers use it as a method name.
 #pragma push_macro("slots")
@@ -10,6 +11,7 @@
 #include "core/pipeline/text_to_video.h"
 #include "core/pipeline/video_frames.h"
 #pragma pop_macro("slots")
+#include "ui/engine/student_file.h"
 #include "ui/engine/studio_session.h"
 #include "ui/generate/clip_writer.h"
 #include "ui/widgets/frame_images.h"
@@ -34,7 +36,12 @@ bool GenerateController::start(const GenerateRequest& request) {
   task.name = QStringLiteral("Generating (seed %1)").arg(request.seed);
   task.run = [this, request, folder](TaskContext& ctx) {
     pipeline::TextToVideo& t2v = ctx.session().textToVideo();
-    const pipeline::GenerationSettings s = request.toSettings(ctx.session().modelDefaults());
+    pipeline::GenerationSettings s = request.toSettings(ctx.session().modelDefaults());
+    std::optional<ScopedStudent> student;  // the model comes back when the task ends
+    if (!request.student.isEmpty()) {
+      student.emplace(t2v.dit(), request.student);
+      student->applySchedule(s);
+    }
     const std::vector<std::string> modes = pipeline::attention_mode_names(t2v.dit());
     const std::string modelName = t2v.dit().config().family();
     int step = 0;

@@ -1,5 +1,6 @@
 #pragma once
-// Runs one generation at a time as a StudioSession task with the engine's current layer modes:
+// Runs one generation at a time as a StudioSession task with the engine's current layer modes (or
+// a distilled student's weights and schedule, for that generation only):
 // per-step progress with ETA, a preview image of the denoised estimate after each step, cancel
 // (stops after the current step; no file is written), and the finished clip written into the
 // output folder (clip_writer.h). The Generate panel's logic without widgets, so tests drive it.

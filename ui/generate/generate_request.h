@@ -19,6 +19,9 @@ struct GenerateRequest {
   double guidance = 4.0, shift = 3.0;
   qint64 frames = 17, height = 128, width = 128;
   QString sampler = QStringLiteral("unipc");  // "unipc" | "euler"
+  // A distilled student file: generated with its weights and on its schedule (steps, no CFG,
+  // Euler; the three fields above are then unused). Empty: the engine's model as it is.
+  QString student;
 
   // The engine settings: `base` (the model's defaults, engine thread) with this request's values.
   // Throws linvideo::Error naming the sampler when it is unknown.

@@ -36,6 +36,9 @@ ComparePanel::ComparePanel(StudioSession* session, QWidget* parent)
   variants_ = new QListWidget(this);
   variants_->setToolTip(tr("Checked variants are rendered in this order; the first is the reference"));
   auto* addMask = new QPushButton(tr("Mask file…"), this);
+  auto* addStudent = new QPushButton(tr("Student…"), this);
+  addStudent->setToolTip(tr("A distilled few-step student (Train > Distill): sampled on its own "
+                            "schedule, without CFG"));
   run_ = new QPushButton(tr("Compare"), this);
   run_->setToolTip(tr("Render every checked variant with the same prompt and seed (Ctrl+Return)"));
   run_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
@@ -51,7 +54,10 @@ ComparePanel::ComparePanel(StudioSession* session, QWidget* parent)
   auto* settings = new QVBoxLayout(settingsBox);
   settings->addLayout(form);
   settings->addWidget(variants_, 1);
-  settings->addWidget(addMask);
+  auto* addButtons = new QHBoxLayout;
+  addButtons->addWidget(addMask);
+  addButtons->addWidget(addStudent);
+  settings->addLayout(addButtons);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(run_, 1);
   buttons->addWidget(cancel_);
@@ -84,6 +90,11 @@ ComparePanel::ComparePanel(StudioSession* session, QWidget* parent)
     const QString path =
         QFileDialog::getOpenFileName(this, tr("Layer mask"), {}, tr("Layer masks (*.json)"));
     if (!path.isEmpty()) addMaskFile(path);
+  });
+  connect(addStudent, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Distilled student"), {},
+                                                      tr("Students (*.safetensors)"));
+    if (!path.isEmpty()) addStudentFile(path);
   });
   connect(controller_, &CompareController::variantStarted, this, [this](int index, const QString& label) {
     status_->setText(tr("Rendering %1 (%2 of %3)…").arg(label).arg(index + 1).arg(checkedVariants().size()));
@@ -134,6 +145,29 @@ void ComparePanel::addMaskFile(const QString& path) {
   auto* item = new QListWidgetItem(v.label, variants_);
   item->setToolTip(path);
   item->setCheckState(Qt::Checked);
+}
+
+bool ComparePanel::addStudentFile(const QString& path) {
+  QString error;
+  const CompareVariant v = CompareController::studentVariant(path, &error);
+  if (v.path.isEmpty()) {
+    status_->setText(error);
+    return false;
+  }
+  for (int i = 0; i < variantList_.size(); ++i) {  // offered again (a rerun wrote it anew)
+    if (variantList_[i].kind == VariantKind::Student && variantList_[i].path == path) {
+      variantList_[i] = v;
+      variants_->item(i)->setText(v.label);
+      variants_->item(i)->setCheckState(Qt::Checked);
+      return true;
+    }
+  }
+  variantList_.push_back(v);
+  auto* item = new QListWidgetItem(v.label, variants_);
+  item->setToolTip(path);
+  item->setCheckState(Qt::Checked);
+  status_->setText(tr("%1 added: sampled on its schedule, without CFG").arg(v.label));
+  return true;
 }
 
 QVector<CompareVariant> ComparePanel::checkedVariants() const {

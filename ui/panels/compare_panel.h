@@ -1,6 +1,6 @@
 #pragma once
 // The Compare panel: pick variants (teacher, the shipped converted model, the current layers,
-// layer-mask files), render them with one prompt and seed, play them side by side
+// layer-mask files, distilled students), render them with one prompt and seed, play them side by side
 // frame-synchronised, read their metrics table, export one labelled side-by-side MP4. The work is
 // done by a CompareController; this class is only widgets.
 #include <QVector>
@@ -34,6 +34,8 @@ class ComparePanel : public QWidget {
  public slots:
   void runComparison();
   void addMaskFile(const QString& path);
+  // A distilled student, checked; false (the reason in the status line) for another file.
+  bool addStudentFile(const QString& path);
   void exportComparison();
 
  private:

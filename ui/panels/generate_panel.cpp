@@ -21,9 +21,11 @@
 #include <QShortcut>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include "ui/engine/student_file.h"
 #include "ui/engine/studio_session.h"
 #include "ui/generate/gallery_model.h"
 #include "ui/generate/generate_controller.h"
@@ -95,6 +97,19 @@ GeneratePanel::GeneratePanel(StudioSession* session, QWidget* parent)
   form->addRow(tr("Frames"), frames_);
   form->addRow(tr("Size (w × h)"), sizeRow);
   form->addRow(tr("Sampler"), sampler_);
+  studentLabel_ = new QLabel(this);
+  studentLabel_->setWordWrap(true);
+  auto* pickStudent = new QToolButton(this);
+  pickStudent->setText(tr("…"));
+  pickStudent->setToolTip(tr("Generate with a distilled few-step student (Train > Distill)"));
+  auto* clearStudent = new QToolButton(this);
+  clearStudent->setText(tr("×"));
+  clearStudent->setToolTip(tr("Back to the model as loaded"));
+  auto* studentRow = new QHBoxLayout;
+  studentRow->addWidget(studentLabel_, 1);
+  studentRow->addWidget(pickStudent);
+  studentRow->addWidget(clearStudent);
+  form->addRow(tr("Student"), studentRow);
 
   generate_ = new QPushButton(tr("Generate"), this);
   generate_->setToolTip(tr("Generate with the current layer modes (Ctrl+Return)"));
@@ -167,6 +182,12 @@ GeneratePanel::GeneratePanel(StudioSession* session, QWidget* parent)
   cancelKey->setContext(Qt::WidgetWithChildrenShortcut);
   connect(cancelKey, &QShortcut::activated, this, &GeneratePanel::cancel);
   connect(randomSeed_, &QCheckBox::toggled, seed_, &QSpinBox::setDisabled);
+  connect(pickStudent, &QToolButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Distilled student"), student_,
+                                                      tr("Students (*.safetensors)"));
+    if (!path.isEmpty()) setStudent(path);
+  });
+  connect(clearStudent, &QToolButton::clicked, this, [this] { setStudent({}); });
   connect(reveal, &QPushButton::clicked, this, &GeneratePanel::revealSelected);
   connect(reuse, &QPushButton::clicked, this, &GeneratePanel::reuseSelected);
   connect(galleryView_, &QListView::doubleClicked, this, [this](const QModelIndex& index) {
@@ -239,7 +260,30 @@ GenerateRequest GeneratePanel::request() const {
   r.height = height_->value();
   r.width = width_->value();
   r.sampler = sampler_->currentData().toString();
+  r.student = student_;
   return r;
+}
+
+bool GeneratePanel::setStudent(const QString& path) {
+  StudentInfo info;
+  if (!path.isEmpty()) {
+    info = readStudentInfo(path);
+    if (!info.isValid()) {
+      status_->setText(info.error);
+      return false;
+    }
+  }
+  student_ = path;
+  studentLabel_->setText(path.isEmpty() ? tr("none (the model as loaded)") : info.label());
+  studentLabel_->setToolTip(path);
+  // The student's schedule decides these.
+  const QString why = path.isEmpty() ? QString() : tr("Set by the student's schedule (no CFG, Euler)");
+  for (QWidget* w : std::initializer_list<QWidget*>{steps_, guidance_, shift_, sampler_}) {
+    w->setEnabled(path.isEmpty());
+    w->setToolTip(why);
+  }
+  if (!path.isEmpty()) status_->setText(tr("Generating with the %1").arg(info.label()));
+  return true;
 }
 
 void GeneratePanel::setRequest(const GenerateRequest& r) {
@@ -253,6 +297,7 @@ void GeneratePanel::setRequest(const GenerateRequest& r) {
   height_->setValue(static_cast<int>(r.height));
   width_->setValue(static_cast<int>(r.width));
   sampler_->setCurrentIndex(std::max(0, sampler_->findData(r.sampler)));
+  setStudent(r.student);
 }
 
 void GeneratePanel::setRandomSeed(bool random) { randomSeed_->setChecked(random); }

@@ -2,7 +2,8 @@
 // The Generate panel: the settings form (defaults from the loaded model's folder), Generate
 // (Ctrl+Return) and Cancel (Esc), a progress bar with ETA, the per-step preview and the result in
 // a VideoPlayer, and the gallery of clips (reveal the file, re-use its settings). The work is done
-// by a GenerateController; this class is only widgets.
+// by a GenerateController; this class is only widgets. A distilled student (Train > Distill) can
+// be picked: it then replaces the model for generation, on its own schedule.
 #include <QWidget>
 
 #include "ui/generate/generate_request.h"
@@ -36,6 +37,10 @@ class GeneratePanel : public QWidget {
   void setRequest(const GenerateRequest& request);
   void setRandomSeed(bool random);
   void setOutputFolder(const QString& folder);  // and rescans the gallery
+  // Generate with this student file (empty: the model as loaded); false, with the reason in the
+  // status line, for a file that is not a student.
+  bool setStudent(const QString& path);
+  QString student() const { return student_; }
 
   GenerateController* controller() { return controller_; }
   GalleryModel* gallery() { return gallery_; }
@@ -66,6 +71,8 @@ class GeneratePanel : public QWidget {
   QSpinBox* height_;
   QSpinBox* width_;
   QComboBox* sampler_;
+  QLabel* studentLabel_;
+  QString student_;
   QPushButton* generate_;
   QPushButton* cancel_;
   QProgressBar* progress_;
