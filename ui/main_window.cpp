@@ -20,6 +20,7 @@
 #include "ui/about_box.h"
 #include "ui/engine/studio_session.h"
 #include "ui/panels/compare_panel.h"
+#include "ui/panels/distill_page.h"
 #include "ui/panels/generate_panel.h"
 #include "ui/panels/layers_panel.h"
 #include "ui/panels/model_panel.h"
@@ -57,9 +58,25 @@ MainWindow::MainWindow(StudioSession* session, SettingsMode settings, QWidget* p
   modelPanel_ = new ModelPanel(session_, stack_);
   addPanel(QStringLiteral("model"), tr("Model"), modelPanel_);
   addPanel(QStringLiteral("layers"), tr("Layers"), new LayersPanel(session_, stack_));
-  addPanel(QStringLiteral("train"), tr("Train"), new TrainPanel(session_, stack_, settingsMode_ == SettingsMode::Persist));
-  addPanel(QStringLiteral("generate"), tr("Generate"), new GeneratePanel(session_, stack_));
-  addPanel(QStringLiteral("compare"), tr("Compare"), new ComparePanel(session_, stack_));
+  auto* train = new TrainPanel(session_, stack_, settingsMode_ == SettingsMode::Persist);
+  auto* generate = new GeneratePanel(session_, stack_);
+  auto* compare = new ComparePanel(session_, stack_);
+  addPanel(QStringLiteral("train"), tr("Train"), train);
+  addPanel(QStringLiteral("generate"), tr("Generate"), generate);
+  addPanel(QStringLiteral("compare"), tr("Compare"), compare);
+  // A finished distillation's student is offered to Compare and Generate.
+  DistillPage* distill = train->distillPage();
+  connect(distill->controller(), &DistillController::finished, this, [this](const QString& student) {
+    statusBar()->showMessage(tr("Distilled student ready: %1 (Train > Distill offers it to Compare and Generate)")
+                                 .arg(student),
+                             15000);
+  });
+  connect(distill, &DistillPage::compareRequested, this, [this, compare](const QString& student) {
+    if (compare->addStudentFile(student)) setCurrentPanel(QStringLiteral("compare"));
+  });
+  connect(distill, &DistillPage::generateRequested, this, [this, generate](const QString& student) {
+    if (generate->setStudent(student)) setCurrentPanel(QStringLiteral("generate"));
+  });
   connect(navigation_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
   navigation_->setCurrentRow(0);
 

@@ -1,7 +1,5 @@
 #include "ui/panels/train_panel.h"
 
-#include <QChart>
-#include <QChartView>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -10,34 +8,26 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QLineSeries>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
-#include <QValueAxis>
 #include <algorithm>
 #include <cmath>
 
 #include "ui/engine/studio_session.h"
+#include "ui/panels/distill_page.h"
 #include "ui/train/prompts_file.h"
 #include "ui/train/r_heat_map.h"
 #include "ui/train/train_controller.h"
+#include "ui/widgets/duration_text.h"
+#include "ui/widgets/loss_chart.h"
 
 namespace linvideo::ui {
-namespace {
-
-QString etaText(double seconds) {
-  if (seconds < 0) return QStringLiteral("–");
-  const int s = static_cast<int>(std::lround(seconds));
-  return s >= 3600 ? QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'))
-                   : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
-}
-
-}  // namespace
 
 TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
     : QWidget(parent), session_(session), controller_(new TrainController(session, persist, this)) {
@@ -128,18 +118,7 @@ TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
   settingsLayout->addStretch(1);
   settingsBox->setMaximumWidth(460);
 
-  lossChart_ = new QChart;
-  lossChart_->setTitle(tr("Loss terms per step"));
-  lossChart_->legend()->setAlignment(Qt::AlignBottom);
-  lossX_ = new QValueAxis;
-  lossX_->setTitleText(tr("step"));
-  lossX_->setLabelFormat(QStringLiteral("%d"));
-  lossY_ = new QValueAxis;
-  lossChart_->addAxis(lossX_, Qt::AlignBottom);
-  lossChart_->addAxis(lossY_, Qt::AlignLeft);
-  auto* lossView = new QChartView(lossChart_, this);
-  lossView->setRenderHint(QPainter::Antialiasing);
-  lossView->setMinimumHeight(220);
+  lossChart_ = new LossChart(tr("Loss terms per step"), this);
   heatMap_ = new RHeatMap(this);
   auto* heatBox = new QGroupBox(tr("r per layer over steps (blue softmax … orange linear)"), this);
   auto* heatLayout = new QVBoxLayout(heatBox);
@@ -150,15 +129,23 @@ TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
   log_->setPlaceholderText(tr("Trainer log"));
 
   auto* plots = new QSplitter(Qt::Vertical, this);
-  plots->addWidget(lossView);
+  plots->addWidget(lossChart_);
   plots->addWidget(heatBox);
   plots->addWidget(log_);
   plots->setStretchFactor(0, 3);
   plots->setStretchFactor(1, 2);
   plots->setStretchFactor(2, 1);
-  auto* layout = new QHBoxLayout(this);
-  layout->addWidget(settingsBox);
-  layout->addWidget(plots, 1);
+  auto* transferPage = new QWidget(this);
+  auto* transferLayout = new QHBoxLayout(transferPage);
+  transferLayout->setContentsMargins(0, 0, 0, 0);
+  transferLayout->addWidget(settingsBox);
+  transferLayout->addWidget(plots, 1);
+  distill_ = new DistillPage(session_, this, persist);
+  pages_ = new QTabWidget(this);
+  pages_->addTab(transferPage, tr("LinVideo transfer"));
+  pages_->addTab(distill_, tr("Distill (DMD2)"));
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(pages_);
   clearPlots();
 
   connect(browsePrompts, &QToolButton::clicked, this, [this] {
@@ -198,7 +185,7 @@ TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
   });
   connect(controller_, &TrainController::progress, this, [this](double f, double eta) {
     progress_->setValue(static_cast<int>(f * 1000));
-    progress_->setFormat(tr("%p% · ETA %1").arg(etaText(eta)));
+    progress_->setFormat(tr("%p% · ETA %1").arg(durationText(eta)));
   });
   connect(controller_, &TrainController::logLine, log_, &QPlainTextEdit::appendPlainText);
   connect(controller_, &TrainController::stateChanged, this, [this](TrainController::State s) {
@@ -210,6 +197,8 @@ TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
       runDir_->setText(TrainController::defaultRunDir());  // the next run gets a fresh folder
     }
   });
+  // A finished transfer is what a distillation starts from next.
+  connect(controller_, &TrainController::finished, distill_, &DistillPage::setStartSidecar);
   connect(session_, &StudioSession::modelLoaded, this, [this](const ModelInfo& info) {
     target_->setMaximum(static_cast<int>(info.numLayers));
   });
@@ -258,36 +247,15 @@ void TrainPanel::setForm(const TrainSettings& s) {
 
 int TrainPanel::plottedSteps() const { return heatMap_->steps(); }
 
+void TrainPanel::showDistillPage() { pages_->setCurrentWidget(distill_); }
+
 void TrainPanel::clearPlots() {
-  for (QLineSeries* series : std::as_const(lossSeries_)) {
-    lossChart_->removeSeries(series);
-    delete series;
-  }
-  lossSeries_.clear();
-  lossMin_ = lossMax_ = 0;
-  lossX_->setRange(0, std::max(1, steps_->value()));
-  lossY_->setRange(0, 1);
+  lossChart_->clear(steps_->value());
   heatMap_->clear();
 }
 
 void TrainPanel::onStep(const TrainStepReport& report) {
-  for (auto it = report.losses.begin(); it != report.losses.end(); ++it) {
-    QLineSeries*& series = lossSeries_[it.key()];
-    if (!series) {
-      series = new QLineSeries;
-      series->setName(it.key());
-      lossChart_->addSeries(series);
-      series->attachAxis(lossX_);
-      series->attachAxis(lossY_);
-    }
-    if (std::isfinite(it.value())) {
-      series->append(static_cast<double>(report.step), it.value());
-      lossMax_ = std::max(lossMax_, it.value());
-      lossMin_ = std::min(lossMin_, it.value());
-    }
-  }
-  lossX_->setRange(0, static_cast<double>(std::max<qint64>(report.total, report.step)));
-  lossY_->setRange(lossMin_ * 1.1, lossMax_ > lossMin_ ? lossMax_ * 1.1 : lossMin_ + 1.0);
+  lossChart_->addStep(report.step, report.total, report.losses);
   heatMap_->addStep(report.r);
 }
 

@@ -1,25 +1,24 @@
 #pragma once
-// The Train panel: configure a LinVideo transfer, run it in the background with live plots of
-// every loss term and of r per layer (heat map), a progress bar with ETA, pause / cancel /
-// resume (also of a run left unfinished when the studio closed). The work is TrainController's.
-#include <QMap>
+// The Train panel, two pages. "LinVideo transfer": configure a transfer, run it in the background
+// with live plots of every loss term and of r per layer (heat map), a progress bar with ETA,
+// pause / cancel / resume (also of a run left unfinished when the studio closed); the work is
+// TrainController's. "Distill (DMD2)": the few-step distillation of the result (DistillPage).
 #include <QWidget>
 
-class QChart;
-class QChartView;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
-class QLineSeries;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
-class QValueAxis;
+class QTabWidget;
 
 namespace linvideo::ui {
 
+class DistillPage;
+class LossChart;
 class RHeatMap;
 class StudioSession;
 class TrainController;
@@ -38,6 +37,8 @@ class TrainPanel : public QWidget {
   void setForm(const TrainSettings& settings);
   RHeatMap* heatMap() const { return heatMap_; }
   int plottedSteps() const;
+  DistillPage* distillPage() const { return distill_; }
+  void showDistillPage();
 
  private:
   void onStep(const TrainStepReport& report);
@@ -53,12 +54,11 @@ class TrainPanel : public QWidget {
   QPushButton *start_, *pause_, *cancel_, *resume_;
   QProgressBar* progress_;
   QLabel *status_, *resumeOffer_;
-  QChart* lossChart_;
-  QValueAxis *lossX_, *lossY_;
-  QMap<QString, QLineSeries*> lossSeries_;
-  double lossMin_ = 0, lossMax_ = 0;
+  LossChart* lossChart_;
   RHeatMap* heatMap_;
   QPlainTextEdit* log_;
+  QTabWidget* pages_;
+  DistillPage* distill_;
 };
 
 }  // namespace linvideo::ui

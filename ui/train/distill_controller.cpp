@@ -1,0 +1,291 @@
+#include "ui/train/distill_controller.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSettings>
+#include <algorithm>
+#include <exception>
+
+#include "core/linvideo/distill.h"
+#include "core/pipeline/text_to_video.h"
+#include "ui/engine/studio_session.h"
+#include "ui/train/prompts_file.h"
+#include "ui/train/train_controller.h"
+
+namespace linvideo::ui {
+namespace {
+
+const QString kLastRunKey = QStringLiteral("distill/lastRun");
+const QString kSettingsFile = QStringLiteral("studio-distill.json");
+
+DistillStepReport toReport(const linvideo_method::DistillStep& s) {
+  DistillStepReport r;
+  r.step = s.step;
+  r.total = s.total;
+  r.losses = {{QStringLiteral("dm_loss"), s.dm_loss},
+              {QStringLiteral("critic_loss"), s.critic_loss},
+              {QStringLiteral("gap"), s.gap}};
+  r.studentStep = s.student_step;
+  r.etaSeconds = s.eta_seconds;
+  return r;
+}
+
+}  // namespace
+
+QVector<double> DistillSettings::evenTimesteps(int steps) {
+  QVector<double> t;
+  for (int i = 0; i < steps; ++i) t << 1000.0 - 1000.0 * i / steps;
+  return t;
+}
+
+QString DistillSettings::toJson() const {
+  QJsonArray timesteps;
+  for (double t : studentTimesteps) timesteps.append(t);
+  QJsonObject o{{"sidecar", sidecar},
+                {"steps", steps},
+                {"student_timesteps", timesteps},
+                {"critic_updates", criticUpdates},
+                {"lr_generator", lrGenerator},
+                {"lr_critic", lrCritic},
+                {"prompts_file", promptsFile},
+                {"max_prompts", maxPrompts},
+                {"checkpoint_every", checkpointEvery},
+                {"frames", frames},
+                {"height", height},
+                {"width", width},
+                {"seed", QString::number(seed)},  // JSON numbers lose 64-bit integers
+                {"run_dir", runDir}};
+  return QString::fromUtf8(QJsonDocument(o).toJson());
+}
+
+DistillSettings DistillSettings::fromJson(const QString& json, bool* ok) {
+  const QJsonDocument doc = QJsonDocument::fromJson(json.toUtf8());
+  DistillSettings s;
+  if (ok) *ok = doc.isObject();
+  const QJsonObject o = doc.object();
+  s.sidecar = o.value("sidecar").toString();
+  s.steps = o.value("steps").toInt(s.steps);
+  if (o.contains("student_timesteps")) {
+    s.studentTimesteps.clear();
+    for (const QJsonValue& v : o.value("student_timesteps").toArray())
+      s.studentTimesteps << v.toDouble();
+  }
+  s.criticUpdates = o.value("critic_updates").toInt(s.criticUpdates);
+  s.lrGenerator = o.value("lr_generator").toDouble(s.lrGenerator);
+  s.lrCritic = o.value("lr_critic").toDouble(s.lrCritic);
+  s.promptsFile = o.value("prompts_file").toString();
+  s.maxPrompts = o.value("max_prompts").toInt(s.maxPrompts);
+  s.checkpointEvery = o.value("checkpoint_every").toInt(s.checkpointEvery);
+  s.frames = o.value("frames").toInteger(s.frames);
+  s.height = o.value("height").toInteger(s.height);
+  s.width = o.value("width").toInteger(s.width);
+  s.seed = o.value("seed").toString().toULongLong();
+  s.runDir = o.value("run_dir").toString();
+  return s;
+}
+
+DistillController::DistillController(StudioSession* session, bool persist, QObject* parent)
+    : QObject(parent), session_(session), persist_(persist) {
+  qRegisterMetaType<DistillStepReport>();
+}
+
+QString DistillController::studentPath(const QString& runDir) {
+  return QDir(runDir).filePath(QStringLiteral("student.safetensors"));
+}
+
+QString DistillController::unfinishedRun() const {
+  if (!persist_) return {};
+  const QString run = QSettings().value(kLastRunKey).toString();
+  if (run.isEmpty() || !QFileInfo::exists(QDir(run).filePath(kSettingsFile))) return {};
+  if (QFileInfo::exists(studentPath(run))) return {};
+  return run;
+}
+
+void DistillController::setState(State state, const QString& status) {
+  status_ = status;
+  if (state_ != state) {
+    state_ = state;
+    emit stateChanged(state);
+  }
+  emit statusChanged(status);
+}
+
+bool DistillController::refuse(const QString& message) {
+  setState(State::Failed, tr("Failed: %1").arg(message));
+  emit failed(message);
+  return false;
+}
+
+bool DistillController::start(const DistillSettings& settings) {
+  if (isActive()) return false;
+  DistillSettings s = settings;
+  if (s.sidecar.isEmpty()) s.sidecar = session_->modelInfo().sidecarPath;
+  if (s.sidecar.isEmpty()) {
+    return refuse(
+        tr("no LinVideo sidecar to start from: train one (LinVideo transfer) or pick a file"));
+  }
+  if (!QFileInfo(s.sidecar).isFile())
+    return refuse(tr("%1: no such LinVideo sidecar").arg(s.sidecar));
+  // The run's identity (config.json) holds the path: keep it as it will be read on resume.
+  s.sidecar = QFileInfo(s.sidecar).absoluteFilePath();
+  if (s.runDir.isEmpty()) s.runDir = TrainController::defaultRunDir();
+  if (s.promptsFile.isEmpty()) s.promptsFile = defaultPromptsFile();
+  if (TrainController::checkpointStep(s.runDir) > 0) {
+    return refuse(tr("%1 already holds a run; resume it or choose a new run folder").arg(s.runDir));
+  }
+  return launch(s, s.runDir);
+}
+
+bool DistillController::resume() {
+  return resumeRun(runDir_.isEmpty() ? unfinishedRun() : runDir_);
+}
+
+bool DistillController::resumeRun(const QString& runDir) {
+  if (runDir.isEmpty() || isActive()) return false;
+  QFile file(QDir(runDir).filePath(kSettingsFile));
+  bool ok = false;
+  DistillSettings s;
+  if (file.open(QIODevice::ReadOnly))
+    s = DistillSettings::fromJson(QString::fromUtf8(file.readAll()), &ok);
+  if (!ok)
+    return refuse(
+        tr("%1: no studio distillation settings (%2) to resume").arg(runDir, kSettingsFile));
+  s.runDir = runDir;
+  return launch(s, runDir);
+}
+
+void DistillController::replayMetrics(const QString& runDir) {
+  const qint64 upTo = TrainController::checkpointStep(runDir);
+  QFile file(QDir(runDir).filePath(QStringLiteral("metrics.jsonl")));
+  if (upTo <= 0 || !file.open(QIODevice::ReadOnly | QIODevice::Text)) return;
+  while (!file.atEnd()) {
+    const QJsonObject o = QJsonDocument::fromJson(file.readLine()).object();
+    DistillStepReport r;
+    r.step = o.value("step").toInteger();
+    if (r.step <= 0 || r.step > upTo) continue;
+    r.total = settings_.steps;
+    for (const char* name : {"dm_loss", "critic_loss", "gap"}) {
+      r.losses.insert(QString::fromLatin1(name), o.value(QLatin1String(name)).toDouble());
+    }
+    r.studentStep = o.value("student_step").toInt();
+    emit stepReported(r);
+  }
+}
+
+bool DistillController::launch(const DistillSettings& s, const QString& runDir) {
+  if (isActive()) return false;
+  if (!session_->modelInfo().isValid())
+    return refuse(tr("no model is loaded (open a model folder first)"));
+  QString error;
+  QStringList prompts = readPromptsFile(s.promptsFile, &error);
+  if (prompts.isEmpty()) return refuse(error);
+  if (s.maxPrompts > 0 && prompts.size() > s.maxPrompts) prompts = prompts.mid(0, s.maxPrompts);
+  if (!QDir().mkpath(runDir)) return refuse(tr("%1: cannot create the run folder").arg(runDir));
+  QFile settingsFile(QDir(runDir).filePath(kSettingsFile));
+  if (settingsFile.open(QIODevice::WriteOnly | QIODevice::Truncate))
+    settingsFile.write(s.toJson().toUtf8());
+  settingsFile.close();
+  settings_ = s;
+  runDir_ = runDir;
+  student_.clear();
+  stopRequested_ = false;
+  if (persist_) QSettings().setValue(kLastRunKey, runDir);
+  emit runStarted(runDir, s.steps);
+  replayMetrics(runDir);
+
+  linvideo_method::DistillOptions o;
+  o.run_dir = runDir.toStdString();
+  o.sidecar = s.sidecar.toStdString();
+  for (const QString& p : std::as_const(prompts)) o.prompts.push_back(p.toStdString());
+  o.steps = s.steps;
+  o.student_timesteps.assign(s.studentTimesteps.begin(), s.studentTimesteps.end());
+  o.critic_updates = s.criticUpdates;
+  o.lr_generator = s.lrGenerator;
+  o.lr_critic = s.lrCritic;
+  o.checkpoint_every = std::max(1, s.checkpointEvery);
+  o.seed = s.seed;
+  const qint64 frames = s.frames, height = s.height, width = s.width;
+  QPointer<DistillController> self(this);
+
+  Task task;
+  task.name = tr("Distilling %1").arg(QFileInfo(runDir).fileName());
+  task.run = [self, o, frames, height, width](TaskContext& ctx) {
+    linvideo_method::DistillOptions options = o;
+    options.settings = ctx.session().modelDefaults();  // latent size, teacher CFG, shift
+    if (frames > 0) options.settings.frames = frames;
+    if (height > 0) options.settings.height = height;
+    if (width > 0) options.settings.width = width;
+    ctx.progress(-1, QStringLiteral("Preparing the teacher, the student and the critic"));
+    const linvideo_method::DistillResult result = linvideo_method::run_distill(
+        ctx.session().textToVideo(), options,
+        [&ctx, self](const linvideo_method::DistillStep& step) {
+          const DistillStepReport report = toReport(step);
+          ctx.progress(static_cast<double>(step.step) / std::max<std::int64_t>(1, step.total),
+                       QStringLiteral("Step %1/%2").arg(step.step).arg(step.total),
+                       step.eta_seconds);
+          ctx.postToUi(self, [self, report] {
+            if (self) emit self->stepReported(report);
+          });
+        },
+        [&ctx](const std::string& line) { ctx.log(QString::fromStdString(line)); },
+        &ctx.cancelToken());
+    const QString student = QString::fromStdString(result.student);
+    ctx.postToUi(self, [self, student] {
+      if (self) self->student_ = student;
+    });
+    if (result.cancelled) throw TaskCancelled{};
+  };
+  task_ = session_->submit(std::move(task));
+  setState(State::Training,
+           tr("Starting: encoding the prompts, copying the student and the critic…"));
+  connect(task_, &TaskHandle::logLine, this, &DistillController::logLine);
+  connect(task_, &TaskHandle::progress, this, [this](double f, const QString& message, double eta) {
+    if (!message.startsWith(QLatin1String("Step"))) return;
+    status_ = message;
+    emit statusChanged(message);
+    emit progress(f, eta);
+  });
+  connect(task_, &TaskHandle::finished, this, [this] {
+    if (persist_) QSettings().remove(kLastRunKey);
+    setState(State::Finished, tr("Finished: the %1-step student is %2; Compare or Generate with it")
+                                  .arg(settings_.studentTimesteps.size())
+                                  .arg(student_));
+    emit finished(student_);
+  });
+  connect(task_, &TaskHandle::cancelled, this, [this] {
+    const qint64 at = TrainController::checkpointStep(runDir_);
+    if (stopRequested_) {
+      if (persist_) QSettings().remove(kLastRunKey);
+      setState(State::Stopped, tr("Stopped at step %1").arg(at));
+    } else {
+      setState(State::Paused,
+               tr("Paused at step %1 — Resume continues from the checkpoint").arg(at));
+    }
+  });
+  connect(task_, &TaskHandle::failed, this, [this](const QString& message) {
+    setState(State::Failed, tr("Failed: %1").arg(message));
+    emit failed(message);
+  });
+  return true;
+}
+
+void DistillController::pause() {
+  if (task_ && isActive()) session_->cancel(task_->id());
+}
+
+void DistillController::cancel() {
+  if (task_ && isActive()) {
+    stopRequested_ = true;
+    session_->cancel(task_->id());
+  } else if (state_ == State::Paused) {
+    if (persist_) QSettings().remove(kLastRunKey);
+    setState(State::Stopped,
+             tr("Stopped at step %1").arg(TrainController::checkpointStep(runDir_)));
+  }
+}
+
+}  // namespace linvideo::ui

@@ -1,0 +1,108 @@
+#pragma once
+// A DMD2 few-step distillation run from the studio (core/linvideo/distill.h), without widgets
+// (testable): the student starts from a LinVideo sidecar, trains in a session task, reports every
+// generator step, and pauses (= cancels at the next step; the trainer checkpoints), stops or
+// resumes exactly, as TrainController does for transfer. A finished run leaves
+// RUN/student.safetensors, which Compare and Generate sample on its own few-step schedule; the
+// engine's model (the teacher) is left as it was.
+//
+// The last run folder is kept in QSettings ("distill/lastRun"); the settings of a run live beside
+// it in RUN/studio-distill.json.
+#include <QMap>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QVector>
+
+namespace linvideo::ui {
+
+class StudioSession;
+class TaskHandle;
+
+struct DistillSettings {
+  QString sidecar;  // the LinVideo model the student starts from; empty: the loaded model's
+  int steps = 400;  // generator updates (the shapes recipe of docs/results.md; the paper: about 2K)
+  // Before the shift, one a student step: 1000 750 500 250.
+  QVector<double> studentTimesteps = evenTimesteps(4);
+  int criticUpdates = 5;  // per generator update
+  double lrGenerator = 2e-5, lrCritic = 2e-5;
+  QString promptsFile;       // empty: the shipped shapes prompts
+  int maxPrompts = 0;        // the first N prompts (0: all); they are only encoded, so all is cheap
+  int checkpointEvery = 50;  // Pause always checkpoints; a Wan 1.3B checkpoint is about 36 GB
+  // The latent size the student is trained at (0: the model's default). Small is quick on a CPU.
+  qint64 frames = 0, height = 0, width = 0;
+  quint64 seed = 0;
+  QString runDir;  // empty: TrainController::defaultRunDir()
+
+  // `steps` timesteps evenly spaced from 1000 (4: 1000 750 500 250), as `linvideo distill
+  // --student-steps` spaces them.
+  static QVector<double> evenTimesteps(int steps);
+  QString toJson() const;
+  static DistillSettings fromJson(const QString& json, bool* ok = nullptr);
+};
+
+struct DistillStepReport {
+  qint64 step = 0, total = 0;
+  QMap<QString, double> losses;  // "dm_loss", "critic_loss", "gap" (DistillStep)
+  int studentStep = 0;           // the schedule step the generator trained at (0-based)
+  double etaSeconds = -1;
+};
+
+class DistillController : public QObject {
+  Q_OBJECT
+
+ public:
+  enum class State { Idle, Training, Paused, Stopped, Finished, Failed };
+  Q_ENUM(State)
+
+  // `persist`: remember the run in QSettings (off for screenshots and tests).
+  explicit DistillController(StudioSession* session, bool persist = true,
+                             QObject* parent = nullptr);
+
+  static QString studentPath(const QString& runDir);  // RUN/student.safetensors
+  // The last run folder if it holds a checkpoint but no student; empty otherwise.
+  QString unfinishedRun() const;
+
+  State state() const { return state_; }
+  QString runDir() const { return runDir_; }
+  const DistillSettings& settings() const { return settings_; }
+  bool isActive() const { return state_ == State::Training; }
+  QString statusText() const { return status_; }
+  QString student() const { return student_; }  // set when a run finished
+
+ public slots:
+  bool start(const DistillSettings& settings);  // false when busy or the settings are refused
+  bool resume();                                // the current (or last) run folder
+  bool resumeRun(const QString& runDir);        // reads RUN/studio-distill.json
+  void pause();                                 // cancel at the next step; resumable
+  void cancel();                                // the same, marked stopped
+
+ signals:
+  void stateChanged(linvideo::ui::DistillController::State state);
+  void statusChanged(const QString& text);
+  // A run (fresh or resumed) is launched: plots start over (a resumed run's steps are replayed).
+  void runStarted(const QString& runDir, qint64 totalSteps);
+  void stepReported(const linvideo::ui::DistillStepReport& report);
+  void progress(double fraction, double etaSeconds);
+  void logLine(const QString& line);
+  void finished(const QString& student);
+  void failed(const QString& message);
+
+ private:
+  bool launch(const DistillSettings& settings, const QString& runDir);
+  bool refuse(const QString& message);  // Failed with `message`; returns false
+  void setState(State state, const QString& status);
+  void replayMetrics(const QString& runDir);
+
+  StudioSession* session_;
+  bool persist_;
+  State state_ = State::Idle;
+  DistillSettings settings_;
+  QString runDir_, status_, student_;
+  QPointer<TaskHandle> task_;
+  bool stopRequested_ = false;
+};
+
+}  // namespace linvideo::ui
+
+Q_DECLARE_METATYPE(linvideo::ui::DistillStepReport)
