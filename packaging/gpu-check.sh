@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU machine's check (see ../shared/gpu/README.md): build the engine against the CUDA LibTorch,
-# run every test (CUDA tests included), benchmark, and time a full 1.3B-size generation with and
-# without the memory plan. Writes logs and JSON to ${OUT:-gpu-out}.
+# run every test (CUDA tests included), benchmark (DiT forward, few-step vs dense generation, DMD2
+# memory), and time a full 1.3B-size generation with and without the memory plan. Writes logs and JSON to ${OUT:-gpu-out}.
 # Usage: LINVIDEO_GOLDEN_DIR=... packaging/gpu-check.sh [quick]
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +21,11 @@ grep -E "tests passed|tests failed|Failed|\*\*\*" "$out/ctest.log" | head -20
 bin=build-gpu/app/linvideo
 $bin bench dit --device cuda --dtype bf16 --repeats 10 --warmup 3 --json "$out/bench_dit_1p3b_480p.json"
 [ "${1:-}" = quick ] && exit 0
+
+# Issue 8: the 4-step LinVideo student's DiT time against the 50-step all-softmax CFG generation's,
+# in one run; then DMD2 (teacher + student + critic) on one GPU at the same shape.
+$bin bench generation --device cuda --teacher-repeats 3 --student-repeats 10 -v --json "$out/bench_generation_1p3b_480p.json" 2> "$out/bench_generation.log"
+$bin bench distill --device cuda --steps 2 -v --json "$out/bench_distill_1p3b_480p.json" 2> "$out/bench_distill.log"
 
 # Peak GPU memory is sampled by nvidia-smi (what the driver sees: context + allocator reserve).
 peak_of() { sort -n "$1" | tail -1; }

@@ -9,9 +9,7 @@
 #include "core/model/wan_dit.h"
 
 namespace linvideo::bench {
-namespace {
-
-TimingStats stats(std::vector<double> ms) {
+TimingStats timing_stats(std::vector<double> ms) {
   TimingStats s;
   s.ms = ms;
   std::sort(ms.begin(), ms.end());
@@ -21,7 +19,17 @@ TimingStats stats(std::vector<double> ms) {
   return s;
 }
 
-}  // namespace
+void validate_bench_input(const model::DitConfig& config, const std::string& device, const std::string& dtype,
+                          std::int64_t frames, std::int64_t height, std::int64_t width) {
+  if (device != "cpu" && device != "cuda") throw Error("--device must be cpu or cuda (got '" + device + "')");
+  if (dtype != "fp32" && dtype != "bf16") throw Error("--dtype must be fp32 or bf16 (got '" + dtype + "')");
+  if (device == "cuda" && !at::hasCUDA()) throw Error("--device cuda: this LibTorch build sees no CUDA device");
+  if ((frames - 1) % 4 != 0 || frames < 1) throw Error("--frames must be 4k+1 (got " + std::to_string(frames) + ")");
+  const auto& p = config.patch;
+  if (height <= 0 || width <= 0 || height % (8 * p[1]) || width % (8 * p[2])) {
+    throw Error("--height and --width must be positive multiples of " + std::to_string(8 * p[1]));
+  }
+}
 
 std::vector<std::int64_t> default_linear_layers(std::int64_t num_layers, std::int64_t count) {
   if (num_layers == 30 && count < 0) {
@@ -38,15 +46,8 @@ DitBenchResult run_dit_benchmark(const DitBenchOptions& o, const std::function<v
   auto say = [&](const std::string& s) {
     if (log) log(s);
   };
-  if (o.device != "cpu" && o.device != "cuda") throw Error("--device must be cpu or cuda (got '" + o.device + "')");
-  if (o.dtype != "fp32" && o.dtype != "bf16") throw Error("--dtype must be fp32 or bf16 (got '" + o.dtype + "')");
-  if (o.device == "cuda" && !at::hasCUDA()) throw Error("--device cuda: this LibTorch build sees no CUDA device");
+  validate_bench_input(o.config, o.device, o.dtype, o.frames, o.height, o.width);
   if (o.repeats < 1) throw Error("--repeats must be at least 1");
-  if ((o.frames - 1) % 4 != 0 || o.frames < 1) throw Error("--frames must be 4k+1 (got " + std::to_string(o.frames) + ")");
-  const auto& p = o.config.patch;
-  if (o.height % (8 * p[1]) || o.width % (8 * p[2])) {
-    throw Error("--height and --width must be multiples of " + std::to_string(8 * p[1]));
-  }
 
   model::DitLoadOptions load;
   load.device = o.device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
@@ -56,6 +57,7 @@ DitBenchResult run_dit_benchmark(const DitBenchOptions& o, const std::function<v
 
   const std::int64_t F = (o.frames - 1) / 4 + 1, H = o.height / 8, W = o.width / 8;
   DitBenchResult r;
+  const auto& p = o.config.patch;
   r.tokens = (F / p[0]) * (H / p[1]) * (W / p[2]);
   r.device_name = o.device;
   const auto opts = at::TensorOptions().dtype(at::kFloat).device(load.device);
@@ -75,7 +77,7 @@ DitBenchResult run_dit_benchmark(const DitBenchOptions& o, const std::function<v
       say(std::string(label) + (i < o.warmup ? " warm-up " : " run ") + std::to_string(i + 1) + ": " +
           std::to_string(elapsed) + " ms");
     }
-    return std::make_pair(stats(ms), out);
+    return std::make_pair(timing_stats(ms), out);
   };
 
   const auto [soft, soft_out] = time_forward("softmax");

@@ -28,6 +28,13 @@ struct TimingStats {
   double max_ms = 0;
 };
 
+// Median (mean of the middle two for an even count), min and max of `ms` (not empty).
+TimingStats timing_stats(std::vector<double> ms);
+
+// Error naming the option for a device, dtype or video size the benchmarks cannot run.
+void validate_bench_input(const model::DitConfig& config, const std::string& device, const std::string& dtype,
+                          std::int64_t frames, std::int64_t height, std::int64_t width);
+
 struct DitBenchResult {
   std::int64_t tokens = 0;
   std::vector<std::int64_t> linear_layer_ids;  // 0-based

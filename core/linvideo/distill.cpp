@@ -339,18 +339,18 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& o,
     }
     if (on_step) on_step(info);
     result.steps_done = step + 1;
-    if ((step + 1) % o.checkpoint_every == 0 || step + 1 == o.steps) {
+    if (o.save_outputs && ((step + 1) % o.checkpoint_every == 0 || step + 1 == o.steps)) {
       save(step + 1);
       last_saved = step + 1;
     }
   }
-  if (result.cancelled) {
+  if (result.cancelled && o.save_outputs) {
     if (result.steps_done > last_saved) save(result.steps_done);
     say("cancelled at step " + std::to_string(std::max(result.steps_done, progress.step)) + "; resume with the same command");
   }
   result.steps_done = std::max(result.steps_done, progress.step);
 
-  if (!result.cancelled) {
+  if (!result.cancelled && o.save_outputs) {
     // Export: the EMA weights in the student's architecture, with its layer modes and schedule.
     {
       at::NoGradGuard no_grad;

@@ -41,6 +41,9 @@ struct DistillOptions {
   int checkpoint_every = 50;
   std::string gradient_checkpointing = "auto";  // auto (on for CUDA), on, off: student and critic
   std::string precision = "auto";               // auto (bf16 autocast on CUDA), fp32, bf16
+  // false: a measuring run (`linvideo bench distill`): no checkpoint and no student file is written
+  // (at the Wan 1.3B shape a checkpoint is about 36 GB), so it cannot be resumed.
+  bool save_outputs = true;
 };
 
 struct DistillStep {

@@ -4,6 +4,7 @@
 #include <c10/util/Exception.h>
 #ifdef LINVIDEO_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
 #endif
 
 #include "core/error.h"
@@ -86,6 +87,23 @@ std::vector<DeviceChoice> available_devices() {
 void release_cached_device_memory() {
 #ifdef LINVIDEO_WITH_CUDA
   if (at::hasCUDA()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+}
+
+std::int64_t peak_device_memory_bytes() {
+#ifdef LINVIDEO_WITH_CUDA
+  if (!at::hasCUDA()) return -1;
+  // allocated_bytes[0] is the aggregate over pool kinds (StatType::AGGREGATE) in every version.
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(c10::cuda::current_device());
+  return stats.allocated_bytes[0].peak;
+#else
+  return -1;
+#endif
+}
+
+void reset_peak_device_memory() {
+#ifdef LINVIDEO_WITH_CUDA
+  if (at::hasCUDA()) c10::cuda::CUDACachingAllocator::resetPeakStats(c10::cuda::current_device());
 #endif
 }
 
