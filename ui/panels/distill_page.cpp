@@ -1,12 +1,10 @@
 #include "ui/panels/distill_page.h"
 
 #include <QDoubleSpinBox>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
-#include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -14,15 +12,13 @@
 #include <QRegularExpression>
 #include <QSpinBox>
 #include <QSplitter>
-#include <QToolButton>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
 
 #include "ui/engine/studio_session.h"
+#include "ui/panels/run_controls.h"
 #include "ui/train/prompts_file.h"
-#include "ui/train/train_controller.h"
-#include "ui/widgets/duration_text.h"
 #include "ui/widgets/loss_chart.h"
 
 namespace linvideo::ui {
@@ -32,21 +28,6 @@ QString timestepsText(const QVector<double>& timesteps) {
   QStringList parts;
   for (double t : timesteps) parts << QString::number(t, 'g', 6);
   return parts.join(QStringLiteral(", "));
-}
-
-// A line edit with a "…" button that picks a file (or, with `folder`, a folder) into it.
-QHBoxLayout* withBrowse(QLineEdit* edit, bool folder, const QString& title, const QString& filter) {
-  auto* browse = new QToolButton(edit->parentWidget());
-  browse->setText(QStringLiteral("…"));
-  QObject::connect(browse, &QToolButton::clicked, edit, [edit, folder, title, filter] {
-    const QString path = folder ? QFileDialog::getExistingDirectory(edit, title, edit->text())
-                                : QFileDialog::getOpenFileName(edit, title, edit->text(), filter);
-    if (!path.isEmpty()) edit->setText(path);
-  });
-  auto* row = new QHBoxLayout;
-  row->addWidget(edit, 1);
-  row->addWidget(browse);
-  return row;
 }
 
 }  // namespace
@@ -91,7 +72,7 @@ DistillPage::DistillPage(StudioSession* session, QWidget* parent, bool persist)
   maxPrompts_->setSpecialValueText(tr("all"));
   maxPrompts_->setToolTip(
       tr("The first N prompts (0: all); they are only encoded, no cache is built"));
-  runDir_ = new QLineEdit(TrainController::defaultRunDir(), this);
+  runDir_ = new QLineEdit(DistillController::defaultRunDir(), this);
   runDir_->setToolTip(
       tr("config.json, metrics, checkpoints and the final student.safetensors go here"));
 
@@ -109,28 +90,14 @@ DistillPage::DistillPage(StudioSession* session, QWidget* parent, bool persist)
   form->addRow(tr("Prompts used"), maxPrompts_);
   form->addRow(tr("Run folder"), withBrowse(runDir_, true, tr("Run folder"), {}));
 
-  start_ = new QPushButton(tr("Start"), this);
-  start_->setObjectName(QStringLiteral("distillStart"));
-  pause_ = new QPushButton(tr("Pause"), this);
-  pause_->setObjectName(QStringLiteral("distillPause"));
-  cancel_ = new QPushButton(tr("Cancel"), this);
-  resume_ = new QPushButton(tr("Resume"), this);
-  resume_->setObjectName(QStringLiteral("distillResume"));
-  pause_->setToolTip(tr("Stops before the next step with a checkpoint; Resume continues exactly"));
-  cancel_->setToolTip(tr("Stops the run for good (its folder stays)"));
-  auto* buttons = new QHBoxLayout;
-  for (QPushButton* b : {start_, pause_, cancel_, resume_}) buttons->addWidget(b);
-  progress_ = new QProgressBar(this);
-  progress_->setRange(0, 1000);
-  progress_->setValue(0);
-  progress_->setFormat(tr("idle"));
-  status_ = new QLabel(
+  controls_ = new RunControls(
+      controller_, runDir_,
       tr("Distil the LinVideo model into a few-step student: set the run and press Start."), this);
-  status_->setWordWrap(true);
-  resumeOffer_ = new QLabel(this);
-  resumeOffer_->setWordWrap(true);
-  resumeOffer_->setStyleSheet(QStringLiteral("background: palette(alternate-base); padding: 6px"));
-  resumeOffer_->hide();
+  controls_->startButton()->setObjectName(QStringLiteral("distillStart"));
+  controls_->pauseButton()->setObjectName(QStringLiteral("distillPause"));
+  controls_->resumeButton()->setObjectName(QStringLiteral("distillResume"));
+  controls_->pauseButton()->setToolTip(
+      tr("Stops before the next step with a checkpoint; Resume continues exactly"));
   compare_ = new QPushButton(tr("Compare with the teacher"), this);
   compare_->setObjectName(QStringLiteral("distillCompare"));
   compare_->setToolTip(tr("Adds the student to the Compare panel's variants"));
@@ -141,25 +108,14 @@ DistillPage::DistillPage(StudioSession* session, QWidget* parent, bool persist)
   studentButtons->addWidget(compare_);
   studentButtons->addWidget(generate_);
 
-  auto* settingsBox = new QGroupBox(tr("Few-step distillation (DMD2)"), this);
-  auto* settingsLayout = new QVBoxLayout(settingsBox);
-  settingsLayout->addLayout(form);
-  settingsLayout->addLayout(buttons);
-  settingsLayout->addWidget(progress_);
-  settingsLayout->addWidget(status_);
-  settingsLayout->addWidget(resumeOffer_);
-  settingsLayout->addLayout(studentButtons);
-  settingsLayout->addStretch(1);
-  settingsBox->setMaximumWidth(460);
+  QGroupBox* settingsBox =
+      controls_->settingsBox(tr("Few-step distillation (DMD2)"), form, studentButtons);
 
   lossChart_ = new LossChart(tr("DMD2 terms per generator step"), this);
-  log_ = new QPlainTextEdit(this);
-  log_->setReadOnly(true);
-  log_->setMaximumBlockCount(2000);
-  log_->setPlaceholderText(tr("Distillation log"));
+  QPlainTextEdit* log = controls_->addLog(tr("Distillation log"));
   auto* plots = new QSplitter(Qt::Vertical, this);
   plots->addWidget(lossChart_);
-  plots->addWidget(log_);
+  plots->addWidget(log);
   plots->setStretchFactor(0, 3);
   plots->setStretchFactor(1, 1);
   auto* layout = new QHBoxLayout(this);
@@ -170,19 +126,8 @@ DistillPage::DistillPage(StudioSession* session, QWidget* parent, bool persist)
 
   connect(studentSteps_, qOverload<int>(&QSpinBox::valueChanged), this,
           [this](int n) { timesteps_->setText(timestepsText(DistillSettings::evenTimesteps(n))); });
-  connect(start_, &QPushButton::clicked, this, &DistillPage::startFromForm);
-  connect(pause_, &QPushButton::clicked, controller_, &DistillController::pause);
-  connect(cancel_, &QPushButton::clicked, controller_, &DistillController::cancel);
-  connect(resume_, &QPushButton::clicked, this, [this] {
-    const QString offered = controller_->unfinishedRun();
-    const bool ok = controller_->state() == DistillController::State::Paused || offered.isEmpty()
-                        ? controller_->resume()
-                        : controller_->resumeRun(offered);
-    if (ok) {
-      resumeOffer_->hide();
-      setForm(controller_->settings());
-    }
-  });
+  connect(controls_->startButton(), &QPushButton::clicked, this, &DistillPage::startFromForm);
+  connect(controls_, &RunControls::resumed, this, [this] { setForm(controller_->settings()); });
   connect(compare_, &QPushButton::clicked, this,
           [this] { emit compareRequested(controller_->student()); });
   connect(generate_, &QPushButton::clicked, this,
@@ -191,37 +136,20 @@ DistillPage::DistillPage(StudioSession* session, QWidget* parent, bool persist)
           [this](const QString&, qint64 total) { lossChart_->clear(total); });
   connect(controller_, &DistillController::stepReported, this,
           [this](const DistillStepReport& r) { lossChart_->addStep(r.step, r.total, r.losses); });
-  connect(controller_, &DistillController::statusChanged, status_, &QLabel::setText);
-  connect(controller_, &DistillController::stateChanged, this, [this] { updateButtons(); });
-  connect(controller_, &DistillController::progress, this, [this](double f, double eta) {
-    progress_->setValue(static_cast<int>(f * 1000));
-    progress_->setFormat(tr("%p% · ETA %1").arg(durationText(eta)));
-  });
-  connect(controller_, &DistillController::logLine, log_, &QPlainTextEdit::appendPlainText);
   connect(controller_, &DistillController::stateChanged, this, [this](DistillController::State s) {
     using State = DistillController::State;
-    if (s == State::Training) progress_->setFormat(tr("starting…"));
-    if (s == State::Paused) progress_->setFormat(tr("paused — Resume"));
-    if (s == State::Stopped) progress_->setFormat(tr("stopped"));
-    if (s == State::Finished) {
-      progress_->setValue(1000);
-      progress_->setFormat(tr("finished"));
-      log_->appendPlainText(tr("Student: %1").arg(controller_->student()));
-      runDir_->setText(TrainController::defaultRunDir());  // the next run gets a fresh folder
-    }
+    updateStudentButtons();
+    if (s == State::Training) controls_->progressBar()->setFormat(tr("starting…"));
+    if (s == State::Finished)
+      controls_->log()->appendPlainText(tr("Student: %1").arg(controller_->student()));
   });
   connect(session_, &StudioSession::modelLoaded, this,
           [this](const ModelInfo& info) { setStartSidecar(info.sidecarPath); });
 
-  const QString unfinished = controller_->unfinishedRun();
-  if (!unfinished.isEmpty()) {
-    resumeOffer_->setText(tr("An unfinished distillation is in %1 (checkpoint at step %2). Press "
-                             "Resume to continue it.")
-                              .arg(unfinished)
-                              .arg(TrainController::checkpointStep(unfinished)));
-    resumeOffer_->show();
-  }
-  updateButtons();
+  controls_->offerUnfinishedRun(tr("An unfinished distillation is in %1 (checkpoint at step %2). "
+                                   "Press Resume to continue it."));
+  controls_->updateButtons();
+  updateStudentButtons();
 }
 
 DistillSettings DistillPage::settingsFromForm(QString* error) const {
@@ -274,21 +202,15 @@ void DistillPage::startFromForm() {
   QString error;
   const DistillSettings s = settingsFromForm(&error);
   if (!error.isEmpty()) {
-    status_->setText(error);
+    controls_->statusLabel()->setText(error);
     return;
   }
-  if (controller_->start(s)) resumeOffer_->hide();
+  if (controller_->start(s)) controls_->hideResumeOffer();
 }
 
-void DistillPage::updateButtons() {
-  using State = DistillController::State;
-  const State s = controller_->state();
-  const bool active = controller_->isActive();
-  start_->setEnabled(!active);
-  pause_->setEnabled(active);
-  cancel_->setEnabled(active || s == State::Paused);
-  resume_->setEnabled(!active && (s == State::Paused || !controller_->unfinishedRun().isEmpty()));
-  const bool student = s == State::Finished && QFileInfo::exists(controller_->student());
+void DistillPage::updateStudentButtons() {
+  const bool student = controller_->state() == DistillController::State::Finished &&
+                       QFileInfo::exists(controller_->student());
   compare_->setEnabled(student);
   generate_->setEnabled(student);
 }

@@ -9,16 +9,14 @@
 #include "ui/train/distill_controller.h"
 
 class QDoubleSpinBox;
-class QLabel;
 class QLineEdit;
-class QPlainTextEdit;
-class QProgressBar;
 class QPushButton;
 class QSpinBox;
 
 namespace linvideo::ui {
 
 class LossChart;
+class RunControls;
 class StudioSession;
 
 class DistillPage : public QWidget {
@@ -45,7 +43,7 @@ class DistillPage : public QWidget {
   void generateRequested(const QString& student);
 
  private:
-  void updateButtons();
+  void updateStudentButtons();  // Compare and Generate: for a finished run's student
 
   StudioSession* session_;
   DistillController* controller_;
@@ -53,11 +51,9 @@ class DistillPage : public QWidget {
   QLineEdit *sidecar_, *timesteps_, *prompts_, *runDir_;
   QSpinBox *steps_, *studentSteps_, *criticUpdates_, *maxPrompts_;
   QDoubleSpinBox *lrGenerator_, *lrCritic_;
-  QPushButton *start_, *pause_, *cancel_, *resume_, *compare_, *generate_;
-  QProgressBar* progress_;
-  QLabel *status_, *resumeOffer_;
+  RunControls* controls_;
+  QPushButton *compare_, *generate_;
   LossChart* lossChart_;
-  QPlainTextEdit* log_;
 };
 
 }  // namespace linvideo::ui

@@ -2,7 +2,6 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
-#include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -14,17 +13,16 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
-#include <QToolButton>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
 
 #include "ui/engine/studio_session.h"
 #include "ui/panels/distill_page.h"
+#include "ui/panels/run_controls.h"
 #include "ui/train/prompts_file.h"
 #include "ui/train/r_heat_map.h"
 #include "ui/train/train_controller.h"
-#include "ui/widgets/duration_text.h"
 #include "ui/widgets/loss_chart.h"
 
 namespace linvideo::ui {
@@ -57,8 +55,6 @@ TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
   lambda_ = dspin(0, 10, defaults.lambda, 4);
   lambda_->setToolTip(tr("λ: L = L_objective + λ (L_con + L_reg)"));
   prompts_ = new QLineEdit(defaultPromptsFile(), this);
-  auto* browsePrompts = new QToolButton(this);
-  browsePrompts->setText(tr("…"));
   maxPrompts_ = spin(0, 100000, defaults.maxPrompts);
   maxPrompts_->setToolTip(tr("The cache samples the first N prompts (0: all); small is quick on a CPU"));
   cacheSteps_ = spin(0, 200, defaults.cacheSteps);
@@ -67,8 +63,6 @@ TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
   warmup_->setToolTip(tr("Attention-transfer warm-up steps per layer for a fresh run"));
   runDir_ = new QLineEdit(TrainController::defaultRunDir(), this);
   runDir_->setToolTip(tr("Checkpoints, metrics, the cache (RUN/cache) and the final sidecar go here"));
-  auto* browseRun = new QToolButton(this);
-  browseRun->setText(tr("…"));
 
   auto* form = new QFormLayout;
   form->addRow(tr("Objective"), objective_);
@@ -77,61 +71,29 @@ TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
   form->addRow(tr("Learning rate (maps)"), lr_);
   form->addRow(tr("Learning rate (r)"), lrR_);
   form->addRow(tr("λ"), lambda_);
-  auto* promptsRow = new QHBoxLayout;
-  promptsRow->addWidget(prompts_, 1);
-  promptsRow->addWidget(browsePrompts);
-  form->addRow(tr("Prompts file"), promptsRow);
+  form->addRow(tr("Prompts file"), withBrowse(prompts_, false, tr("Prompts file"),
+                                              tr("Text files (*.txt);;All files (*)")));
   form->addRow(tr("Prompts used"), maxPrompts_);
   form->addRow(tr("Cache steps"), cacheSteps_);
   form->addRow(tr("Warm-up steps"), warmup_);
-  auto* runRow = new QHBoxLayout;
-  runRow->addWidget(runDir_, 1);
-  runRow->addWidget(browseRun);
-  form->addRow(tr("Run folder"), runRow);
+  form->addRow(tr("Run folder"), withBrowse(runDir_, true, tr("Run folder"), {}));
 
-  start_ = new QPushButton(tr("Start"), this);
-  pause_ = new QPushButton(tr("Pause"), this);
-  cancel_ = new QPushButton(tr("Cancel"), this);
-  resume_ = new QPushButton(tr("Resume"), this);
-  pause_->setToolTip(tr("Stops after the current step with a checkpoint; Resume continues exactly"));
-  cancel_->setToolTip(tr("Stops the run for good (its folder stays)"));
-  auto* buttons = new QHBoxLayout;
-  for (QPushButton* b : {start_, pause_, cancel_, resume_}) buttons->addWidget(b);
-  progress_ = new QProgressBar(this);
-  progress_->setRange(0, 1000);
-  progress_->setValue(0);
-  progress_->setFormat(tr("idle"));
-  status_ = new QLabel(tr("Configure a run and press Start."), this);
-  status_->setWordWrap(true);
-  resumeOffer_ = new QLabel(this);
-  resumeOffer_->setWordWrap(true);
-  resumeOffer_->setStyleSheet(QStringLiteral("background: palette(alternate-base); padding: 6px"));
-  resumeOffer_->hide();
-
-  auto* settingsBox = new QGroupBox(tr("LinVideo transfer"), this);
-  auto* settingsLayout = new QVBoxLayout(settingsBox);
-  settingsLayout->addLayout(form);
-  settingsLayout->addLayout(buttons);
-  settingsLayout->addWidget(progress_);
-  settingsLayout->addWidget(status_);
-  settingsLayout->addWidget(resumeOffer_);
-  settingsLayout->addStretch(1);
-  settingsBox->setMaximumWidth(460);
+  controls_ = new RunControls(controller_, runDir_, tr("Configure a run and press Start."), this);
+  controls_->pauseButton()->setToolTip(
+      tr("Stops after the current step with a checkpoint; Resume continues exactly"));
+  QGroupBox* settingsBox = controls_->settingsBox(tr("LinVideo transfer"), form);
 
   lossChart_ = new LossChart(tr("Loss terms per step"), this);
   heatMap_ = new RHeatMap(this);
   auto* heatBox = new QGroupBox(tr("r per layer over steps (blue softmax … orange linear)"), this);
   auto* heatLayout = new QVBoxLayout(heatBox);
   heatLayout->addWidget(heatMap_);
-  log_ = new QPlainTextEdit(this);
-  log_->setReadOnly(true);
-  log_->setMaximumBlockCount(2000);
-  log_->setPlaceholderText(tr("Trainer log"));
+  QPlainTextEdit* log = controls_->addLog(tr("Trainer log"));
 
   auto* plots = new QSplitter(Qt::Vertical, this);
   plots->addWidget(lossChart_);
   plots->addWidget(heatBox);
-  plots->addWidget(log_);
+  plots->addWidget(log);
   plots->setStretchFactor(0, 3);
   plots->setStretchFactor(1, 2);
   plots->setStretchFactor(2, 1);
@@ -148,54 +110,18 @@ TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
   layout->addWidget(pages_);
   clearPlots();
 
-  connect(browsePrompts, &QToolButton::clicked, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Prompts file"), prompts_->text(),
-                                                      tr("Text files (*.txt);;All files (*)"));
-    if (!path.isEmpty()) prompts_->setText(path);
+  connect(controls_->startButton(), &QPushButton::clicked, this, [this] {
+    if (controller_->start(settingsFromForm())) controls_->hideResumeOffer();
   });
-  connect(browseRun, &QToolButton::clicked, this, [this] {
-    const QString path = QFileDialog::getExistingDirectory(this, tr("Run folder"), runDir_->text());
-    if (!path.isEmpty()) runDir_->setText(path);
-  });
-  connect(start_, &QPushButton::clicked, this, [this] {
-    if (controller_->start(settingsFromForm())) resumeOffer_->hide();
-  });
-  connect(pause_, &QPushButton::clicked, controller_, &TrainController::pause);
-  connect(cancel_, &QPushButton::clicked, controller_, &TrainController::cancel);
-  connect(resume_, &QPushButton::clicked, this, [this] {
-    const QString offered = controller_->unfinishedRun();
-    const bool ok = controller_->state() == TrainController::State::Paused || offered.isEmpty()
-                        ? controller_->resume()
-                        : controller_->resumeRun(offered);
-    if (ok) {
-      resumeOffer_->hide();
-      setForm(controller_->settings());
-    }
-  });
+  connect(controls_, &RunControls::resumed, this, [this] { setForm(controller_->settings()); });
   connect(controller_, &TrainController::runStarted, this, &TrainPanel::clearPlots);
   connect(controller_, &TrainController::stepReported, this, &TrainPanel::onStep);
-  connect(controller_, &TrainController::statusChanged, status_, &QLabel::setText);
-  connect(controller_, &TrainController::stateChanged, this, [this] { updateButtons(); });
-  connect(controller_, &TrainController::failed, status_, [this](const QString& m) {
-    status_->setText(tr("Failed: %1").arg(m));
-  });
+  QLabel* status = controls_->statusLabel();
+  connect(controller_, &TrainController::failed, status,
+          [status](const QString& m) { status->setText(tr("Failed: %1").arg(m)); });
   connect(controller_, &TrainController::cacheProgress, this, [this](double f, const QString& m) {
-    progress_->setValue(static_cast<int>(f * 1000));
-    progress_->setFormat(QStringLiteral("%p% ") + m);
-  });
-  connect(controller_, &TrainController::progress, this, [this](double f, double eta) {
-    progress_->setValue(static_cast<int>(f * 1000));
-    progress_->setFormat(tr("%p% · ETA %1").arg(durationText(eta)));
-  });
-  connect(controller_, &TrainController::logLine, log_, &QPlainTextEdit::appendPlainText);
-  connect(controller_, &TrainController::stateChanged, this, [this](TrainController::State s) {
-    if (s == TrainController::State::Paused) progress_->setFormat(tr("paused — Resume"));
-    if (s == TrainController::State::Stopped) progress_->setFormat(tr("stopped"));
-    if (s == TrainController::State::Finished) {
-      progress_->setValue(1000);
-      progress_->setFormat(tr("finished"));
-      runDir_->setText(TrainController::defaultRunDir());  // the next run gets a fresh folder
-    }
+    controls_->progressBar()->setValue(static_cast<int>(f * 1000));
+    controls_->progressBar()->setFormat(QStringLiteral("%p% ") + m);
   });
   // A finished transfer is what a distillation starts from next.
   connect(controller_, &TrainController::finished, distill_, &DistillPage::setStartSidecar);
@@ -203,15 +129,9 @@ TrainPanel::TrainPanel(StudioSession* session, QWidget* parent, bool persist)
     target_->setMaximum(static_cast<int>(info.numLayers));
   });
 
-  const QString unfinished = controller_->unfinishedRun();
-  if (!unfinished.isEmpty()) {
-    resumeOffer_->setText(tr("An unfinished run is in %1 (checkpoint at step %2). Press Resume "
-                             "to continue it.")
-                              .arg(unfinished)
-                              .arg(TrainController::checkpointStep(unfinished)));
-    resumeOffer_->show();
-  }
-  updateButtons();
+  controls_->offerUnfinishedRun(
+      tr("An unfinished run is in %1 (checkpoint at step %2). Press Resume to continue it."));
+  controls_->updateButtons();
 }
 
 TrainSettings TrainPanel::settingsFromForm() const {
@@ -257,16 +177,6 @@ void TrainPanel::clearPlots() {
 void TrainPanel::onStep(const TrainStepReport& report) {
   lossChart_->addStep(report.step, report.total, report.losses);
   heatMap_->addStep(report.r);
-}
-
-void TrainPanel::updateButtons() {
-  using State = TrainController::State;
-  const State s = controller_->state();
-  const bool active = controller_->isActive();
-  start_->setEnabled(!active);
-  pause_->setEnabled(active);
-  cancel_->setEnabled(active || s == State::Paused);
-  resume_->setEnabled(!active && (s == State::Paused || !controller_->unfinishedRun().isEmpty()));
 }
 
 }  // namespace linvideo::ui

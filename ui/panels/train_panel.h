@@ -7,11 +7,7 @@
 
 class QComboBox;
 class QDoubleSpinBox;
-class QLabel;
 class QLineEdit;
-class QPlainTextEdit;
-class QProgressBar;
-class QPushButton;
 class QSpinBox;
 class QTabWidget;
 
@@ -20,6 +16,7 @@ namespace linvideo::ui {
 class DistillPage;
 class LossChart;
 class RHeatMap;
+class RunControls;
 class StudioSession;
 class TrainController;
 struct TrainSettings;
@@ -42,7 +39,6 @@ class TrainPanel : public QWidget {
 
  private:
   void onStep(const TrainStepReport& report);
-  void updateButtons();
   void clearPlots();
 
   StudioSession* session_;
@@ -51,12 +47,9 @@ class TrainPanel : public QWidget {
   QSpinBox *target_, *steps_, *maxPrompts_, *cacheSteps_, *warmup_;
   QDoubleSpinBox *lr_, *lrR_, *lambda_;
   QLineEdit *prompts_, *runDir_;
-  QPushButton *start_, *pause_, *cancel_, *resume_;
-  QProgressBar* progress_;
-  QLabel *status_, *resumeOffer_;
+  RunControls* controls_;
   LossChart* lossChart_;
   RHeatMap* heatMap_;
-  QPlainTextEdit* log_;
   QTabWidget* pages_;
   DistillPage* distill_;
 };

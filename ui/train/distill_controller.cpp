@@ -1,26 +1,23 @@
 #include "ui/train/distill_controller.h"
 
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSettings>
 #include <algorithm>
-#include <exception>
 
 #include "core/linvideo/distill.h"
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
 #include "ui/train/prompts_file.h"
-#include "ui/train/train_controller.h"
 
 namespace linvideo::ui {
 namespace {
 
 const QString kLastRunKey = QStringLiteral("distill/lastRun");
 const QString kSettingsFile = QStringLiteral("studio-distill.json");
+const QString kStudentFile = QStringLiteral("student.safetensors");
 
 DistillStepReport toReport(const linvideo_method::DistillStep& s) {
   DistillStepReport r;
@@ -89,35 +86,12 @@ DistillSettings DistillSettings::fromJson(const QString& json, bool* ok) {
 }
 
 DistillController::DistillController(StudioSession* session, bool persist, QObject* parent)
-    : QObject(parent), session_(session), persist_(persist) {
+    : RunController(session, persist, kLastRunKey, kSettingsFile, kStudentFile, parent) {
   qRegisterMetaType<DistillStepReport>();
 }
 
 QString DistillController::studentPath(const QString& runDir) {
-  return QDir(runDir).filePath(QStringLiteral("student.safetensors"));
-}
-
-QString DistillController::unfinishedRun() const {
-  if (!persist_) return {};
-  const QString run = QSettings().value(kLastRunKey).toString();
-  if (run.isEmpty() || !QFileInfo::exists(QDir(run).filePath(kSettingsFile))) return {};
-  if (QFileInfo::exists(studentPath(run))) return {};
-  return run;
-}
-
-void DistillController::setState(State state, const QString& status) {
-  status_ = status;
-  if (state_ != state) {
-    state_ = state;
-    emit stateChanged(state);
-  }
-  emit statusChanged(status);
-}
-
-bool DistillController::refuse(const QString& message) {
-  setState(State::Failed, tr("Failed: %1").arg(message));
-  emit failed(message);
-  return false;
+  return QDir(runDir).filePath(kStudentFile);
 }
 
 bool DistillController::start(const DistillSettings& settings) {
@@ -132,25 +106,18 @@ bool DistillController::start(const DistillSettings& settings) {
     return refuse(tr("%1: no such LinVideo sidecar").arg(s.sidecar));
   // The run's identity (config.json) holds the path: keep it as it will be read on resume.
   s.sidecar = QFileInfo(s.sidecar).absoluteFilePath();
-  if (s.runDir.isEmpty()) s.runDir = TrainController::defaultRunDir();
+  if (s.runDir.isEmpty()) s.runDir = defaultRunDir();
   if (s.promptsFile.isEmpty()) s.promptsFile = defaultPromptsFile();
-  if (TrainController::checkpointStep(s.runDir) > 0) {
+  if (checkpointStep(s.runDir) > 0) {
     return refuse(tr("%1 already holds a run; resume it or choose a new run folder").arg(s.runDir));
   }
   return launch(s, s.runDir);
 }
 
-bool DistillController::resume() {
-  return resumeRun(runDir_.isEmpty() ? unfinishedRun() : runDir_);
-}
-
 bool DistillController::resumeRun(const QString& runDir) {
   if (runDir.isEmpty() || isActive()) return false;
-  QFile file(QDir(runDir).filePath(kSettingsFile));
   bool ok = false;
-  DistillSettings s;
-  if (file.open(QIODevice::ReadOnly))
-    s = DistillSettings::fromJson(QString::fromUtf8(file.readAll()), &ok);
+  DistillSettings s = DistillSettings::fromJson(readRunSettings(runDir), &ok);
   if (!ok)
     return refuse(
         tr("%1: no studio distillation settings (%2) to resume").arg(runDir, kSettingsFile));
@@ -159,21 +126,16 @@ bool DistillController::resumeRun(const QString& runDir) {
 }
 
 void DistillController::replayMetrics(const QString& runDir) {
-  const qint64 upTo = TrainController::checkpointStep(runDir);
-  QFile file(QDir(runDir).filePath(QStringLiteral("metrics.jsonl")));
-  if (upTo <= 0 || !file.open(QIODevice::ReadOnly | QIODevice::Text)) return;
-  while (!file.atEnd()) {
-    const QJsonObject o = QJsonDocument::fromJson(file.readLine()).object();
+  forEachCheckpointedStep(runDir, [this](qint64 step, const QJsonObject& o) {
     DistillStepReport r;
-    r.step = o.value("step").toInteger();
-    if (r.step <= 0 || r.step > upTo) continue;
+    r.step = step;
     r.total = settings_.steps;
     for (const char* name : {"dm_loss", "critic_loss", "gap"}) {
       r.losses.insert(QString::fromLatin1(name), o.value(QLatin1String(name)).toDouble());
     }
     r.studentStep = o.value("student_step").toInt();
     emit stepReported(r);
-  }
+  });
 }
 
 bool DistillController::launch(const DistillSettings& s, const QString& runDir) {
@@ -184,16 +146,9 @@ bool DistillController::launch(const DistillSettings& s, const QString& runDir) 
   QStringList prompts = readPromptsFile(s.promptsFile, &error);
   if (prompts.isEmpty()) return refuse(error);
   if (s.maxPrompts > 0 && prompts.size() > s.maxPrompts) prompts = prompts.mid(0, s.maxPrompts);
-  if (!QDir().mkpath(runDir)) return refuse(tr("%1: cannot create the run folder").arg(runDir));
-  QFile settingsFile(QDir(runDir).filePath(kSettingsFile));
-  if (settingsFile.open(QIODevice::WriteOnly | QIODevice::Truncate))
-    settingsFile.write(s.toJson().toUtf8());
-  settingsFile.close();
+  if (!beginRun(runDir, s.toJson(), &error)) return refuse(error);
   settings_ = s;
-  runDir_ = runDir;
   student_.clear();
-  stopRequested_ = false;
-  if (persist_) QSettings().setValue(kLastRunKey, runDir);
   emit runStarted(runDir, s.steps);
   replayMetrics(runDir);
 
@@ -224,9 +179,7 @@ bool DistillController::launch(const DistillSettings& s, const QString& runDir) 
         ctx.session().textToVideo(), options,
         [&ctx, self](const linvideo_method::DistillStep& step) {
           const DistillStepReport report = toReport(step);
-          ctx.progress(static_cast<double>(step.step) / std::max<std::int64_t>(1, step.total),
-                       QStringLiteral("Step %1/%2").arg(step.step).arg(step.total),
-                       step.eta_seconds);
+          reportStep(ctx, step.step, step.total, step.eta_seconds);
           ctx.postToUi(self, [self, report] {
             if (self) emit self->stepReported(report);
           });
@@ -239,53 +192,17 @@ bool DistillController::launch(const DistillSettings& s, const QString& runDir) 
     });
     if (result.cancelled) throw TaskCancelled{};
   };
-  task_ = session_->submit(std::move(task));
-  setState(State::Training,
-           tr("Starting: encoding the prompts, copying the student and the critic…"));
-  connect(task_, &TaskHandle::logLine, this, &DistillController::logLine);
-  connect(task_, &TaskHandle::progress, this, [this](double f, const QString& message, double eta) {
-    if (!message.startsWith(QLatin1String("Step"))) return;
-    status_ = message;
-    emit statusChanged(message);
-    emit progress(f, eta);
-  });
-  connect(task_, &TaskHandle::finished, this, [this] {
-    if (persist_) QSettings().remove(kLastRunKey);
-    setState(State::Finished, tr("Finished: the %1-step student is %2; Compare or Generate with it")
-                                  .arg(settings_.studentTimesteps.size())
-                                  .arg(student_));
-    emit finished(student_);
-  });
-  connect(task_, &TaskHandle::cancelled, this, [this] {
-    const qint64 at = TrainController::checkpointStep(runDir_);
-    if (stopRequested_) {
-      if (persist_) QSettings().remove(kLastRunKey);
-      setState(State::Stopped, tr("Stopped at step %1").arg(at));
-    } else {
-      setState(State::Paused,
-               tr("Paused at step %1 — Resume continues from the checkpoint").arg(at));
-    }
-  });
-  connect(task_, &TaskHandle::failed, this, [this](const QString& message) {
-    setState(State::Failed, tr("Failed: %1").arg(message));
-    emit failed(message);
-  });
+  submit(std::move(task), State::Training,
+         tr("Starting: encoding the prompts, copying the student and the critic…"));
   return true;
 }
 
-void DistillController::pause() {
-  if (task_ && isActive()) session_->cancel(task_->id());
-}
-
-void DistillController::cancel() {
-  if (task_ && isActive()) {
-    stopRequested_ = true;
-    session_->cancel(task_->id());
-  } else if (state_ == State::Paused) {
-    if (persist_) QSettings().remove(kLastRunKey);
-    setState(State::Stopped,
-             tr("Stopped at step %1").arg(TrainController::checkpointStep(runDir_)));
-  }
+void DistillController::taskFinished() {
+  forgetRun();
+  setState(State::Finished, tr("Finished: the %1-step student is %2; Compare or Generate with it")
+                                .arg(settings_.studentTimesteps.size())
+                                .arg(student_));
+  emit finished(student_);
 }
 
 }  // namespace linvideo::ui

@@ -9,15 +9,12 @@
 // The last run folder is kept in QSettings ("distill/lastRun"); the settings of a run live beside
 // it in RUN/studio-distill.json.
 #include <QMap>
-#include <QObject>
-#include <QPointer>
 #include <QString>
 #include <QVector>
 
-namespace linvideo::ui {
+#include "ui/train/run_controller.h"
 
-class StudioSession;
-class TaskHandle;
+namespace linvideo::ui {
 
 struct DistillSettings {
   QString sidecar;  // the LinVideo model the student starts from; empty: the loaded model's
@@ -32,7 +29,7 @@ struct DistillSettings {
   // The latent size the student is trained at (0: the model's default). Small is quick on a CPU.
   qint64 frames = 0, height = 0, width = 0;
   quint64 seed = 0;
-  QString runDir;  // empty: TrainController::defaultRunDir()
+  QString runDir;  // empty: RunController::defaultRunDir()
 
   // `steps` timesteps evenly spaced from 1000 (4: 1000 750 500 250), as `linvideo distill
   // --student-steps` spaces them.
@@ -48,59 +45,38 @@ struct DistillStepReport {
   double etaSeconds = -1;
 };
 
-class DistillController : public QObject {
+class DistillController : public RunController {
   Q_OBJECT
 
  public:
-  enum class State { Idle, Training, Paused, Stopped, Finished, Failed };
-  Q_ENUM(State)
-
   // `persist`: remember the run in QSettings (off for screenshots and tests).
   explicit DistillController(StudioSession* session, bool persist = true,
                              QObject* parent = nullptr);
 
   static QString studentPath(const QString& runDir);  // RUN/student.safetensors
-  // The last run folder if it holds a checkpoint but no student; empty otherwise.
-  QString unfinishedRun() const;
+  // unfinishedRun(): the last run folder if it holds a checkpoint but no student. A run is never
+  // Caching (no cache is built); pause() takes effect before the next step.
 
-  State state() const { return state_; }
-  QString runDir() const { return runDir_; }
   const DistillSettings& settings() const { return settings_; }
-  bool isActive() const { return state_ == State::Training; }
-  QString statusText() const { return status_; }
   QString student() const { return student_; }  // set when a run finished
 
  public slots:
-  bool start(const DistillSettings& settings);  // false when busy or the settings are refused
-  bool resume();                                // the current (or last) run folder
-  bool resumeRun(const QString& runDir);        // reads RUN/studio-distill.json
-  void pause();                                 // cancel at the next step; resumable
-  void cancel();                                // the same, marked stopped
+  bool start(const DistillSettings& settings);     // false when busy or the settings are refused
+  bool resumeRun(const QString& runDir) override;  // reads RUN/studio-distill.json
 
  signals:
-  void stateChanged(linvideo::ui::DistillController::State state);
-  void statusChanged(const QString& text);
   // A run (fresh or resumed) is launched: plots start over (a resumed run's steps are replayed).
   void runStarted(const QString& runDir, qint64 totalSteps);
   void stepReported(const linvideo::ui::DistillStepReport& report);
-  void progress(double fraction, double etaSeconds);
-  void logLine(const QString& line);
-  void finished(const QString& student);
-  void failed(const QString& message);
+  // finished(student): RUN/student.safetensors.
 
  private:
   bool launch(const DistillSettings& settings, const QString& runDir);
-  bool refuse(const QString& message);  // Failed with `message`; returns false
-  void setState(State state, const QString& status);
   void replayMetrics(const QString& runDir);
+  void taskFinished() override;
 
-  StudioSession* session_;
-  bool persist_;
-  State state_ = State::Idle;
   DistillSettings settings_;
-  QString runDir_, status_, student_;
-  QPointer<TaskHandle> task_;
-  bool stopRequested_ = false;
+  QString student_;
 };
 
 }  // namespace linvideo::ui

@@ -1,15 +1,10 @@
 #include "ui/train/train_controller.h"
 
-#include <QDateTime>
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSettings>
-#include <QStandardPaths>
-#include <exception>
 #include <filesystem>
 
 #include "core/linvideo/sidecar.h"
@@ -17,7 +12,6 @@
 #include "core/linvideo/transfer.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/text_to_video.h"
-#include "core/train/training_state.h"
 #include "ui/engine/studio_session.h"
 #include "ui/layers/layer_engine.h"
 #include "ui/layers/layer_table_model.h"
@@ -94,39 +88,8 @@ TrainSettings TrainSettings::fromJson(const QString& json, bool* ok) {
 }
 
 TrainController::TrainController(StudioSession* session, bool persist, QObject* parent)
-    : QObject(parent), session_(session), persist_(persist) {
+    : RunController(session, persist, kLastRunKey, kSettingsFile, kSidecarFile, parent) {
   qRegisterMetaType<TrainStepReport>();
-}
-
-QString TrainController::defaultRunDir() {
-  const QString base = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-  return QDir(base).filePath(QStringLiteral("runs/") +
-                             QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
-}
-
-qint64 TrainController::checkpointStep(const QString& runDir) {
-  try {
-    return train::read_progress(runDir.toStdString()).step;
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
-QString TrainController::unfinishedRun() const {
-  if (!persist_) return {};
-  const QString run = QSettings().value(kLastRunKey).toString();
-  if (run.isEmpty() || !QFileInfo::exists(QDir(run).filePath(kSettingsFile))) return {};
-  if (QFileInfo::exists(QDir(run).filePath(kSidecarFile))) return {};
-  return run;
-}
-
-void TrainController::setState(State state, const QString& status) {
-  status_ = status;
-  if (state_ != state) {
-    state_ = state;
-    emit stateChanged(state);
-  }
-  emit statusChanged(status);
 }
 
 bool TrainController::start(const TrainSettings& settings) {
@@ -140,68 +103,40 @@ bool TrainController::start(const TrainSettings& settings) {
   return launch(s, s.runDir);
 }
 
-bool TrainController::resume() {
-  return resumeRun(runDir_.isEmpty() ? unfinishedRun() : runDir_);
-}
-
 bool TrainController::resumeRun(const QString& runDir) {
   if (runDir.isEmpty()) return false;
-  QFile file(QDir(runDir).filePath(kSettingsFile));
   bool ok = false;
-  TrainSettings s;
-  if (file.open(QIODevice::ReadOnly)) s = TrainSettings::fromJson(QString::fromUtf8(file.readAll()), &ok);
+  TrainSettings s = TrainSettings::fromJson(readRunSettings(runDir), &ok);
   if (!ok) {
     const QString message = tr("%1: no studio run settings (%2) to resume").arg(runDir, kSettingsFile);
-    setState(State::Failed, message);
-    emit failed(message);
-    return false;
+    return fail(message, message);
   }
   s.runDir = runDir;
   return launch(s, runDir);
 }
 
 void TrainController::replayMetrics(const QString& runDir) {
-  const qint64 upTo = checkpointStep(runDir);
-  QFile file(QDir(runDir).filePath(QStringLiteral("metrics.jsonl")));
-  if (upTo <= 0 || !file.open(QIODevice::ReadOnly | QIODevice::Text)) return;
-  while (!file.atEnd()) {
-    const QJsonObject o = QJsonDocument::fromJson(file.readLine()).object();
+  forEachCheckpointedStep(runDir, [this](qint64 step, const QJsonObject& o) {
     TrainStepReport r;
-    r.step = o.value("step").toInteger();
-    if (r.step <= 0 || r.step > upTo) continue;
+    r.step = step;
     r.total = settings_.steps;
     const QJsonObject losses = o.value("losses").toObject();
     for (auto it = losses.begin(); it != losses.end(); ++it) r.losses.insert(it.key(), it->toDouble());
     for (const QJsonValue& v : o.value("r").toArray()) r.r << v.toDouble();
     r.linearNow = o.value("linear").toInt();
     emit stepReported(r);
-  }
+  });
 }
 
 bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
   if (isActive()) return false;
   QString error;
   QStringList prompts = readPromptsFile(s.promptsFile, &error);
-  if (prompts.isEmpty()) {
-    setState(State::Failed, error);
-    emit failed(error);
-    return false;
-  }
+  if (prompts.isEmpty()) return fail(error, error);
   if (s.maxPrompts > 0 && prompts.size() > s.maxPrompts) prompts = prompts.mid(0, s.maxPrompts);
-  if (!QDir().mkpath(runDir)) {
-    const QString message = tr("%1: cannot create the run folder").arg(runDir);
-    setState(State::Failed, message);
-    emit failed(message);
-    return false;
-  }
-  QFile settingsFile(QDir(runDir).filePath(kSettingsFile));
-  if (settingsFile.open(QIODevice::WriteOnly | QIODevice::Truncate)) settingsFile.write(s.toJson().toUtf8());
-  settingsFile.close();
+  if (!beginRun(runDir, s.toJson(), &error)) return fail(error, error);
   settings_ = s;
-  runDir_ = runDir;
   sidecar_.clear();
-  stopRequested_ = false;
-  if (persist_) QSettings().setValue(kLastRunKey, runDir);
   emit runStarted(runDir);
   replayMetrics(runDir);
 
@@ -258,8 +193,7 @@ bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
           t2v, o,
           [&ctx, self](const linvideo_method::TransferStep& step) {
             const TrainStepReport report = toReport(step);
-            ctx.progress(static_cast<double>(step.step) / std::max<std::int64_t>(1, step.total),
-                         QStringLiteral("Step %1/%2").arg(step.step).arg(step.total), step.eta_seconds);
+            reportStep(ctx, step.step, step.total, step.eta_seconds);
             ctx.postToUi(self, [self, report] {
               if (self) emit self->stepReported(report);
             });
@@ -278,49 +212,13 @@ bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
     });
     if (result.cancelled) throw TaskCancelled{};
   };
-  task_ = session_->submit(std::move(task));
-  setState(State::Caching, tr("Preparing the trajectory cache…"));
-  connect(task_, &TaskHandle::logLine, this, &TrainController::logLine);
-  connect(task_, &TaskHandle::progress, this, [this](double f, const QString& message, double eta) {
-    if (message.startsWith(QLatin1String("Step"))) {
-      if (state_ != State::Training) setState(State::Training, message);
-      status_ = message;
-      emit statusChanged(message);
-      emit progress(f, eta);
-    }
-  });
-  connect(task_, &TaskHandle::finished, this, [this] {
-    setState(State::Finished, tr("Finished: %1 installed; its layers are in the Layers view").arg(sidecar_));
-    emit finished(sidecar_);
-  });
-  connect(task_, &TaskHandle::cancelled, this, [this] {
-    if (stopRequested_) {
-      if (persist_) QSettings().remove(kLastRunKey);
-      setState(State::Stopped, tr("Stopped at step %1").arg(checkpointStep(runDir_)));
-    } else {
-      setState(State::Paused,
-               tr("Paused at step %1 — Resume continues from the checkpoint").arg(checkpointStep(runDir_)));
-    }
-  });
-  connect(task_, &TaskHandle::failed, this, [this](const QString& message) {
-    setState(State::Failed, tr("Failed: %1").arg(message));
-    emit failed(message);
-  });
+  submit(std::move(task), State::Caching, tr("Preparing the trajectory cache…"));
   return true;
 }
 
-void TrainController::pause() {
-  if (task_ && isActive()) session_->cancel(task_->id());
-}
-
-void TrainController::cancel() {
-  if (task_ && isActive()) {
-    stopRequested_ = true;
-    session_->cancel(task_->id());
-  } else if (state_ == State::Paused) {
-    if (persist_) QSettings().remove(kLastRunKey);
-    setState(State::Stopped, tr("Stopped at step %1").arg(checkpointStep(runDir_)));
-  }
+void TrainController::taskFinished() {
+  setState(State::Finished, tr("Finished: %1 installed; its layers are in the Layers view").arg(sidecar_));
+  emit finished(sidecar_);
 }
 
 }  // namespace linvideo::ui
