@@ -29,7 +29,11 @@ inline media::GenerationSettings clip_settings(const GenerationSettings& s, cons
   meta.steps = s.steps;
   meta.guidance = s.guidance;
   meta.shift = s.shift;
-  meta.sampler = std::string(sampling::solver_name(s.solver)) + " (" + sampling::grid_name(s.grid) + " grid)";
+  // A few-step student samples Euler between its fixed sigmas; the grid plays no part then.
+  meta.sampler = s.fixed_sigmas.empty()
+                     ? std::string(sampling::solver_name(s.solver)) + " (" + sampling::grid_name(s.grid) + " grid)"
+                     : "euler (fixed " + std::to_string(s.fixed_sigmas.size()) + "-step schedule)";
+  if (!s.fixed_sigmas.empty()) meta.steps = static_cast<int>(s.fixed_sigmas.size());
   meta.model = model_name;
   meta.attention_modes = attention_modes;
   return meta;

@@ -1,6 +1,7 @@
 // `linvideo bench generation` and `bench distill` on a tiny random DiT on the CPU: what each timed
 // generation actually ran (DiT forwards, the student's schedule, its linear layers) and that the
-// distill benchmark leaves nothing on disk. Timings themselves are not asserted (benchmarks own them).
+// distill benchmark leaves nothing on disk; and the clip tags of a few-step generation. Timings
+// themselves are not asserted (benchmarks own them).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 
 #include "core/bench/few_step_benchmark.h"
 #include "core/error.h"
+#include "core/pipeline/clip_tags.h"
 #include "core/sampling/flow_schedule.h"
 
 namespace fs = std::filesystem;
@@ -83,4 +85,17 @@ TEST(FewStepBench, DistillRunsTheStepsAndLeavesNoCheckpointOrStudentBehind) {
   for (double s : r.step_seconds) EXPECT_GT(s, 0.0);
   EXPECT_FALSE(fs::exists(o.work_dir)) << "the scratch folder is removed";
   EXPECT_EQ(r.peak_bytes, -1);
+}
+
+TEST(ClipTags, AStudentClipRecordsItsFixedScheduleNotTheGrid) {
+  pipeline::GenerationSettings s;
+  s.steps = 50, s.solver = sampling::SolverKind::UniPC;
+  const auto dense = pipeline::clip_settings(s, "m", {});
+  EXPECT_EQ(dense.steps, 50);
+  EXPECT_NE(dense.sampler.find("grid"), std::string::npos) << dense.sampler;
+  s.fixed_sigmas = {1.0, 0.9, 0.7, 0.4};
+  s.solver = sampling::SolverKind::Euler;
+  const auto few = pipeline::clip_settings(s, "m", {});
+  EXPECT_EQ(few.steps, 4);
+  EXPECT_EQ(few.sampler, "euler (fixed 4-step schedule)");
 }
