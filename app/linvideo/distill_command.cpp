@@ -46,29 +46,19 @@ void run(Args& a, const CLI::App& cmd) {
   pipeline::CancelToken cancel;
   cancel_on_sigint(cancel);
 
-  bool mid_line = false;
+  ProgressLine line;
   const auto result = linvideo_method::run_distill(
       *t2v, a.o,
       [&](const linvideo_method::DistillStep& s) {
-        const int width = 24;
-        const int filled = static_cast<int>(width * s.step / std::max<std::int64_t>(1, s.total));
-        std::string bar(static_cast<std::size_t>(filled), '#');
-        bar.resize(width, '.');
-        std::fprintf(stderr, "\r[%s] %lld/%lld  dm %.4g  critic %.4g  gap %.4g  %.2f s/step  ETA %s   ", bar.c_str(),
-                     (long long)s.step, (long long)s.total, s.dm_loss, s.critic_loss, s.gap, s.step_seconds,
-                     format_duration(s.eta_seconds).c_str());
-        std::fflush(stderr);
-        mid_line = true;
+        char detail[128];
+        std::snprintf(detail, sizeof detail, "  dm %.4g  critic %.4g  gap %.4g  %.2f s/step", s.dm_loss, s.critic_loss,
+                      s.gap, s.step_seconds);
+        line.step(s.step, s.total, detail, s.eta_seconds);
       },
-      [&](const std::string& m) {
-        std::fprintf(stderr, "%s%s\n", mid_line ? "\n" : "", m.c_str());
-        mid_line = false;
-      },
-      &cancel);
-  if (mid_line) std::fprintf(stderr, "\n");
+      [&](const std::string& m) { line.log(m); }, &cancel);
+  line.finish();
   if (result.cancelled) {
-    std::fprintf(stderr, "cancelled at step %lld; checkpoint kept in %s; resume with the same command and --resume\n",
-                 (long long)result.steps_done, a.o.run_dir.c_str());
+    report_cancelled(result.steps_done, a.o.run_dir);
     throw CLI::RuntimeError(130);
   }
   std::printf("distill: %lld generator steps in %.1f s (%.2f s per step)\n", (long long)result.steps_done,

@@ -1,7 +1,8 @@
 #pragma once
 // What long-running commands share: Ctrl-C that asks the engine to stop (it checkpoints and the
-// command exits 130), and durations for progress lines.
+// command exits 130), durations, and the progress line.
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -34,6 +35,40 @@ inline std::string format_duration(double seconds) {
     std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
   }
   return buf;
+}
+
+// A one-line progress bar on stderr for training commands; log lines start on a fresh line.
+class ProgressLine {
+ public:
+  // Redraws "[####....] step/total<detail>  ETA ..." in place.
+  void step(std::int64_t step, std::int64_t total, const std::string& detail, double eta_seconds) {
+    const int width = 24;
+    const int filled = static_cast<int>(width * step / (total > 0 ? total : 1));
+    std::string bar(static_cast<std::size_t>(filled), '#');
+    bar.resize(width, '.');
+    std::fprintf(stderr, "\r[%s] %lld/%lld%s  ETA %s   ", bar.c_str(), (long long)step, (long long)total, detail.c_str(),
+                 format_duration(eta_seconds).c_str());
+    std::fflush(stderr);
+    mid_line_ = true;
+  }
+  void log(const std::string& message) {
+    std::fprintf(stderr, "%s%s\n", mid_line_ ? "\n" : "", message.c_str());
+    mid_line_ = false;
+  }
+  // Ends the bar's line (call once the run returns).
+  void finish() {
+    if (mid_line_) std::fprintf(stderr, "\n");
+    mid_line_ = false;
+  }
+
+ private:
+  bool mid_line_ = false;
+};
+
+// A cancelled run's message; the command then exits 130.
+inline void report_cancelled(std::int64_t steps_done, const std::string& run_dir) {
+  std::fprintf(stderr, "cancelled at step %lld; checkpoint kept in %s; resume with the same command and --resume\n",
+               (long long)steps_done, run_dir.c_str());
 }
 
 }  // namespace linvideo::cli

@@ -70,35 +70,23 @@ void run(Args& a) {
   }
 
   // 2. Training, with a one-line progress bar (log lines start on a fresh line).
-  bool mid_line = false;
+  ProgressLine line;
   const auto result = linvideo_method::run_transfer(
       *t2v, a.o,
       [&](const linvideo_method::TransferStep& s) {
-        const int width = 24;
-        const int filled = static_cast<int>(width * s.step / std::max<std::int64_t>(1, s.total));
-        std::string bar(static_cast<std::size_t>(filled), '#');
-        bar.resize(width, '.');
-        std::string terms;
+        std::string detail;
+        char buf[64];
         for (const auto& [name, v] : s.losses) {
-          char buf[48];
           std::snprintf(buf, sizeof buf, " %s %.4g", name.c_str(), v);
-          terms += buf;
+          detail += buf;
         }
-        std::fprintf(stderr, "\r[%s] %lld/%lld%s  linear %d/%d  %.2f s/step  ETA %s   ", bar.c_str(),
-                     (long long)s.step, (long long)s.total, terms.c_str(), s.linear_now, layers, s.step_seconds,
-                     format_duration(s.eta_seconds).c_str());
-        std::fflush(stderr);
-        mid_line = true;
+        std::snprintf(buf, sizeof buf, "  linear %d/%d  %.2f s/step", s.linear_now, layers, s.step_seconds);
+        line.step(s.step, s.total, detail + buf, s.eta_seconds);
       },
-      [&](const std::string& m) {
-        std::fprintf(stderr, "%s%s\n", mid_line ? "\n" : "", m.c_str());
-        mid_line = false;
-      },
-      &cancel);
-  if (mid_line) std::fprintf(stderr, "\n");
+      [&](const std::string& m) { line.log(m); }, &cancel);
+  line.finish();
   if (result.cancelled) {
-    std::fprintf(stderr, "cancelled at step %lld; checkpoint kept in %s; resume with the same command and --resume\n",
-                 (long long)result.steps_done, a.o.run_dir.c_str());
+    report_cancelled(result.steps_done, a.o.run_dir);
     throw CLI::RuntimeError(130);
   }
   std::string list;

@@ -31,6 +31,20 @@ void validate_bench_input(const model::DitConfig& config, const std::string& dev
   }
 }
 
+std::int64_t bench_tokens(const model::DitConfig& c, std::int64_t frames, std::int64_t height, std::int64_t width) {
+  const auto& p = c.patch;
+  return ((frames - 1) / 4 + 1) / p[0] * (height / 8 / p[1]) * (width / 8 / p[2]);
+}
+
+void linearise_layers(model::WanDiT& dit, const std::vector<std::int64_t>& ids) {
+  const auto& c = dit.config();
+  for (const auto id : ids) {
+    auto& layer = dit.attention_state(id);
+    layer.init_linear_branch(c.num_heads, c.head_dim(), dit.options().device);
+    layer.mode = model::AttentionMode::Linear;
+  }
+}
+
 std::vector<std::int64_t> default_linear_layers(std::int64_t num_layers, std::int64_t count) {
   if (num_layers == 30 && count < 0) {
     return {1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 22, 24, 29};
@@ -57,8 +71,7 @@ DitBenchResult run_dit_benchmark(const DitBenchOptions& o, const std::function<v
 
   const std::int64_t F = (o.frames - 1) / 4 + 1, H = o.height / 8, W = o.width / 8;
   DitBenchResult r;
-  const auto& p = o.config.patch;
-  r.tokens = (F / p[0]) * (H / p[1]) * (W / p[2]);
+  r.tokens = bench_tokens(o.config, o.frames, o.height, o.width);
   r.device_name = o.device;
   const auto opts = at::TensorOptions().dtype(at::kFloat).device(load.device);
   const at::Tensor x = at::randn({1, o.config.in_dim, F, H, W}, opts);
@@ -83,11 +96,7 @@ DitBenchResult run_dit_benchmark(const DitBenchOptions& o, const std::function<v
   const auto [soft, soft_out] = time_forward("softmax");
   r.softmax = soft;
   r.linear_layer_ids = default_linear_layers(o.config.num_layers, o.linear_layers);
-  for (auto id : r.linear_layer_ids) {
-    auto& layer = dit->attention_state(id);
-    layer.init_linear_branch(o.config.num_heads, o.config.head_dim(), load.device);
-    layer.mode = model::AttentionMode::Linear;
-  }
+  linearise_layers(*dit, r.linear_layer_ids);
   const auto [hyb, hyb_out] = time_forward("hybrid");
   r.hybrid = hyb;
   r.output_rel_diff = ((hyb_out - soft_out).norm() / soft_out.norm()).item<double>();

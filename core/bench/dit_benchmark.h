@@ -8,6 +8,10 @@
 
 #include "core/model/dit_config.h"
 
+namespace linvideo::model {
+class WanDiT;
+}
+
 namespace linvideo::bench {
 
 struct DitBenchOptions {
@@ -35,6 +39,9 @@ TimingStats timing_stats(std::vector<double> ms);
 void validate_bench_input(const model::DitConfig& config, const std::string& device, const std::string& dtype,
                           std::int64_t frames, std::int64_t height, std::int64_t width);
 
+// DiT tokens of a video size (latents /4 (+1) in time, /8 in space, then the patch).
+std::int64_t bench_tokens(const model::DitConfig& config, std::int64_t frames, std::int64_t height, std::int64_t width);
+
 struct DitBenchResult {
   std::int64_t tokens = 0;
   std::vector<std::int64_t> linear_layer_ids;  // 0-based
@@ -47,6 +54,9 @@ struct DitBenchResult {
 // Layers LinVideo makes linear by default: for 30 layers the paper's learned 16 (layers 2-8,
 // 10-13, 15-16, 23, 25, 30, 1-based); otherwise `count` spread evenly, never the first layer.
 std::vector<std::int64_t> default_linear_layers(std::int64_t num_layers, std::int64_t count);
+
+// Makes layers `ids` of `dit` linear with freshly initialised (untrained) feature maps.
+void linearise_layers(model::WanDiT& dit, const std::vector<std::int64_t>& ids);
 
 DitBenchResult run_dit_benchmark(const DitBenchOptions& options,
                                  const std::function<void(const std::string&)>& log = {});

@@ -23,11 +23,6 @@ namespace fs = std::filesystem;
 
 at::Device device_of(const std::string& device) { return device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU); }
 
-std::int64_t token_count(const model::DitConfig& c, std::int64_t frames, std::int64_t height, std::int64_t width) {
-  const auto& p = c.patch;
-  return ((frames - 1) / 4 + 1) / p[0] * (height / 8 / p[1]) * (width / 8 / p[2]);
-}
-
 // A pipeline around a random DiT: the VAE only gives the latent shape (a small one on the CPU; it
 // never decodes), and there is no text encoder (the contexts are random, of the DiT's text length).
 pipeline::TextToVideo random_pipeline(const model::DitConfig& config, const at::Device& device, at::ScalarType dtype,
@@ -43,15 +38,6 @@ pipeline::TextToVideo random_pipeline(const model::DitConfig& config, const at::
   vc.latents_std.assign(static_cast<std::size_t>(config.in_dim), 1.0);
   std::shared_ptr<model::WanVAE> vae = model::WanVAE::random(vc, model::VaeOptions{}, seed + 1);
   return pipeline::TextToVideo(std::move(dit), std::move(vae), std::move(text));
-}
-
-void make_linear(model::WanDiT& dit, const std::vector<std::int64_t>& ids) {
-  const auto& c = dit.config();
-  for (const auto id : ids) {
-    auto& layer = dit.attention_state(id);
-    layer.init_linear_branch(c.num_heads, c.head_dim(), dit.options().device);
-    layer.mode = model::AttentionMode::Linear;
-  }
 }
 
 }  // namespace
@@ -76,7 +62,7 @@ GenerationBenchResult run_generation_benchmark(const GenerationBenchOptions& o,
   const at::Tensor negative = at::randn({1, o.config.text_len, o.config.text_dim}, opts);
 
   GenerationBenchResult r;
-  r.tokens = token_count(o.config, o.frames, o.height, o.width);
+  r.tokens = bench_tokens(o.config, o.frames, o.height, o.width);
   r.student_sigmas = schedule.sigmas;
   r.linear_layer_ids = default_linear_layers(o.config.num_layers, o.linear_layers);
 
@@ -104,7 +90,7 @@ GenerationBenchResult run_generation_benchmark(const GenerationBenchOptions& o,
       int n = 0;
       say(std::string(label) + " warm-up " + std::to_string(i + 1) + ": " + std::to_string(generate(warm, n)) + " s");
     }
-    if (device.is_cuda()) pipeline::reset_peak_device_memory();
+    pipeline::reset_peak_device_memory(device);
     std::vector<double> ms;
     for (int i = 0; i < repeats; ++i) {
       const double seconds = generate(s, g.dit_forwards);
@@ -112,7 +98,7 @@ GenerationBenchResult run_generation_benchmark(const GenerationBenchOptions& o,
       say(std::string(label) + " run " + std::to_string(i + 1) + ": " + std::to_string(seconds) + " s, " +
           std::to_string(g.dit_forwards) + " DiT forwards");
     }
-    g.peak_bytes = device.is_cuda() ? pipeline::peak_device_memory_bytes() : -1;
+    g.peak_bytes = pipeline::peak_device_memory_bytes(device);
     g.time = timing_stats(ms);
     g.ms_per_forward = g.time.median_ms / std::max(g.dit_forwards, 1);
     return g;
@@ -121,7 +107,7 @@ GenerationBenchResult run_generation_benchmark(const GenerationBenchOptions& o,
   {
     const at::NoGradGuard no_grad;
     r.teacher = time_mode("teacher", teacher, o.teacher_repeats);
-    make_linear(t2v.dit(), r.linear_layer_ids);
+    linearise_layers(t2v.dit(), r.linear_layer_ids);
     r.student = time_mode("student", student, o.student_repeats);
   }
   r.speedup = r.teacher.time.median_ms / r.student.time.median_ms;
@@ -144,18 +130,18 @@ DistillBenchResult run_distill_benchmark(const DistillBenchOptions& o, const std
   remove_tree(work.string());
   fs::create_directories(work);
   DistillBenchResult r;
-  r.tokens = token_count(o.config, o.frames, o.height, o.width);
+  r.tokens = bench_tokens(o.config, o.frames, o.height, o.width);
   {
     say("building random-weight teacher: " + o.config.summary());
     pipeline::TextToVideo t2v = random_pipeline(o.config, device, dtype, o.seed, text);
     // The LinVideo model the student starts from: random feature maps on the benchmark's layers.
     const auto ids = default_linear_layers(o.config.num_layers, o.linear_layers);
-    make_linear(t2v.dit(), ids);
+    linearise_layers(t2v.dit(), ids);
     const std::string sidecar = (work / "random.linvideo.safetensors").string();
     linvideo_method::save_sidecar(sidecar, t2v.dit(), "bench distill: random feature maps");
     for (std::int64_t l = 0; l < t2v.dit().num_layers(); ++l) t2v.dit().attention_state(l).mode = model::AttentionMode::Softmax;
-    if (device.is_cuda()) pipeline::reset_peak_device_memory();
-    r.model_bytes = device.is_cuda() ? pipeline::peak_device_memory_bytes() : -1;  // after a reset the peak is what is held now
+    pipeline::reset_peak_device_memory(device);
+    r.model_bytes = pipeline::peak_device_memory_bytes(device);  // after a reset the peak is what is held now
 
     linvideo_method::DistillOptions d;
     d.run_dir = (work / "run").string();
@@ -177,7 +163,7 @@ DistillBenchResult run_distill_benchmark(const DistillBenchOptions& o, const std
               std::to_string(s.critic_loss) + ")");
         },
         say);
-    r.peak_bytes = device.is_cuda() ? pipeline::peak_device_memory_bytes() : -1;
+    r.peak_bytes = pipeline::peak_device_memory_bytes(device);
   }
   remove_tree(work.string());
   return r;

@@ -90,20 +90,30 @@ void release_cached_device_memory() {
 #endif
 }
 
-std::int64_t peak_device_memory_bytes() {
 #ifdef LINVIDEO_WITH_CUDA
-  if (!at::hasCUDA()) return -1;
+namespace {
+c10::DeviceIndex cuda_index(const at::Device& device) {
+  return device.has_index() ? device.index() : c10::cuda::current_device();
+}
+}  // namespace
+#endif
+
+std::int64_t peak_device_memory_bytes(const at::Device& device) {
+#ifdef LINVIDEO_WITH_CUDA
+  if (!device.is_cuda()) return -1;
   // allocated_bytes[0] is the aggregate over pool kinds (StatType::AGGREGATE) in every version.
-  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(c10::cuda::current_device());
-  return stats.allocated_bytes[0].peak;
+  return c10::cuda::CUDACachingAllocator::getDeviceStats(cuda_index(device)).allocated_bytes[0].peak;
 #else
+  (void)device;
   return -1;
 #endif
 }
 
-void reset_peak_device_memory() {
+void reset_peak_device_memory(const at::Device& device) {
 #ifdef LINVIDEO_WITH_CUDA
-  if (at::hasCUDA()) c10::cuda::CUDACachingAllocator::resetPeakStats(c10::cuda::current_device());
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(cuda_index(device));
+#else
+  (void)device;
 #endif
 }
 

@@ -36,9 +36,9 @@ std::vector<DeviceChoice> available_devices();
 
 // GPU memory bookkeeping (no-ops without CUDA).
 void release_cached_device_memory();
-// The caching allocator's peak of allocated bytes on the current CUDA device since the last reset
-// (what tensors held, not the allocator's reserve or the CUDA context); -1 without CUDA.
-std::int64_t peak_device_memory_bytes();
-void reset_peak_device_memory();
+// The caching allocator's peak of allocated bytes on `device` since the last reset (what tensors
+// held, not the allocator's reserve or the CUDA context); -1 for a device that is not CUDA.
+std::int64_t peak_device_memory_bytes(const at::Device& device);
+void reset_peak_device_memory(const at::Device& device);  // no-op for a device that is not CUDA
 
 }  // namespace linvideo::pipeline
