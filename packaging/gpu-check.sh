@@ -2,7 +2,7 @@
 # The GPU machine's check (see ../shared/gpu/README.md): build the engine against the CUDA LibTorch,
 # run every test (CUDA tests included), benchmark (DiT forward, few-step vs dense generation, DMD2
 # memory), and time a full 1.3B-size generation with and without the memory plan. Writes logs and JSON to ${OUT:-gpu-out}.
-# Usage: LINVIDEO_GOLDEN_DIR=... packaging/gpu-check.sh [quick]
+# Usage: LINVIDEO_GOLDEN_DIR=... [CTEST_ARGS="-R Cuda"] packaging/gpu-check.sh [quick]
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OUT:-$root/gpu-out}"
@@ -16,7 +16,7 @@ cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
 grep "LinVideo" "$out/configure.log"
 ( time cmake --build build-gpu -j "$(nproc)" -- -k 0 ) > "$out/build.log" 2>&1 || { grep -E "error" "$out/build.log" | head -30; exit 1; }
 tail -3 "$out/build.log"
-ctest --test-dir build-gpu --output-on-failure -j 4 > "$out/ctest.log" 2>&1
+ctest --test-dir build-gpu --output-on-failure -j 4 ${CTEST_ARGS:-} > "$out/ctest.log" 2>&1
 grep -E "tests passed|tests failed|Failed|\*\*\*" "$out/ctest.log" | head -20
 bin=build-gpu/app/linvideo
 $bin bench dit --device cuda --dtype bf16 --repeats 10 --warmup 3 --json "$out/bench_dit_1p3b_480p.json"

@@ -145,6 +145,15 @@ TEST(ShapesWorld, CommittedListMatchesTheRule) {
     EXPECT_EQ(s.objects.size(), 2u) << p;
     EXPECT_TRUE(is_held_out(s)) << p;
   }
+
+  // The two-object part of the DMD2 prompt set (packaging/shapes-distill-results.sh): none held out.
+  const auto two_train = read_lines(dir + "/train_two_object_sample.txt");
+  EXPECT_GE(two_train.size(), 100u);
+  for (const std::string& p : two_train) {
+    const SceneSpec s = parse_prompt(p);
+    EXPECT_EQ(s.objects.size(), 2u) << p;
+    EXPECT_FALSE(is_held_out(s)) << p;
+  }
 }
 
 TEST(ShapesWorld, SamplerIsDeterministic) {
