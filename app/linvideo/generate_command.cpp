@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 
 #include "app/linvideo/run_control.h"
@@ -62,7 +63,8 @@ void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit
   const media::VideoFrames frames = pipeline::to_video_frames(video);
   media::VideoWriteOptions opts;
   opts.crf = a.crf;
-  opts.metadata = pipeline::clip_tags(a.s, model_name, modes);
+  opts.metadata = pipeline::clip_tags(
+      a.s, model_name, modes, a.linvideo_sidecar.empty() ? std::string() : std::filesystem::absolute(a.linvideo_sidecar).string());
   media::write_video(a.out, frames, opts);
 #else
   (void)video, (void)dit_info, (void)model_name, (void)modes;

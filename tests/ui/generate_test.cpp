@@ -152,6 +152,16 @@ void GenerateTest::studentGeneratesOnItsSchedule() {
   QCOMPARE(entry.request.sampler, QStringLiteral("euler"));
   QCOMPARE(entry.layerMask, QStringLiteral("1"));
   QVERIFY(test::sameTensors(test::copyDitWeights(session_), weightsBefore));
+
+  // The clip names its student, in the gallery entry and in its tags: Re-use brings it back.
+  QCOMPARE(entry.request.student, file);
+  const GalleryEntry fromDisk = GalleryModel::readEntry(entry.path);
+  QCOMPARE(fromDisk.request.student, file);
+  GeneratePanel again(&session_);
+  QVERIFY(again.student().isEmpty());
+  again.setRequest(fromDisk.request);
+  QCOMPARE(again.student(), file);
+  QCOMPARE(again.request().student, file);
 }
 
 QTEST_MAIN(GenerateTest)

@@ -179,7 +179,8 @@ bool CompareController::run(const GenerateRequest& request, const QVector<Compar
       row.flicker = media::temporal_flicker(frames);
       row.path = QDir(folder).filePath(QStringLiteral("%1_%2.mp4").arg(index).arg(fileSafe(variant.label)));
       writeClip(row.path, frames, s, t2v.dit().config().family(), modes,
-                {result.total_seconds, result.sampling.dit_seconds});
+                {result.total_seconds, result.sampling.dit_seconds},
+                variant.kind == VariantKind::Student ? variant.path : QString());
 #ifdef LINVIDEO_WITH_SHAPES
       if (!state->frames.empty()) {
         const shapes::Fidelity f = shapes::fidelity(frames, state->frames.front(), "the reference variant");

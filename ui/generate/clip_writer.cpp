@@ -22,10 +22,11 @@ QString newClipPath(const QString& folder, quint64 seed, const QString& suffix) 
 
 GalleryEntry writeClip(const QString& path, const media::VideoFrames& frames,
                        const pipeline::GenerationSettings& settings, const std::string& modelName,
-                       const std::vector<std::string>& attentionModes, const ClipTiming& timing) {
+                       const std::vector<std::string>& attentionModes, const ClipTiming& timing,
+                       const QString& student) {
   QDir().mkpath(QFileInfo(path).absolutePath());
   media::VideoWriteOptions options;
-  options.metadata = pipeline::clip_tags(settings, modelName, attentionModes);
+  options.metadata = pipeline::clip_tags(settings, modelName, attentionModes, student.toStdString());
   options.metadata.tags[kWallSecondsTag] = std::to_string(timing.wallSeconds);
   options.metadata.tags[kDitSecondsTag] = std::to_string(timing.ditSeconds);
   options.metadata.tags[kFrameCountTag] = std::to_string(frames.count);
@@ -44,6 +45,7 @@ GalleryEntry writeClip(const QString& path, const media::VideoFrames& frames,
   entry.request.height = frames.height;
   entry.request.width = frames.width;
   entry.request.sampler = QString::fromLatin1(sampling::solver_name(settings.solver));
+  entry.request.student = student;
   entry.model = QString::fromStdString(modelName);
   entry.layerMask = layerMaskText(attentionModes);
   entry.wallSeconds = timing.wallSeconds;

@@ -28,6 +28,7 @@ QString newClipPath(const QString& folder, quint64 seed, const QString& suffix =
 
 GalleryEntry writeClip(const QString& path, const media::VideoFrames& frames,
                        const pipeline::GenerationSettings& settings, const std::string& modelName,
-                       const std::vector<std::string>& attentionModes, const ClipTiming& timing);
+                       const std::vector<std::string>& attentionModes, const ClipTiming& timing,
+                       const QString& student = {});
 
 }  // namespace linvideo::ui

@@ -65,7 +65,7 @@ bool GenerateController::start(const GenerateRequest& request) {
     ctx.progress(-1, QStringLiteral("Encoding MP4"));
     const GalleryEntry entry =
         writeClip(newClipPath(folder, s.seed), pipeline::to_video_frames(result.video), s, modelName, modes,
-                  {result.total_seconds, result.sampling.dit_seconds});
+                  {result.total_seconds, result.sampling.dit_seconds}, request.student);
     ctx.postToUi(this, [this, entry] {
       running_ = false;
       emit finished(entry);

@@ -347,8 +347,14 @@ void GeneratePanel::reuseSelected() {
   const int row = selectedRow();
   if (row < 0) return;
   setRandomSeed(false);
-  setRequest(gallery_->entry(row).request);
-  status_->setText(tr("Settings of %1 loaded").arg(QFileInfo(gallery_->entry(row).path).fileName()));
+  const GenerateRequest& r = gallery_->entry(row).request;
+  setRequest(r);
+  const QString name = QFileInfo(gallery_->entry(row).path).fileName();
+  if (student_ != r.student) {  // the clip's student file is gone or changed: say so, keep the rest
+    status_->setText(tr("Settings of %1 loaded, but not its student: %2").arg(name, status_->text()));
+  } else {
+    status_->setText(tr("Settings of %1 loaded").arg(name));
+  }
 }
 
 void GeneratePanel::revealSelected() {
