@@ -57,17 +57,16 @@ struct Args {
 };
 
 void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit_info, const std::string& model_name,
-                const std::vector<std::string>& modes) {
+                const std::vector<std::string>& modes, const std::string& student) {
 #ifdef LINVIDEO_WITH_MEDIA
   (void)dit_info;
   const media::VideoFrames frames = pipeline::to_video_frames(video);
   media::VideoWriteOptions opts;
   opts.crf = a.crf;
-  opts.metadata = pipeline::clip_tags(
-      a.s, model_name, modes, a.linvideo_sidecar.empty() ? std::string() : std::filesystem::absolute(a.linvideo_sidecar).string());
+  opts.metadata = pipeline::clip_tags(a.s, model_name, modes, student);
   media::write_video(a.out, frames, opts);
 #else
-  (void)video, (void)dit_info, (void)model_name, (void)modes;
+  (void)video, (void)dit_info, (void)model_name, (void)modes, (void)student;
   throw Error(a.out + ": this build has no media library; use --save-latents");
 #endif
 }
@@ -176,7 +175,9 @@ void run_generate(Args& a, const CLI::App& cmd) {
   std::fprintf(stderr, "model: %s\n", dit->config().summary().c_str());
   pipeline::TextToVideo t2v(dit, vae, nullptr);
   std::string sidecar = a.linvideo_sidecar;
+  std::string student;  // absolute, for the clip's tags
   if (!sidecar.empty() && linvideo_method::is_student_file(sidecar)) {
+    student = std::filesystem::absolute(sidecar).string();
     // A distilled student: its weights, layer modes and few-step schedule (no CFG) replace the
     // sampler options.
     const auto schedule = linvideo_method::load_student(sidecar, *dit);
@@ -221,7 +222,7 @@ void run_generate(Args& a, const CLI::App& cmd) {
   const double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "decode: %.2f s -> %lld frames %lldx%lld\n", decode_s, (long long)video.size(0),
                (long long)video.size(2), (long long)video.size(3));
-  write_clip(a, video, nullptr, model_name, modes);
+  write_clip(a, video, nullptr, model_name, modes, student);
   std::fprintf(stderr, "total: %.2f s (load, text, sampling, decode, write)\n",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   std::printf("%s\n", a.out.c_str());

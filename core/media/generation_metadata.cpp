@@ -37,7 +37,7 @@ VideoMetadata generation_metadata(const GenerationSettings& s) {
       {"sampler", s.sampler},
       {"model", s.model},
       {"attention_modes", s.attention_modes},
-      {"linvideo_file", s.linvideo_file},
+      {"student", s.student},
   };
   VideoMetadata metadata;
   auto& tags = metadata.tags;
@@ -54,7 +54,7 @@ VideoMetadata generation_metadata(const GenerationSettings& s) {
   tags["sampler"] = s.sampler;
   tags["model"] = s.model;
   tags["attention_modes"] = join(s.attention_modes, ",");
-  if (!s.linvideo_file.empty()) tags["linvideo_file"] = s.linvideo_file;
+  if (!s.student.empty()) tags["student"] = s.student;
   // error_handler::replace: a prompt with invalid UTF-8 must not make the write fail.
   tags[kGenerationTag] = blob.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return metadata;
@@ -78,7 +78,7 @@ GenerationSettings generation_settings_from_metadata(const VideoMetadata& metada
     s.sampler = blob.value("sampler", "");
     s.model = blob.value("model", "");
     s.attention_modes = blob.value("attention_modes", std::vector<std::string>{});
-    s.linvideo_file = blob.value("linvideo_file", "");
+    s.student = blob.value("student", "");
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": malformed '" + std::string(kGenerationTag) + "' tag: " + e.what());
   }

@@ -20,7 +20,7 @@ struct GenerationSettings {
   std::string sampler;                       // e.g. "unipc", "euler"
   std::string model;                         // e.g. "Wan2.1-T2V-1.3B"
   std::vector<std::string> attention_modes;  // per layer: "softmax", "linear" or "mixed"
-  std::string linvideo_file;  // the LinVideo sidecar or distilled student applied ("" for none)
+  std::string student;  // the distilled few-step student file the clip was made with ("" for none)
 };
 
 // Tag key holding the JSON blob of all settings.

@@ -20,11 +20,11 @@ inline std::vector<std::string> attention_mode_names(const model::WanDiT& dit) {
   return modes;
 }
 
-// `linvideo_file`: the LinVideo sidecar or distilled student the clip was made with ("" for none),
-// so that the settings can be re-used from the clip alone.
+// `student`: the distilled student file the clip was made with ("" for none), so that the settings,
+// student included, can be re-used from the clip alone.
 inline media::GenerationSettings clip_settings(const GenerationSettings& s, const std::string& model_name,
                                                const std::vector<std::string>& attention_modes,
-                                               const std::string& linvideo_file = {}) {
+                                               const std::string& student = {}) {
   media::GenerationSettings meta;
   meta.prompt = s.prompt;
   meta.negative_prompt = s.negative_prompt;
@@ -39,14 +39,14 @@ inline media::GenerationSettings clip_settings(const GenerationSettings& s, cons
   if (!s.fixed_sigmas.empty()) meta.steps = static_cast<int>(s.fixed_sigmas.size());
   meta.model = model_name;
   meta.attention_modes = attention_modes;
-  meta.linvideo_file = linvideo_file;
+  meta.student = student;
   return meta;
 }
 
 inline media::VideoMetadata clip_tags(const GenerationSettings& s, const std::string& model_name,
                                       const std::vector<std::string>& attention_modes,
-                                      const std::string& linvideo_file = {}) {
-  return media::generation_metadata(clip_settings(s, model_name, attention_modes, linvideo_file));
+                                      const std::string& student = {}) {
+  return media::generation_metadata(clip_settings(s, model_name, attention_modes, student));
 }
 
 }  // namespace linvideo::pipeline

@@ -41,16 +41,16 @@ TEST(MediaGenerationMetadata, TagsAreReadableAndRoundTrip) {
   EXPECT_EQ(back.sampler, s.sampler);
   EXPECT_EQ(back.model, s.model);
   EXPECT_EQ(back.attention_modes, s.attention_modes);
-  EXPECT_EQ(back.linvideo_file, "");
-  EXPECT_EQ(metadata.tags.count("linvideo_file"), 0u);  // no file applied: no tag
+  EXPECT_EQ(back.student, "");
+  EXPECT_EQ(metadata.tags.count("student"), 0u);  // no file applied: no tag
 }
 
 TEST(MediaGenerationMetadata, TheStudentFileRoundTrips) {
   GenerationSettings s = sample_settings();
-  s.linvideo_file = "/runs/dmd4/student.safetensors";
+  s.student = "/runs/dmd4/student.safetensors";
   const VideoMetadata metadata = generation_metadata(s);
-  EXPECT_EQ(metadata.tags.at("linvideo_file"), s.linvideo_file);
-  EXPECT_EQ(generation_settings_from_metadata(metadata, "clip.mp4").linvideo_file, s.linvideo_file);
+  EXPECT_EQ(metadata.tags.at("student"), s.student);
+  EXPECT_EQ(generation_settings_from_metadata(metadata, "clip.mp4").student, s.student);
 }
 
 TEST(MediaGenerationMetadata, MissingOrMalformedBlobNamesTheFile) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 
@@ -138,21 +139,17 @@ TEST(ShapesWorld, CommittedListMatchesTheRule) {
   }
   EXPECT_EQ(read_lines(dir + "/train_prompts.txt"), train);
 
-  const auto two = read_lines(dir + "/heldout_two_object_sample.txt");
-  EXPECT_GE(two.size(), 100u);
-  for (const std::string& p : two) {
-    const SceneSpec s = parse_prompt(p);
-    EXPECT_EQ(s.objects.size(), 2u) << p;
-    EXPECT_TRUE(is_held_out(s)) << p;
-  }
-
-  // The two-object part of the DMD2 prompt set (packaging/shapes-distill-results.sh): none held out.
-  const auto two_train = read_lines(dir + "/train_two_object_sample.txt");
-  EXPECT_GE(two_train.size(), 100u);
-  for (const std::string& p : two_train) {
-    const SceneSpec s = parse_prompt(p);
-    EXPECT_EQ(s.objects.size(), 2u) << p;
-    EXPECT_FALSE(is_held_out(s)) << p;
+  // Two-object samples: held out, and the two-object part of the DMD2 prompt set
+  // (packaging/shapes-distill-results.sh), none held out.
+  for (const auto& [file, held_out] : {std::pair{"heldout_two_object_sample.txt", true},
+                                       std::pair{"train_two_object_sample.txt", false}}) {
+    const auto two = read_lines(dir + "/" + file);
+    EXPECT_GE(two.size(), 100u) << file;
+    for (const std::string& p : two) {
+      const SceneSpec s = parse_prompt(p);
+      EXPECT_EQ(s.objects.size(), 2u) << file << ": " << p;
+      EXPECT_EQ(is_held_out(s), held_out) << file << ": " << p;
+    }
   }
 }
 

@@ -159,7 +159,7 @@ void GenerateTest::studentGeneratesOnItsSchedule() {
   QCOMPARE(fromDisk.request.student, file);
   GeneratePanel again(&session_);
   QVERIFY(again.student().isEmpty());
-  again.setRequest(fromDisk.request);
+  QVERIFY(again.setRequest(fromDisk.request));
   QCOMPARE(again.student(), file);
   QCOMPARE(again.request().student, file);
 }

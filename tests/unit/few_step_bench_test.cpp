@@ -97,7 +97,7 @@ TEST(ClipTags, AStudentClipRecordsItsFixedScheduleNotTheGrid) {
   s.solver = sampling::SolverKind::Euler;
   const auto few = pipeline::clip_settings(s, "m", {});
   EXPECT_EQ(few.steps, 4);
-  EXPECT_EQ(few.sampler, "euler (fixed 4-step schedule)");  // the gallery keys on "fixed"
-  EXPECT_EQ(few.linvideo_file, "");
-  EXPECT_EQ(pipeline::clip_settings(s, "m", {}, "/r/student.safetensors").linvideo_file, "/r/student.safetensors");
+  EXPECT_EQ(few.sampler, "euler (fixed 4-step schedule)");
+  EXPECT_EQ(few.student, "");
+  EXPECT_EQ(pipeline::clip_settings(s, "m", {}, "/r/student.safetensors").student, "/r/student.safetensors");
 }

@@ -101,9 +101,7 @@ GalleryEntry GalleryModel::readEntry(const QString& mp4Path) {
   e.request.shift = s.shift;
   // "unipc (wan grid)" -> "unipc"
   e.request.sampler = QString::fromStdString(s.sampler).section(' ', 0, 0);
-  // A few-step student's clip ("euler (fixed 4-step schedule)") names its student file; a
-  // LinVideo sidecar written by the CLI is not a student and the Generate panel has no slot for it.
-  if (s.sampler.find("fixed") != std::string::npos) e.request.student = QString::fromStdString(s.linvideo_file);
+  e.request.student = QString::fromStdString(s.student);
   e.request.frames = header.frames.count;
   e.request.height = header.frames.height;
   e.request.width = header.frames.width;

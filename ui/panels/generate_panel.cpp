@@ -286,7 +286,7 @@ bool GeneratePanel::setStudent(const QString& path) {
   return true;
 }
 
-void GeneratePanel::setRequest(const GenerateRequest& r) {
+bool GeneratePanel::setRequest(const GenerateRequest& r) {
   if (!r.prompt.isEmpty()) prompt_->setText(r.prompt);
   negative_->setPlainText(r.negativePrompt);
   seed_->setValue(static_cast<int>(std::min<quint64>(r.seed, std::numeric_limits<int>::max())));
@@ -297,7 +297,7 @@ void GeneratePanel::setRequest(const GenerateRequest& r) {
   height_->setValue(static_cast<int>(r.height));
   width_->setValue(static_cast<int>(r.width));
   sampler_->setCurrentIndex(std::max(0, sampler_->findData(r.sampler)));
-  setStudent(r.student);
+  return setStudent(r.student);
 }
 
 void GeneratePanel::setRandomSeed(bool random) { randomSeed_->setChecked(random); }
@@ -347,13 +347,11 @@ void GeneratePanel::reuseSelected() {
   const int row = selectedRow();
   if (row < 0) return;
   setRandomSeed(false);
-  const GenerateRequest& r = gallery_->entry(row).request;
-  setRequest(r);
   const QString name = QFileInfo(gallery_->entry(row).path).fileName();
-  if (student_ != r.student) {  // the clip's student file is gone or changed: say so, keep the rest
-    status_->setText(tr("Settings of %1 loaded, but not its student: %2").arg(name, status_->text()));
-  } else {
+  if (setRequest(gallery_->entry(row).request)) {
     status_->setText(tr("Settings of %1 loaded").arg(name));
+  } else {  // the clip's student file is gone or no longer a student: say so, keep the rest
+    status_->setText(tr("Settings of %1 loaded, but not its student: %2").arg(name, status_->text()));
   }
 }
 

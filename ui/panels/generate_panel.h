@@ -34,7 +34,9 @@ class GeneratePanel : public QWidget {
   explicit GeneratePanel(StudioSession* session, QWidget* parent = nullptr);
 
   GenerateRequest request() const;  // the form's values (seed as shown)
-  void setRequest(const GenerateRequest& request);
+  // False when the request's student could not be applied (the status line says why); the rest
+  // of the settings are loaded either way.
+  bool setRequest(const GenerateRequest& request);
   void setRandomSeed(bool random);
   void setOutputFolder(const QString& folder);  // and rescans the gallery
   // Generate with this student file (empty: the model as loaded); false, with the reason in the
