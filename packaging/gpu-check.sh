@@ -19,7 +19,19 @@ tail -3 "$out/build.log"
 ctest --test-dir build-gpu --output-on-failure -j 4 ${CTEST_ARGS:-} > "$out/ctest.log" 2>&1
 grep -E "tests passed|tests failed|Failed|\*\*\*" "$out/ctest.log" | head -20
 bin=build-gpu/app/linvideo
+# Issue 16: the fused linear-attention kernels against SDPA and the ATen reference (one layer at the
+# Wan 1.3B shape, forward and forward+backward), the DiT forward with 16 of 30 layers linear, and
+# transfer steps on the shapes model with and without the kernels. MEMCHECK=1 also runs the kernel
+# harness under compute-sanitizer.
+$bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 --head-dim 128 --repeats 20 \
+  --json "$out/bench_attention_1p3b_480p.json"
 $bin bench dit --device cuda --dtype bf16 --repeats 10 --warmup 3 --json "$out/bench_dit_1p3b_480p.json"
+$bin bench transfer --device cuda --steps 30 --skip 5 --json "$out/bench_transfer_shapes.json"
+if [ "${MEMCHECK:-0}" = 1 ]; then
+  /usr/local/cuda/bin/compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/linvideo_kernel_tests \
+    --gtest_filter="${MEMCHECK_FILTER:-*L320*:*L17_*:*L1_*:*L4095_D64_B1_bf16*:FusedAttentionCuda.*}" > "$out/memcheck.log" 2>&1
+  echo "memcheck exit $? ($(grep -E 'ERROR SUMMARY' "$out/memcheck.log" | tail -1))"
+fi
 [ "${1:-}" = quick ] && exit 0
 
 # Issue 8: the 4-step LinVideo student's DiT time against the 50-step all-softmax CFG generation's,

@@ -1,14 +1,24 @@
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <unistd.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "app/linvideo/commands.h"
+#include "core/bench/attention_benchmark.h"
 #include "core/bench/dit_benchmark.h"
 #include "core/bench/few_step_benchmark.h"
 #include "core/error.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
+#include "core/linvideo/trajectory_cache.h"
+#include "core/linvideo/transfer.h"
+#include "core/model/attention.h"
+#include "core/model/wan_dit.h"
+#include "core/pipeline/model_loader.h"
+#include "core/remove_tree.h"
 #include "core/version.h"
 
 namespace linvideo::cli {
@@ -150,6 +160,202 @@ void add_distill_bench(CLI::App& bench) {
   });
 }
 
+void add_attention_bench(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand(
+      "attention",
+      "One attention layer, forward and forward+backward: SDPA, the ATen linear reference and the fused linear "
+      "kernels, in one run (random inputs in the DiT's layout)");
+  struct Args {
+    bench::AttentionBenchOptions o;
+    std::string json_path;
+    bool verbose = false, no_backward = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--tokens", a->o.tokens, "Sequence length (32760: Wan 1.3B at 480x832, 81 frames)")->capture_default_str();
+  cmd->add_option("--heads", a->o.heads, "Attention heads")->capture_default_str();
+  cmd->add_option("--head-dim", a->o.head_dim, "Head dimension")->capture_default_str();
+  cmd->add_option("--batch", a->o.batch, "Batch size")->capture_default_str();
+  cmd->add_option("--dtype", a->o.dtype, "bf16 or fp32")->capture_default_str();
+  cmd->add_option("--device", a->o.device, "cuda or cpu")->capture_default_str();
+  cmd->add_option("--warmup", a->o.warmup, "Untimed runs of each first")->capture_default_str();
+  cmd->add_option("--repeats", a->o.repeats, "Timed runs of each (the median is reported)")->capture_default_str();
+  cmd->add_flag("--no-backward", a->no_backward, "Time the forward only");
+  cmd->add_option("--json", a->json_path, "Also write the results as JSON here");
+  cmd->add_flag("-v,--verbose", a->verbose, "Print every run");
+  cmd->callback([a] {
+    a->o.backward = !a->no_backward;
+    const auto r = bench::run_attention_benchmark(a->o, [&](const std::string& s) {
+      if (a->verbose) std::fprintf(stderr, "%s\n", s.c_str());
+    });
+    const std::string card = device_name(a->o.device);
+    std::printf("device:  %s (%s)\n", card.c_str(), version_string().c_str());
+    std::printf("input:   batch %lld, %lld heads of %lld, %lld tokens, %s; median of %d\n", (long long)a->o.batch,
+                (long long)a->o.heads, (long long)a->o.head_dim, (long long)a->o.tokens, a->o.dtype.c_str(),
+                a->o.repeats);
+    if (r.peak_gbs > 0)
+      std::printf("memory:  peak %.0f GB/s; the forward moves at least %.1f MB (floor %.3f ms), forward+backward %.1f MB "
+                  "(floor %.3f ms)\n",
+                  r.peak_gbs, r.forward_bytes / 1e6, r.forward_bytes / (r.peak_gbs * 1e6),
+                  r.forward_backward_bytes / 1e6, r.forward_backward_bytes / (r.peak_gbs * 1e6));
+    std::printf("%-18s %12s %10s %16s %10s\n", "", "forward ms", "GB/s", "fwd+bwd ms", "GB/s");
+    auto gbs = [](double bytes, double ms) { return ms > 0 ? bytes / (ms * 1e6) : 0.0; };
+    const bench::AttentionTiming* sdpa = nullptr;
+    const bench::AttentionTiming* ref = nullptr;
+    const bench::AttentionTiming* fused = nullptr;
+    for (const auto& t : r.rows) {
+      if (t.name == "sdpa") sdpa = &t;
+      if (t.name == "linear-reference") ref = &t;
+      if (t.name == "linear-fused") fused = &t;
+      if (!t.unavailable.empty()) {
+        std::printf("%-18s not run: %s\n", t.name.c_str(), t.unavailable.c_str());
+        continue;
+      }
+      std::printf("%-18s %12.4f %10.0f", t.name.c_str(), t.forward.median_ms, gbs(r.forward_bytes, t.forward.median_ms));
+      if (a->o.backward)
+        std::printf(" %16.4f %10.0f", t.forward_backward.median_ms,
+                    gbs(r.forward_backward_bytes, t.forward_backward.median_ms));
+      std::printf("\n");
+    }
+    nlohmann::json ratios = nlohmann::json::object();
+    if (fused && fused->unavailable.empty()) {
+      auto ratio = [&](const char* key, const bench::AttentionTiming* base, bool fb) {
+        const double b = fb ? base->forward_backward.median_ms : base->forward.median_ms;
+        const double f = fb ? fused->forward_backward.median_ms : fused->forward.median_ms;
+        if (b > 0 && f > 0) ratios[key] = b / f;
+      };
+      ratio("fused_vs_sdpa_forward", sdpa, false);
+      ratio("fused_vs_reference_forward", ref, false);
+      if (a->o.backward) {
+        ratio("fused_vs_sdpa_forward_backward", sdpa, true);
+        ratio("fused_vs_reference_forward_backward", ref, true);
+      }
+      if (r.peak_gbs > 0) ratios["fused_forward_over_memory_floor"] = fused->forward.median_ms / (r.forward_bytes / (r.peak_gbs * 1e6));
+      for (const auto& [key, value] : ratios.items()) std::printf("%-40s %.2fx\n", key.c_str(), value.get<double>());
+      std::printf("fused vs reference output: max |diff| %.2e of max |reference|\n", r.fused_max_rel_diff);
+    }
+    if (!a->json_path.empty()) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (const auto& t : r.rows)
+        rows.push_back({{"name", t.name},
+                        {"unavailable", t.unavailable},
+                        {"forward_ms", t.forward.ms},
+                        {"forward_median_ms", t.forward.median_ms},
+                        {"forward_backward_ms", t.forward_backward.ms},
+                        {"forward_backward_median_ms", t.forward_backward.median_ms}});
+      nlohmann::json j = {{"device", card},
+                          {"version", version_string()},
+                          {"tokens", a->o.tokens},
+                          {"heads", a->o.heads},
+                          {"head_dim", a->o.head_dim},
+                          {"batch", a->o.batch},
+                          {"dtype", a->o.dtype},
+                          {"repeats", a->o.repeats},
+                          {"peak_gbs", r.peak_gbs},
+                          {"forward_bytes", r.forward_bytes},
+                          {"forward_backward_bytes", r.forward_backward_bytes},
+                          {"fused_max_rel_diff", r.fused_max_rel_diff},
+                          {"rows", rows},
+                          {"ratios", ratios}};
+      std::ofstream(a->json_path) << j.dump(2) << "\n";
+    }
+  });
+}
+
+// `bench transfer`: LinVideo transfer steps (mixed attention forward and backward through the
+// student) with linear attention on the ATen reference, then on the fused kernels, in one process,
+// on the same model, cache and settings.
+void add_transfer_bench(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand(
+      "transfer",
+      "Transfer steps with linear attention on the ATen reference vs the fused kernels, in one run (the model's "
+      "own size; a small trajectory cache is built first)");
+  struct Args {
+    std::string model, device = "cuda", work, json_path;
+    std::int64_t steps = 30;
+    int skip = 5;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--model", a->model, "Model folder (default: the embedded shapes model)");
+  cmd->add_option("--device", a->device, "cuda or cpu")->capture_default_str();
+  cmd->add_option("--steps", a->steps, "Transfer steps timed per backend")->capture_default_str()->check(CLI::Range(2, 100000));
+  cmd->add_option("--skip", a->skip, "First steps of each run left out of the median (warm-up)")->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  cmd->add_option("--work", a->work, "Scratch folder for the cache and runs (default: a temporary one, removed after)");
+  cmd->add_option("--json", a->json_path, "Also write the results as JSON here");
+  cmd->callback([a] {
+    namespace fs = std::filesystem;
+    if (a->skip >= a->steps) throw Error("--skip must be below --steps");
+    const std::string model = a->model.empty() ? pipeline::default_model_dir() : a->model;
+    const bool temporary = a->work.empty();
+    const fs::path work = temporary ? fs::temp_directory_path() / ("linvideo-bench-transfer-" + std::to_string(::getpid()))
+                                    : fs::path(a->work);
+    fs::create_directories(work);
+    auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model),
+                                            pipeline::RuntimePolicy::make(a->device, "auto"));
+    linvideo_method::CacheOptions c;
+    c.dir = (work / "cache").string();
+    c.prompts = {"a red circle moving left", "a blue square moving right"};
+    auto base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
+    base.steps = std::min(base.steps, 8);
+    linvideo_method::build_trajectory_cache(*t2v, base, c, {});
+
+    struct Row {
+      std::string backend;
+      std::vector<double> seconds;
+      bench::TimingStats stats;
+    };
+    std::vector<Row> rows;
+    const model::AttentionBackend before = model::attention_backend();
+    for (const auto backend : {model::AttentionBackend::Reference, model::AttentionBackend::Auto}) {
+      model::set_attention_backend(backend);
+      Row row;
+      row.backend = backend == model::AttentionBackend::Reference ? "reference" : "fused";
+      linvideo_method::TransferOptions o;
+      o.run_dir = (work / ("run-" + row.backend)).string();
+      remove_tree(o.run_dir);
+      o.cache_dir = c.dir;
+      o.steps = a->steps;
+      o.warmup_steps = 0;  // W from the identity: every timed step is a transfer step
+      o.checkpoint_every = static_cast<int>(a->steps) + 1;
+      o.target_linear = std::max<std::int64_t>(1, t2v->dit().num_layers() / 2);
+      linvideo_method::run_transfer(*t2v, o, [&](const linvideo_method::TransferStep& s) {
+        row.seconds.push_back(s.step_seconds);
+      });
+      const std::vector<double> ms(row.seconds.begin() + std::min<std::size_t>(a->skip, row.seconds.size()), row.seconds.end());
+      std::vector<double> in_ms;
+      for (double x : ms) in_ms.push_back(1000 * x);
+      if (in_ms.empty()) throw Error("bench transfer: no steps were timed");
+      row.stats = bench::timing_stats(in_ms);
+      rows.push_back(row);
+    }
+    model::set_attention_backend(before);
+    if (temporary) remove_tree(work.string());
+
+    const std::string card = device_name(a->device);
+    std::printf("device:   %s (%s)\n", card.c_str(), version_string().c_str());
+    std::printf("model:    %s; %lld transfer steps per backend, median of the last %lld\n", model.c_str(),
+                (long long)a->steps, (long long)(a->steps - a->skip));
+    for (const auto& r : rows)
+      std::printf("%-10s median %.2f ms per step (min %.2f, max %.2f)\n", r.backend.c_str(), r.stats.median_ms,
+                  r.stats.min_ms, r.stats.max_ms);
+    const double speedup = rows[0].stats.median_ms / rows[1].stats.median_ms;
+    std::printf("speed-up: %.2fx (reference / fused median)\n", speedup);
+    if (!a->json_path.empty()) {
+      nlohmann::json j = {{"device", card},
+                          {"version", version_string()},
+                          {"model", model},
+                          {"steps", a->steps},
+                          {"skip", a->skip},
+                          {"reference_ms", rows[0].stats.ms},
+                          {"fused_ms", rows[1].stats.ms},
+                          {"reference_median_ms", rows[0].stats.median_ms},
+                          {"fused_median_ms", rows[1].stats.median_ms},
+                          {"speedup", speedup}};
+      std::ofstream(a->json_path) << j.dump(2) << "\n";
+    }
+  });
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
@@ -209,6 +415,8 @@ void add_bench_command(CLI::App& app) {
   });
   add_generation_bench(*bench);
   add_distill_bench(*bench);
+  add_attention_bench(*bench);
+  add_transfer_bench(*bench);
 }
 
 }  // namespace linvideo::cli

@@ -4,10 +4,19 @@
 #include <torch/version.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <set>
 
 #include "core/error.h"
 #include "core/model/autocast.h"
+#ifdef LINVIDEO_WITH_CUDA
+#include "kernels/fused_linear_attention.h"
+#endif
 
 namespace linvideo::model {
 
@@ -79,6 +88,62 @@ void AttentionLayerState::init_linear_branch(std::int64_t heads, std::int64_t he
   mix_score = at::ones({}, opts);
 }
 
+namespace {
+
+AttentionBackend backend_from_environment() {
+  const char* v = std::getenv("LINVIDEO_ATTENTION");
+  if (v && std::strcmp(v, "reference") == 0) return AttentionBackend::Reference;
+  if (v && *v && std::strcmp(v, "auto") != 0)
+    std::fprintf(stderr, "linvideo: LINVIDEO_ATTENTION=%s is not 'reference' or 'auto'; using auto\n", v);
+  return AttentionBackend::Auto;
+}
+
+std::atomic<AttentionBackend>& backend_setting() {
+  static std::atomic<AttentionBackend> backend{backend_from_environment()};
+  return backend;
+}
+
+#ifdef LINVIDEO_WITH_CUDA
+// Says once per distinct reason that CUDA linear attention runs on the reference.
+void note_fallback(const std::string& why) {
+  static std::mutex mutex;
+  static std::set<std::string> said;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (!said.insert(why).second) return;
+  std::fprintf(stderr, "linvideo: linear attention on CUDA uses the ATen reference: %s\n", why.c_str());
+}
+#endif
+
+}  // namespace
+
+AttentionBackend attention_backend() { return backend_setting().load(); }
+void set_attention_backend(AttentionBackend backend) { backend_setting().store(backend); }
+
+std::string fused_attention_unavailable(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                        const at::Tensor& w_q, const at::Tensor& w_k) {
+  if (!q.is_cuda()) return "a CPU tensor";
+  if (attention_backend() == AttentionBackend::Reference) return "LINVIDEO_ATTENTION=reference";
+#ifdef LINVIDEO_WITH_CUDA
+  return kernels::fused_linear_attention_unsupported(q, k, v, w_q, w_k);
+#else
+  (void)k, (void)v, (void)w_q, (void)w_k;
+  return "built without CUDA kernels";
+#endif
+}
+
+#ifdef LINVIDEO_WITH_CUDA
+namespace {
+// True when the fused kernels take these inputs; logs the reason once when a CUDA tensor cannot.
+bool use_fused(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionLayerState& layer) {
+  if (!q.is_cuda()) return false;
+  const std::string why = fused_attention_unavailable(q, k, v, layer.w_q, layer.w_k);
+  if (why.empty()) return true;
+  note_fallback(why);
+  return false;
+}
+}  // namespace
+#endif
+
 at::Tensor attend(const AttentionLayerState& layer, const at::Tensor& q, const at::Tensor& k,
                   const at::Tensor& v) {
   if (layer.capture) layer.capture->push_back({q.detach(), k.detach(), v.detach()});
@@ -86,9 +151,19 @@ at::Tensor attend(const AttentionLayerState& layer, const at::Tensor& q, const a
     case AttentionMode::Softmax: return softmax_attention(q, k, v);
     case AttentionMode::Linear:
       if (!layer.has_linear_branch()) throw Error("attention layer set to linear without feature maps");
+#ifdef LINVIDEO_WITH_CUDA
+      if (use_fused(q, k, v, layer)) return kernels::fused_linear_attention(q, k, v, layer.w_q, layer.w_k);
+#endif
       return linear_attention(q, k, v, layer.w_q, layer.w_k);
     case AttentionMode::Mixed: {
       if (!layer.has_linear_branch()) throw Error("attention layer set to mixed without feature maps");
+#ifdef LINVIDEO_WITH_CUDA
+      if (use_fused(q, k, v, layer)) {
+        // The blend happens in the linear kernel's store: no full-size float32 intermediates.
+        const at::Tensor soft = softmax_attention(q, k, v);
+        return kernels::fused_mixed_attention(q, k, v, layer.w_q, layer.w_k, soft, layer.mix_score);
+      }
+#endif
       const at::Tensor r = layer.mix_score.to(at::kFloat);
       const at::Tensor soft = softmax_attention(q, k, v).to(at::kFloat);
       const at::Tensor lin = linear_attention(q, k, v, layer.w_q, layer.w_k).to(at::kFloat);

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace linvideo::model {
@@ -27,6 +28,19 @@ at::Tensor hedgehog_features(const at::Tensor& x, const at::Tensor& w);
 at::Tensor linear_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const at::Tensor& w_q, const at::Tensor& w_k);
 
+// Which implementation linear (and mixed) attention takes. Auto: the fused CUDA kernels
+// (kernels/) for CUDA tensors they support, the plain-ATen reference above otherwise (CPU, other
+// dtypes, a build without CUDA), logging the reason once per reason when a CUDA tensor falls back.
+// Reference: always the reference, for debugging. The environment variable
+// LINVIDEO_ATTENTION=reference sets Reference at start-up.
+enum class AttentionBackend { Auto, Reference };
+AttentionBackend attention_backend();
+void set_attention_backend(AttentionBackend backend);
+// Empty when linear attention on these inputs takes the fused kernels; otherwise why it takes the
+// reference ("a CPU tensor", "built without CUDA", "LINVIDEO_ATTENTION=reference", ...).
+std::string fused_attention_unavailable(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                        const at::Tensor& w_q, const at::Tensor& w_k);
+
 // Per-layer state of the LinVideo method (linvideo.md section 7).
 struct AttentionLayerState {
   AttentionMode mode = AttentionMode::Softmax;
@@ -44,7 +58,7 @@ struct AttentionLayerState {
 };
 
 // Attends according to the layer's mode; Mixed computes r * softmax + (1 - r) * linear and is
-// differentiable in r and W.
+// differentiable in r and W. Linear and Mixed go through the backend choice above.
 at::Tensor attend(const AttentionLayerState& layer, const at::Tensor& q, const at::Tensor& k,
                   const at::Tensor& v);
 

@@ -1,0 +1,1058 @@
+// Fused Hedgehog linear attention: forward (two passes and a fixed-order reduction) and backward.
+// See linear_attention.h for the maths. Tensor-core products go through WMMA (sm_80 and later: the
+// same code builds for sm_80, sm_89 and sm_90a); partial states never leave float32.
+#include "kernels/linear_attention.h"
+
+#include <cuda_bf16.h>
+#include <mma.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+namespace linvideo::kernels {
+namespace {
+
+using namespace nvcuda;
+using bf16 = __nv_bfloat16;
+
+// ---- tensor-core types: bf16 multiplies in bf16 (k = 16), float32 in TF32 (k = 8) -------------
+template <class T> struct Mma;
+template <> struct Mma<bf16> {
+  using prec = bf16;
+  static constexpr int K = 16;
+};
+template <> struct Mma<float> {
+  using prec = wmma::precision::tf32;
+  static constexpr int K = 8;
+};
+template <class T, class L>
+using FragA = wmma::fragment<wmma::matrix_a, 16, 16, Mma<T>::K, typename Mma<T>::prec, L>;
+template <class T, class L>
+using FragB = wmma::fragment<wmma::matrix_b, 16, 16, Mma<T>::K, typename Mma<T>::prec, L>;
+template <class T>
+using FragC = wmma::fragment<wmma::accumulator, 16, 16, Mma<T>::K, float>;
+using RowM = wmma::row_major;
+using ColM = wmma::col_major;
+
+template <class T, class Frag>
+__device__ __forceinline__ void load_frag(Frag& f, const T* p, unsigned ld) {
+  wmma::load_matrix_sync(f, p, ld);
+  if constexpr (std::is_same_v<T, float>) {
+#pragma unroll
+    for (int i = 0; i < f.num_elements; ++i) f.x[i] = wmma::__float_to_tf32(f.x[i]);
+  }
+}
+
+// Element offset of (row, col) of a matrix stored row- or column-major with leading dimension ld.
+template <class L>
+__device__ __forceinline__ int at(int row, int col, int ld) {
+  if constexpr (std::is_same_v<L, RowM>) return row * ld + col;
+  else return col * ld + row;
+}
+
+__device__ __forceinline__ float to_f(float x) { return x; }
+__device__ __forceinline__ float to_f(bf16 x) { return __bfloat162float(x); }
+template <class T> __device__ __forceinline__ T cast_to(float x);
+template <> __device__ __forceinline__ float cast_to<float>(float x) { return x; }
+template <> __device__ __forceinline__ bf16 cast_to<bf16>(float x) { return __float2bfloat16(x); }
+// The value the tensor cores will see for x (bf16 rounding, or TF32 rounding).
+template <class T> __device__ __forceinline__ float mma_round(float x);
+template <> __device__ __forceinline__ float mma_round<bf16>(float x) { return __bfloat162float(__float2bfloat16(x)); }
+template <> __device__ __forceinline__ float mma_round<float>(float x) { return wmma::__float_to_tf32(x); }
+
+__device__ __forceinline__ float warp_sum(float x) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+  return x;
+}
+__device__ __forceinline__ float warp_max(float x) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
+  return x;
+}
+__device__ __forceinline__ float warp_min(float x) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) x = fminf(x, __shfl_xor_sync(0xffffffffu, x, o));
+  return x;
+}
+
+// ---- asynchronous 16-byte copies (sm_80+) -------------------------------------------------------
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int src_bytes) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+// ---- shapes of one instantiation ----------------------------------------------------------------
+constexpr std::size_t align_up(std::size_t x) { return (x + 127) & ~std::size_t(127); }
+constexpr std::size_t kMaxSmem = 227 * 1024;  // Hopper's per-block opt-in limit
+
+template <class T, int D_>
+struct Cfg {
+  static constexpr int D = D_;
+  static constexpr int NW = D / 8;  // warps: one per 16 of the 2D feature rows of a state
+  static constexpr int NT = NW * 32;
+  static constexpr int E = D / 32;  // columns of a D-row per lane
+  static constexpr int PAD = 16 / int(sizeof(T));
+  static constexpr int LDX = D + PAD;       // [rows][D] tiles in the input type
+  static constexpr int LDP = 2 * D + PAD;   // [rows][2D] feature maps in the input type
+  static constexpr int LDA = D + 4;         // [rows][D] float32
+  static constexpr int LDG = 2 * D + 4;     // [rows][2D] float32
+  static constexpr int TT_F = std::is_same_v<T, bf16> ? 64 : 32;  // forward token tile
+  static constexpr int TT_B = std::is_same_v<T, bf16> ? 32 : 16;  // backward token tile
+  static constexpr int VEC = 16 / int(sizeof(T));                 // elements per 16-byte access
+  static constexpr std::size_t W_BYTES = std::size_t(D) * LDX * sizeof(T);
+  static constexpr std::size_t STATE_BYTES = std::size_t(2 * D) * LDX * sizeof(T);
+};
+
+// Shared-memory carve-up: a bump allocator over the dynamic buffer, each piece 128-byte aligned.
+struct Carve {
+  char* base;
+  std::size_t used = 0;
+  template <class U>
+  __device__ U* take(std::size_t count) {
+    U* p = reinterpret_cast<U*>(base + used);
+    used += align_up(count * sizeof(U));
+    return p;
+  }
+};
+
+// Bytes of each kernel's shared memory (host and device agree through these).
+template <class T, int D>
+struct Smem {
+  using C = Cfg<T, D>;
+  static constexpr std::size_t tile(int tt) { return align_up(std::size_t(tt) * C::LDX * sizeof(T)); }
+  static constexpr std::size_t f32(int tt, int ld) { return align_up(std::size_t(tt) * ld * sizeof(float)); }
+  static constexpr std::size_t phi(int tt) { return align_up(std::size_t(tt) * C::LDP * sizeof(T)); }
+  static constexpr std::size_t vec(int n) { return align_up(std::size_t(n) * sizeof(float)); }
+  static constexpr std::size_t W = align_up(C::W_BYTES);
+  static constexpr std::size_t S = align_up(C::STATE_BYTES);
+  // pass 1: W, A, phi, 2 stages of (x, v); z reduction reuses A
+  static constexpr std::size_t state = W + f32(C::TT_F, C::LDA) + phi(C::TT_F) + 4 * tile(C::TT_F);
+  // pass 2 without S: W, z, A, phi, den, 2 stages of x; S in shared memory when it fits
+  static constexpr std::size_t apply_base =
+      W + vec(2 * D) + f32(C::TT_F, C::LDA) + phi(C::TT_F) + vec(C::TT_F) + 2 * tile(C::TT_F);
+  static constexpr bool apply_s_smem = apply_base + S <= kMaxSmem;
+  static constexpr std::size_t apply = apply_base + (apply_s_smem ? S : 0);
+  // backward over q, first kernel: W, z, x, g, A, phi, den, dden (+ S)
+  static constexpr std::size_t bq1_base = W + vec(2 * D) + 2 * tile(C::TT_B) + f32(C::TT_B, C::LDA) +
+                                          phi(C::TT_B) + 2 * vec(C::TT_B) + vec(C::NW * 2 * D);
+  static constexpr bool bq1_s_smem = bq1_base + S <= kMaxSmem;
+  static constexpr std::size_t bq1 = bq1_base + (bq1_s_smem ? S : 0);
+  // backward over q, second kernel and backward over k: + dphi (float32 [TT][2D]) and dA
+  static constexpr std::size_t bq2_base = bq1_base + f32(C::TT_B, C::LDG) + tile(C::TT_B);
+  static constexpr bool bq2_s_smem = bq2_base + S <= kMaxSmem;
+  static constexpr std::size_t bq2 = bq2_base + (bq2_s_smem ? S : 0);
+  static constexpr std::size_t bkv_base = W + vec(2 * D) + 2 * tile(C::TT_B) + f32(C::TT_B, C::LDA) +
+                                          phi(C::TT_B) + f32(C::TT_B, C::LDG) + tile(C::TT_B);
+  static constexpr bool bkv_s_smem = bkv_base + S <= kMaxSmem;
+  static constexpr std::size_t bkv = bkv_base + (bkv_s_smem ? S : 0);
+};
+
+// ---- block-wide building blocks -------------------------------------------------------------------
+// C[M x N] (float32, shared, ldc) = A[M x K] B[K x N]; the 16x16 output tiles are dealt round the warps.
+template <class T, int M, int N, int K, class LA, class LB, int NW>
+__device__ void gemm_to(const T* A, int lda, const T* B, int ldb, float* C, int ldc, int warp) {
+  constexpr int KS = Mma<T>::K;
+  constexpr int TN = N / 16;
+  constexpr int TILES = (M / 16) * TN;
+  // Two column tiles per pass where possible: the A fragment is loaded once for both.
+  if constexpr (TN % 2 == 0) {
+    for (int t = warp; t < TILES / 2; t += NW) {
+      const int m0 = (t / (TN / 2)) * 16, n0 = (t % (TN / 2)) * 32;
+      FragC<T> c0, c1;
+      wmma::fill_fragment(c0, 0.f);
+      wmma::fill_fragment(c1, 0.f);
+#pragma unroll 4
+      for (int k0 = 0; k0 < K; k0 += KS) {
+        FragA<T, LA> a;
+        FragB<T, LB> b0, b1;
+        load_frag<T>(a, A + at<LA>(m0, k0, lda), lda);
+        load_frag<T>(b0, B + at<LB>(k0, n0, ldb), ldb);
+        load_frag<T>(b1, B + at<LB>(k0, n0 + 16, ldb), ldb);
+        wmma::mma_sync(c0, a, b0, c0);
+        wmma::mma_sync(c1, a, b1, c1);
+      }
+      wmma::store_matrix_sync(C + m0 * ldc + n0, c0, ldc, wmma::mem_row_major);
+      wmma::store_matrix_sync(C + m0 * ldc + n0 + 16, c1, ldc, wmma::mem_row_major);
+    }
+  } else {
+    for (int t = warp; t < TILES; t += NW) {
+      const int m0 = (t / TN) * 16, n0 = (t % TN) * 16;
+      FragC<T> c;
+      wmma::fill_fragment(c, 0.f);
+      for (int k0 = 0; k0 < K; k0 += KS) {
+        FragA<T, LA> a;
+        FragB<T, LB> b;
+        load_frag<T>(a, A + at<LA>(m0, k0, lda), lda);
+        load_frag<T>(b, B + at<LB>(k0, n0, ldb), ldb);
+        wmma::mma_sync(c, a, b, c);
+      }
+      wmma::store_matrix_sync(C + m0 * ldc + n0, c, ldc, wmma::mem_row_major);
+    }
+  }
+}
+
+// An [M x N] float32 sum kept in registers across tiles: each warp owns FPW consecutive 16x16
+// tiles of one 16-row block, so the A fragment is loaded once per k step.
+template <class T, int M, int N, int NW>
+struct WarpAcc {
+  static constexpr int TN = N / 16;
+  static constexpr int FPW = (M / 16) * TN / NW;
+  static_assert(FPW >= 1 && TN % FPW == 0, "tiles must split evenly over the warps");
+  FragC<T> acc[FPW];
+
+  __device__ void zero() {
+#pragma unroll
+    for (int j = 0; j < FPW; ++j) wmma::fill_fragment(acc[j], 0.f);
+  }
+  // acc += A[M x K] B[K x N]
+  template <int K, class LA, class LB>
+  __device__ void add(const T* A, int lda, const T* B, int ldb, int warp) {
+    constexpr int KS = Mma<T>::K;
+    const int t0 = warp * FPW, m0 = (t0 / TN) * 16, n0 = (t0 % TN) * 16;
+#pragma unroll 2
+    for (int k0 = 0; k0 < K; k0 += KS) {
+      FragA<T, LA> a;
+      load_frag<T>(a, A + at<LA>(m0, k0, lda), lda);
+#pragma unroll
+      for (int j = 0; j < FPW; ++j) {
+        FragB<T, LB> b;
+        load_frag<T>(b, B + at<LB>(k0, n0 + 16 * j, ldb), ldb);
+        wmma::mma_sync(acc[j], a, b, acc[j]);
+      }
+    }
+  }
+  __device__ void store(float* C, int ldc, int warp) const {
+    const int t0 = warp * FPW, m0 = (t0 / TN) * 16, n0 = (t0 % TN) * 16;
+#pragma unroll
+    for (int j = 0; j < FPW; ++j) wmma::store_matrix_sync(C + m0 * ldc + n0 + 16 * j, acc[j], ldc, wmma::mem_row_major);
+  }
+};
+
+// Copies rows [row0, row0 + TT) of one batch-head's [L, D] slice into shared memory (ld LDX),
+// asynchronously; rows past L are zero-filled.
+template <class T, int D, int TT, int NT>
+__device__ void load_rows_async(T* dst, const T* base, std::int64_t sl, int row0, int L, int dr, int tid) {
+  using C = Cfg<T, D>;
+  const int PER_ROW = dr / C::VEC;  // the head's real width; padded columns stay zero
+  for (int i = tid; i < TT * PER_ROW; i += NT) {
+    const int r = i / PER_ROW, c = (i % PER_ROW) * C::VEC;
+    const int row = row0 + r;
+    const T* src = base + std::int64_t(row < L ? row : L - 1) * sl + c;
+    cp_async16(dst + r * C::LDX + c, src, row < L ? 16 : 0);
+  }
+}
+
+// W [dr, dr] float32 (global, one head) -> shared memory in the multiply type, [D, D] with ld
+// LDX, zero outside the real dr x dr block.
+template <class T, int D, int NT>
+__device__ void load_w(T* dst, const float* w, int dr, int tid) {
+  using C = Cfg<T, D>;
+  for (int i = tid; i < D * D; i += NT) {
+    const int r = i / D, c = i % D;
+    dst[r * C::LDX + c] = cast_to<T>(r < dr && c < dr ? mma_round<T>(w[r * dr + c]) : 0.f);
+  }
+}
+
+// Zeroes a block's whole dynamic shared memory (then padded columns read as zero).
+__device__ void zero_shared(char* smem, std::size_t bytes, int tid, int nt) {
+  for (std::size_t i = std::size_t(tid) * 16; i < bytes; i += std::size_t(nt) * 16)
+    *reinterpret_cast<uint4*>(smem + i) = make_uint4(0, 0, 0, 0);
+  __syncthreads();
+}
+
+// A state [2D, D] already in the multiply type (global, ld D) -> shared memory, ld LDX.
+template <class T, int D, int NT>
+__device__ void load_state(T* dst, const T* src, int tid) {
+  using C = Cfg<T, D>;
+  constexpr int PER_ROW = D / C::VEC;
+  for (int i = tid; i < 2 * D * PER_ROW; i += NT) {
+    const int r = i / PER_ROW, c = (i % PER_ROW) * C::VEC;
+    *reinterpret_cast<uint4*>(dst + r * C::LDX + c) = *reinterpret_cast<const uint4*>(src + r * D + c);
+  }
+}
+
+template <int N, int NT>
+__device__ void load_vec(float* dst, const float* src, int tid) {
+  for (int i = tid; i < N; i += NT) dst[i] = src[i];
+}
+
+// Feature map of TT projected rows A (float32): phi = [softmax(a), softmax(-a)] rounded to the
+// multiply type. Rows >= valid become zero. Optionally adds each lane's columns of phi to zacc
+// (column lane + 32 e of the 2D) and writes den[r] = max(phi_r . z, 1e-12) (1 for invalid rows).
+template <class T, int D>
+__device__ void feature_rows(const float* A, T* phi, int TT, int valid, int dr, int warp, int lane, float* zacc,
+                             const float* z, float* den) {
+  using C = Cfg<T, D>;
+  for (int r = warp; r < TT; r += C::NW) {
+    float a[C::E];
+#pragma unroll
+    for (int e = 0; e < C::E; ++e) a[e] = A[r * C::LDA + lane + 32 * e];
+    float mx = -INFINITY, mn = INFINITY;
+#pragma unroll
+    for (int e = 0; e < C::E; ++e)
+      if (lane + 32 * e < dr) mx = fmaxf(mx, a[e]), mn = fminf(mn, a[e]);
+    mx = warp_max(mx);
+    mn = warp_min(mn);
+    float sp = 0.f, sn = 0.f;
+#pragma unroll
+    for (int e = 0; e < C::E; ++e) {
+      const bool col = lane + 32 * e < dr;  // columns past the head's real width are padding
+      const float p = col ? __expf(a[e] - mx) : 0.f, n = col ? __expf(mn - a[e]) : 0.f;
+      a[e] = p;  // keep exp(a - max); exp(min - a) is recomputed below
+      sp += p;
+      sn += n;
+    }
+    sp = warp_sum(sp);
+    sn = warp_sum(sn);
+    const bool ok = r < valid;
+    const float ip = ok ? 1.f / sp : 0.f, in = ok ? 1.f / sn : 0.f;
+    float dot = 0.f;
+#pragma unroll
+    for (int e = 0; e < C::E; ++e) {
+      const int c = lane + 32 * e;
+      const float n_raw = c < dr ? __expf(mn - A[r * C::LDA + c]) : 0.f;
+      const float p = mma_round<T>(a[e] * ip), n = mma_round<T>(n_raw * in);
+      phi[r * C::LDP + c] = cast_to<T>(p);
+      phi[r * C::LDP + D + c] = cast_to<T>(n);
+      if (zacc) zacc[e] += p, zacc[C::E + e] += n;
+      if (z) dot += p * z[c] + n * z[D + c];
+    }
+    if (den) {
+      dot = warp_sum(dot);
+      if (lane == 0) den[r] = ok ? fmaxf(dot, 1e-12f) : 1.f;
+    }
+  }
+}
+
+// Backward of the feature map, row by row: given G = d loss / d phi (float32 [TT][2D], ld LDG)
+// plus row_scale[r] * colvec[c] (row_scale null: 1), writes dA = phi+ (g+ - <g+, phi+>) -
+// phi- (g- - <g-, phi->) in the multiply type (ld LDX). Rows >= valid become zero.
+template <class T, int D>
+__device__ void feature_backward_rows(const float* G, const T* phi, const float* row_scale, const float* colvec,
+                                      T* dA, int TT, int valid, int warp, int lane) {
+  using C = Cfg<T, D>;
+  for (int r = warp; r < TT; r += C::NW) {
+    const float rs = row_scale ? row_scale[r] : 1.f;
+    float gp[C::E], gn[C::E], pp[C::E], pn[C::E];
+    float sp = 0.f, sn = 0.f;
+#pragma unroll
+    for (int e = 0; e < C::E; ++e) {
+      const int c = lane + 32 * e;
+      gp[e] = G[r * C::LDG + c] + rs * colvec[c];
+      gn[e] = G[r * C::LDG + D + c] + rs * colvec[D + c];
+      pp[e] = to_f(phi[r * C::LDP + c]);
+      pn[e] = to_f(phi[r * C::LDP + D + c]);
+      sp += gp[e] * pp[e];
+      sn += gn[e] * pn[e];
+    }
+    sp = warp_sum(sp);
+    sn = warp_sum(sn);
+    const bool ok = r < valid;
+#pragma unroll
+    for (int e = 0; e < C::E; ++e) {
+      const float d = ok ? pp[e] * (gp[e] - sp) - pn[e] * (gn[e] - sn) : 0.f;
+      dA[r * C::LDX + lane + 32 * e] = cast_to<T>(mma_round<T>(d));
+    }
+  }
+}
+
+// Writes TT rows of a float32 tile (ld LDA) to global rows [row0, min(row0 + TT, L)), converting.
+template <class T, int D, int NT>
+__device__ void store_rows(T* base, std::int64_t sl, const float* src, int row0, int L, int TT, int dr, int tid) {
+  using C = Cfg<T, D>;
+  const int PER_ROW = dr / C::VEC;
+  for (int i = tid; i < TT * PER_ROW; i += NT) {
+    const int r = i / PER_ROW, c = (i % PER_ROW) * C::VEC;
+    if (row0 + r >= L) continue;
+    T out[C::VEC];
+#pragma unroll
+    for (int j = 0; j < C::VEC; ++j) out[j] = cast_to<T>(src[r * C::LDA + c + j]);
+    *reinterpret_cast<uint4*>(base + std::int64_t(row0 + r) * sl + c) = *reinterpret_cast<const uint4*>(out);
+  }
+}
+
+// Sums each warp's per-lane column accumulators (2D columns, lane + 32 e) in warp order and writes
+// them to out[0..2D). scratch holds NW * 2D floats.
+template <class T, int D>
+__device__ void reduce_columns(const float* zacc, float* scratch, float* out, int warp, int lane, int tid) {
+  using C = Cfg<T, D>;
+#pragma unroll
+  for (int e = 0; e < 2 * C::E; ++e) scratch[warp * 2 * D + lane + 32 * e] = zacc[e];
+  __syncthreads();
+  for (int c = tid; c < 2 * D; c += C::NT) {
+    float s = 0.f;
+    for (int w = 0; w < C::NW; ++w) s += scratch[w * 2 * D + c];
+    out[c] = s;
+  }
+}
+
+struct Slice {
+  int b, h, chunk, chunks, tile_begin, tile_end;
+};
+// This block's batch, head and tiles: grid (chunks, H, B); chunk c takes tiles [c tpc, (c+1) tpc).
+__device__ Slice my_slice(int L, int TT) {
+  Slice s;
+  s.chunk = blockIdx.x;
+  s.chunks = gridDim.x;
+  s.h = blockIdx.y;
+  s.b = blockIdx.z;
+  const int tiles = (L + TT - 1) / TT;
+  const int tpc = (tiles + s.chunks - 1) / s.chunks;
+  s.tile_begin = s.chunk * tpc;
+  s.tile_end = min(tiles, s.tile_begin + tpc);
+  return s;
+}
+
+template <class T>
+__device__ const T* rows_of(const Rows& x, int b, int h) {
+  return static_cast<const T*>(x.ptr) + b * x.sb + h * x.sh;
+}
+template <class T>
+__device__ T* rows_of(const MutRows& x, int b, int h) {
+  return static_cast<T*>(x.ptr) + b * x.sb + h * x.sh;
+}
+
+// ==== forward pass 1: partial states over a slice of k tokens ======================================
+template <class T, int D>
+__global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
+    state_partial_kernel(int H, int L, int dr, Rows k, Rows v, const float* __restrict__ w_k, float* __restrict__ S_part,
+                         float* __restrict__ z_part) {
+  using C = Cfg<T, D>;
+  constexpr int TT = C::TT_F;
+  extern __shared__ __align__(128) char smem[];
+  Carve cv{smem};
+  if (dr < D) zero_shared(smem, Smem<T, D>::state, threadIdx.x, Cfg<T, D>::NT);  // padded head
+  T* W = cv.take<T>(std::size_t(D) * C::LDX);
+  float* A = cv.take<float>(std::size_t(TT) * C::LDA);
+  T* phi = cv.take<T>(std::size_t(TT) * C::LDP);
+  T* xs[2];
+  T* vs[2];
+  for (int s = 0; s < 2; ++s) xs[s] = cv.take<T>(std::size_t(TT) * C::LDX), vs[s] = cv.take<T>(std::size_t(TT) * C::LDX);
+
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const Slice sl = my_slice(L, TT);
+  const T* kb = rows_of<T>(k, sl.b, sl.h);
+  const T* vb = rows_of<T>(v, sl.b, sl.h);
+  load_w<T, D, C::NT>(W, w_k + std::size_t(sl.h) * dr * dr, dr, tid);
+
+  float zacc[2 * C::E] = {};
+  WarpAcc<T, 2 * D, D, C::NW> Sacc;
+  Sacc.zero();
+  if (sl.tile_begin < sl.tile_end) {
+    load_rows_async<T, D, TT, C::NT>(xs[0], kb, k.sl, sl.tile_begin * TT, L, dr, tid);
+    load_rows_async<T, D, TT, C::NT>(vs[0], vb, v.sl, sl.tile_begin * TT, L, dr, tid);
+    cp_async_commit();
+  }
+  for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
+    const int st = (t - sl.tile_begin) & 1;
+    if (t + 1 < sl.tile_end) {
+      load_rows_async<T, D, TT, C::NT>(xs[st ^ 1], kb, k.sl, (t + 1) * TT, L, dr, tid);
+      load_rows_async<T, D, TT, C::NT>(vs[st ^ 1], vb, v.sl, (t + 1) * TT, L, dr, tid);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();
+    gemm_to<T, TT, D, D, RowM, RowM, C::NW>(xs[st], C::LDX, W, C::LDX, A, C::LDA, warp);
+    __syncthreads();
+    feature_rows<T, D>(A, phi, TT, L - t * TT, dr, warp, lane, zacc, nullptr, nullptr);
+    __syncthreads();
+    Sacc.template add<TT, ColM, RowM>(phi, C::LDP, vs[st], C::LDX, warp);  // S += phi^T v
+    __syncthreads();
+  }
+  const std::size_t part = (std::size_t(sl.b) * H + sl.h) * sl.chunks + sl.chunk;
+  Sacc.store(S_part + part * 2 * D * D, D, warp);
+  reduce_columns<T, D>(zacc, A, z_part + part * 2 * D, warp, lane, tid);
+}
+
+// Sums partials in a fixed order: out[g][e] = sum_i part[(g * count + i) * n + e]; optionally also
+// writes the sum in the multiply type (out_mma).
+template <class T>
+__global__ void reduce_partials_kernel(const float* __restrict__ part, int count, std::size_t n,
+                                       float* __restrict__ out, T* __restrict__ out_mma) {
+  const std::size_t g = blockIdx.y;
+  for (std::size_t e = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; e < n; e += std::size_t(gridDim.x) * blockDim.x) {
+    float s = 0.f;
+    for (int i = 0; i < count; ++i) s += part[(g * count + i) * n + e];
+    if (out) out[g * n + e] = s;
+    if (out_mma) out_mma[g * n + e] = cast_to<T>(mma_round<T>(s));
+  }
+}
+
+// ==== forward pass 2: apply the state to a slice of q tokens ======================================
+template <class T, int D>
+__global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
+    apply_kernel(int H, int L, int dr, Rows q, const float* __restrict__ w_q, const T* __restrict__ S_mma,
+                 const float* __restrict__ z, Rows soft, const float* __restrict__ r, MutRows o) {
+  using C = Cfg<T, D>;
+  using SM = Smem<T, D>;
+  constexpr int TT = C::TT_F;
+  extern __shared__ __align__(128) char smem[];
+  Carve cv{smem};
+  if (dr < D) zero_shared(smem, Smem<T, D>::apply, threadIdx.x, Cfg<T, D>::NT);  // padded head
+  T* W = cv.take<T>(std::size_t(D) * C::LDX);
+  float* zs = cv.take<float>(2 * D);
+  float* A = cv.take<float>(std::size_t(TT) * C::LDA);
+  T* phi = cv.take<T>(std::size_t(TT) * C::LDP);
+  float* den = cv.take<float>(TT);
+  T* xs[2];
+  for (int s = 0; s < 2; ++s) xs[s] = cv.take<T>(std::size_t(TT) * C::LDX);
+
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const Slice sl = my_slice(L, TT);
+  const std::size_t bh = std::size_t(sl.b) * H + sl.h;
+  const T* S_g = S_mma + bh * 2 * D * D;
+  const T* Sp = S_g;
+  int lds = D;
+  if constexpr (SM::apply_s_smem) {
+    T* Ss = cv.take<T>(std::size_t(2 * D) * C::LDX);
+    load_state<T, D, C::NT>(Ss, S_g, tid);
+    Sp = Ss;
+    lds = C::LDX;
+  }
+  load_w<T, D, C::NT>(W, w_q + std::size_t(sl.h) * dr * dr, dr, tid);
+  load_vec<2 * D, C::NT>(zs, z + bh * 2 * D, tid);
+  const T* qb = rows_of<T>(q, sl.b, sl.h);
+  T* ob = rows_of<T>(o, sl.b, sl.h);
+  const T* sb = soft.ptr ? rows_of<T>(soft, sl.b, sl.h) : nullptr;
+  const float mix = r ? *r : 0.f;
+
+  if (sl.tile_begin < sl.tile_end) {
+    load_rows_async<T, D, TT, C::NT>(xs[0], qb, q.sl, sl.tile_begin * TT, L, dr, tid);
+    cp_async_commit();
+  }
+  for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
+    const int st = (t - sl.tile_begin) & 1;
+    if (t + 1 < sl.tile_end) {
+      load_rows_async<T, D, TT, C::NT>(xs[st ^ 1], qb, q.sl, (t + 1) * TT, L, dr, tid);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();
+    gemm_to<T, TT, D, D, RowM, RowM, C::NW>(xs[st], C::LDX, W, C::LDX, A, C::LDA, warp);
+    __syncthreads();
+    feature_rows<T, D>(A, phi, TT, L - t * TT, dr, warp, lane, nullptr, zs, den);
+    __syncthreads();
+    gemm_to<T, TT, D, 2 * D, RowM, RowM, C::NW>(phi, C::LDP, Sp, lds, A, C::LDA, warp);  // num = phi S
+    __syncthreads();
+    // o = num / den (and the mix), stored 16 bytes at a time
+    const int PER_ROW = dr / C::VEC;
+    const int row0 = t * TT;
+    for (int i = tid; i < TT * PER_ROW; i += C::NT) {
+      const int rr = i / PER_ROW, c = (i % PER_ROW) * C::VEC;
+      if (row0 + rr >= L) continue;
+      const float inv = 1.f / den[rr];
+      T out[C::VEC];
+      T sv[C::VEC];
+      if (sb) *reinterpret_cast<uint4*>(sv) = *reinterpret_cast<const uint4*>(sb + std::int64_t(row0 + rr) * soft.sl + c);
+#pragma unroll
+      for (int j = 0; j < C::VEC; ++j) {
+        float val = A[rr * C::LDA + c + j] * inv;
+        if (sb) val = mix * to_f(sv[j]) + (1.f - mix) * val;
+        out[j] = cast_to<T>(val);
+      }
+      *reinterpret_cast<uint4*>(ob + std::int64_t(row0 + rr) * o.sl + c) = *reinterpret_cast<const uint4*>(out);
+    }
+    __syncthreads();
+  }
+}
+
+// ==== backward ======================================================================================
+// Shared steps of the two kernels over q tokens: load q and dO, project, feature map with den,
+// num = phi S, then g = gscale dO / den (in place of dO, multiply type) and dden = -gscale
+// sum(dO o) / den. Returns nothing; leaves phi, g (in gs), den, dden in shared memory. With soft,
+// also adds sum dO (soft - o) of this tile to *dr_acc (per lane).
+template <class T, int D>
+struct QTile {
+  T *W, *xs, *gs, *phi;
+  float *zs, *A, *den, *dden;
+  const T* Sp;
+  int lds;
+};
+
+template <class T, int D>
+__device__ void q_tile_forward(const QTile<T, D>& s, const T* qb, std::int64_t qsl, const T* db, std::int64_t dsl,
+                               const T* sb, std::int64_t ssl, float gscale, int t, int L, int dr, int tid,
+                               int warp, int lane, float* dr_acc) {
+  using C = Cfg<T, D>;
+  constexpr int TT = C::TT_B;
+  load_rows_async<T, D, TT, C::NT>(s.xs, qb, qsl, t * TT, L, dr, tid);
+  load_rows_async<T, D, TT, C::NT>(s.gs, db, dsl, t * TT, L, dr, tid);
+  cp_async_commit();
+  cp_async_wait<0>();
+  __syncthreads();
+  gemm_to<T, TT, D, D, RowM, RowM, C::NW>(s.xs, C::LDX, s.W, C::LDX, s.A, C::LDA, warp);
+  __syncthreads();
+  feature_rows<T, D>(s.A, s.phi, TT, L - t * TT, dr, warp, lane, nullptr, s.zs, s.den);
+  __syncthreads();
+  gemm_to<T, TT, D, 2 * D, RowM, RowM, C::NW>(s.phi, C::LDP, s.Sp, s.lds, s.A, C::LDA, warp);
+  __syncthreads();
+  const int valid = L - t * TT;
+  for (int r = warp; r < TT; r += C::NW) {
+    const float inv = 1.f / s.den[r];
+    const bool ok = r < valid;
+    float dot = 0.f, drp = 0.f;
+#pragma unroll
+    for (int e = 0; e < C::E; ++e) {
+      const int c = lane + 32 * e;
+      const float o = s.A[r * C::LDA + c] * inv;
+      const float d = to_f(s.gs[r * C::LDX + c]);
+      dot += d * o;
+      if (sb && ok && c < dr) drp += d * (to_f(sb[std::int64_t(t * TT + r) * ssl + c]) - o);
+      s.gs[r * C::LDX + c] = cast_to<T>(mma_round<T>(gscale * d * inv));
+    }
+    dot = warp_sum(dot);
+    if (lane == 0) s.dden[r] = ok ? -gscale * dot * inv : 0.f;
+    if (dr_acc) *dr_acc += drp;
+  }
+  __syncthreads();
+}
+
+template <class T, int D>
+__device__ QTile<T, D> carve_q_tile(Carve& cv) {
+  using C = Cfg<T, D>;
+  constexpr int TT = C::TT_B;
+  QTile<T, D> s;
+  s.W = cv.take<T>(std::size_t(D) * C::LDX);
+  s.zs = cv.take<float>(2 * D);
+  s.xs = cv.take<T>(std::size_t(TT) * C::LDX);
+  s.gs = cv.take<T>(std::size_t(TT) * C::LDX);
+  s.A = cv.take<float>(std::size_t(TT) * C::LDA);
+  s.phi = cv.take<T>(std::size_t(TT) * C::LDP);
+  s.den = cv.take<float>(TT);
+  s.dden = cv.take<float>(TT);
+  return s;
+}
+
+// Backward over q tokens, part 1: dS = sum phi(q)^T g, dz = sum phi(q) dden, dr partials.
+template <class T, int D>
+__global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
+    bq_state_kernel(int H, int L, int dr, Rows q, Rows dout, Rows soft, const float* __restrict__ r,
+                    const float* __restrict__ w_q, const T* __restrict__ S_mma, const float* __restrict__ z,
+                    float* __restrict__ dS_part, float* __restrict__ dz_part, float* __restrict__ dr_part) {
+  using C = Cfg<T, D>;
+  using SM = Smem<T, D>;
+  constexpr int TT = C::TT_B;
+  extern __shared__ __align__(128) char smem[];
+  Carve cv{smem};
+  if (dr < D) zero_shared(smem, Smem<T, D>::bq1, threadIdx.x, Cfg<T, D>::NT);  // padded head
+  QTile<T, D> s = carve_q_tile<T, D>(cv);
+  float* scratch = cv.take<float>(std::size_t(C::NW) * 2 * D);
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const Slice sl = my_slice(L, TT);
+  const std::size_t bh = std::size_t(sl.b) * H + sl.h;
+  s.Sp = S_mma + bh * 2 * D * D;
+  s.lds = D;
+  if constexpr (SM::bq1_s_smem) {
+    T* Ss = cv.take<T>(std::size_t(2 * D) * C::LDX);
+    load_state<T, D, C::NT>(Ss, s.Sp, tid);
+    s.Sp = Ss;
+    s.lds = C::LDX;
+  }
+  load_w<T, D, C::NT>(s.W, w_q + std::size_t(sl.h) * dr * dr, dr, tid);
+  load_vec<2 * D, C::NT>(s.zs, z + bh * 2 * D, tid);
+  const T* qb = rows_of<T>(q, sl.b, sl.h);
+  const T* db = rows_of<T>(dout, sl.b, sl.h);
+  const T* sb = soft.ptr ? rows_of<T>(soft, sl.b, sl.h) : nullptr;
+  const float gscale = r ? 1.f - *r : 1.f;
+
+  float zacc[2 * C::E] = {};
+  float dr_acc = 0.f;
+  WarpAcc<T, 2 * D, D, C::NW> dS;
+  dS.zero();
+  for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
+    q_tile_forward<T, D>(s, qb, q.sl, db, dout.sl, sb, soft.sl, gscale, t, L, dr, tid, warp, lane, sb ? &dr_acc : nullptr);
+    for (int rr = warp; rr < TT; rr += C::NW) {
+      const float dd = s.dden[rr];
+#pragma unroll
+      for (int e = 0; e < 2 * C::E; ++e) zacc[e] += to_f(s.phi[rr * C::LDP + lane + 32 * e]) * dd;
+    }
+    dS.template add<TT, ColM, RowM>(s.phi, C::LDP, s.gs, C::LDX, warp);  // dS += phi^T g
+    __syncthreads();
+  }
+  const std::size_t part = bh * sl.chunks + sl.chunk;
+  dS.store(dS_part + part * 2 * D * D, D, warp);
+  reduce_columns<T, D>(zacc, scratch, dz_part + part * 2 * D, warp, lane, tid);
+  if (sb) {
+    // dr partial of this block: lanes, then warps, in order
+    __syncthreads();
+    const float wsum = warp_sum(dr_acc);
+    if (lane == 0) scratch[warp] = wsum;
+    __syncthreads();
+    if (tid == 0) {
+      float total = 0.f;
+      for (int w = 0; w < C::NW; ++w) total += scratch[w];
+      dr_part[part] = total;
+    }
+  }
+}
+
+// Backward over q tokens, part 2: dphi = g S^T + dden z^T, through the feature map to dA, then
+// dq = dA W^T and dW_q partials += q^T dA.
+template <class T, int D>
+__global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
+    bq_grad_kernel(int H, int B, int L, int dr, Rows q, Rows dout, const float* __restrict__ r, const float* __restrict__ w_q,
+                   const T* __restrict__ S_mma, const float* __restrict__ z, MutRows dq,
+                   float* __restrict__ dw_part) {
+  using C = Cfg<T, D>;
+  using SM = Smem<T, D>;
+  constexpr int TT = C::TT_B;
+  extern __shared__ __align__(128) char smem[];
+  Carve cv{smem};
+  if (dr < D) zero_shared(smem, Smem<T, D>::bq2, threadIdx.x, Cfg<T, D>::NT);  // padded head
+  QTile<T, D> s = carve_q_tile<T, D>(cv);
+  cv.take<float>(std::size_t(C::NW) * 2 * D);  // same layout as bq_state_kernel
+  float* G = cv.take<float>(std::size_t(TT) * C::LDG);
+  T* dA = cv.take<T>(std::size_t(TT) * C::LDX);
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const Slice sl = my_slice(L, TT);
+  const std::size_t bh = std::size_t(sl.b) * H + sl.h;
+  s.Sp = S_mma + bh * 2 * D * D;
+  s.lds = D;
+  if constexpr (SM::bq2_s_smem) {
+    T* Ss = cv.take<T>(std::size_t(2 * D) * C::LDX);
+    load_state<T, D, C::NT>(Ss, s.Sp, tid);
+    s.Sp = Ss;
+    s.lds = C::LDX;
+  }
+  load_w<T, D, C::NT>(s.W, w_q + std::size_t(sl.h) * dr * dr, dr, tid);
+  load_vec<2 * D, C::NT>(s.zs, z + bh * 2 * D, tid);
+  const T* qb = rows_of<T>(q, sl.b, sl.h);
+  const T* db = rows_of<T>(dout, sl.b, sl.h);
+  T* dqb = rows_of<T>(dq, sl.b, sl.h);
+  const float gscale = r ? 1.f - *r : 1.f;
+
+  WarpAcc<T, D, D, C::NW> dW;
+  dW.zero();
+  for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
+    q_tile_forward<T, D>(s, qb, q.sl, db, dout.sl, nullptr, 0, gscale, t, L, dr, tid, warp, lane, nullptr);
+    gemm_to<T, TT, 2 * D, D, RowM, ColM, C::NW>(s.gs, C::LDX, s.Sp, s.lds, G, C::LDG, warp);  // g S^T
+    __syncthreads();
+    feature_backward_rows<T, D>(G, s.phi, s.dden, s.zs, dA, TT, L - t * TT, warp, lane);
+    __syncthreads();
+    gemm_to<T, TT, D, D, RowM, ColM, C::NW>(dA, C::LDX, s.W, C::LDX, s.A, C::LDA, warp);  // dq = dA W^T
+    dW.template add<TT, ColM, RowM>(s.xs, C::LDX, dA, C::LDX, warp);                      // dW += q^T dA
+    __syncthreads();
+    store_rows<T, D, C::NT>(dqb, dq.sl, s.A, t * TT, L, TT, dr, tid);
+    __syncthreads();
+  }
+  // dW partials laid out [H][B][chunks][D][D] so that one reduction sums over batch and chunks
+  const std::size_t part = (std::size_t(sl.h) * B + sl.b) * sl.chunks + sl.chunk;
+  dW.store(dw_part + part * D * D, D, warp);
+}
+
+// Backward over k tokens: dphi = v dS^T + 1 dz^T, dv = phi dS, through the feature map to dA,
+// dk = dA W^T, dW_k partials += k^T dA.
+template <class T, int D>
+__global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
+    bkv_kernel(int H, int B, int L, int dr, Rows k, Rows v, const float* __restrict__ w_k, const T* __restrict__ dS_mma,
+               const float* __restrict__ dz, MutRows dk, MutRows dv, float* __restrict__ dw_part) {
+  using C = Cfg<T, D>;
+  using SM = Smem<T, D>;
+  constexpr int TT = C::TT_B;
+  extern __shared__ __align__(128) char smem[];
+  Carve cv{smem};
+  if (dr < D) zero_shared(smem, Smem<T, D>::bkv, threadIdx.x, Cfg<T, D>::NT);  // padded head
+  T* W = cv.take<T>(std::size_t(D) * C::LDX);
+  float* dzs = cv.take<float>(2 * D);
+  T* ks = cv.take<T>(std::size_t(TT) * C::LDX);
+  T* vs = cv.take<T>(std::size_t(TT) * C::LDX);
+  float* A = cv.take<float>(std::size_t(TT) * C::LDA);
+  T* phi = cv.take<T>(std::size_t(TT) * C::LDP);
+  float* G = cv.take<float>(std::size_t(TT) * C::LDG);
+  T* dA = cv.take<T>(std::size_t(TT) * C::LDX);
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const Slice sl = my_slice(L, TT);
+  const std::size_t bh = std::size_t(sl.b) * H + sl.h;
+  const T* Sp = dS_mma + bh * 2 * D * D;
+  int lds = D;
+  if constexpr (SM::bkv_s_smem) {
+    T* Ss = cv.take<T>(std::size_t(2 * D) * C::LDX);
+    load_state<T, D, C::NT>(Ss, Sp, tid);
+    Sp = Ss;
+    lds = C::LDX;
+  }
+  load_w<T, D, C::NT>(W, w_k + std::size_t(sl.h) * dr * dr, dr, tid);
+  load_vec<2 * D, C::NT>(dzs, dz + bh * 2 * D, tid);
+  const T* kb = rows_of<T>(k, sl.b, sl.h);
+  const T* vb = rows_of<T>(v, sl.b, sl.h);
+  T* dkb = rows_of<T>(dk, sl.b, sl.h);
+  T* dvb = rows_of<T>(dv, sl.b, sl.h);
+
+  WarpAcc<T, D, D, C::NW> dW;
+  dW.zero();
+  for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
+    load_rows_async<T, D, TT, C::NT>(ks, kb, k.sl, t * TT, L, dr, tid);
+    load_rows_async<T, D, TT, C::NT>(vs, vb, v.sl, t * TT, L, dr, tid);
+    cp_async_commit();
+    cp_async_wait<0>();
+    __syncthreads();
+    gemm_to<T, TT, D, D, RowM, RowM, C::NW>(ks, C::LDX, W, C::LDX, A, C::LDA, warp);
+    __syncthreads();
+    feature_rows<T, D>(A, phi, TT, L - t * TT, dr, warp, lane, nullptr, nullptr, nullptr);
+    __syncthreads();
+    gemm_to<T, TT, 2 * D, D, RowM, ColM, C::NW>(vs, C::LDX, Sp, lds, G, C::LDG, warp);   // v dS^T
+    gemm_to<T, TT, D, 2 * D, RowM, RowM, C::NW>(phi, C::LDP, Sp, lds, A, C::LDA, warp);  // dv = phi dS
+    __syncthreads();
+    store_rows<T, D, C::NT>(dvb, dv.sl, A, t * TT, L, TT, dr, tid);
+    feature_backward_rows<T, D>(G, phi, nullptr, dzs, dA, TT, L - t * TT, warp, lane);
+    __syncthreads();
+    gemm_to<T, TT, D, D, RowM, ColM, C::NW>(dA, C::LDX, W, C::LDX, A, C::LDA, warp);  // dk = dA W^T
+    dW.template add<TT, ColM, RowM>(ks, C::LDX, dA, C::LDX, warp);                    // dW += k^T dA
+    __syncthreads();
+    store_rows<T, D, C::NT>(dkb, dk.sl, A, t * TT, L, TT, dr, tid);
+    __syncthreads();
+  }
+  const std::size_t part = (std::size_t(sl.h) * B + sl.b) * sl.chunks + sl.chunk;
+  dW.store(dw_part + part * D * D, D, warp);
+}
+
+// ==== host side ======================================================================================
+struct DeviceInfo {
+  int sms = 0, smem_optin = 0, major = 0, minor = 0;
+};
+DeviceInfo device_info() {
+  DeviceInfo d;
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return d;
+  cudaDeviceGetAttribute(&d.sms, cudaDevAttrMultiProcessorCount, dev);
+  cudaDeviceGetAttribute(&d.smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+  cudaDeviceGetAttribute(&d.major, cudaDevAttrComputeCapabilityMajor, dev);
+  cudaDeviceGetAttribute(&d.minor, cudaDevAttrComputeCapabilityMinor, dev);
+  return d;
+}
+
+template <class T, int D>
+std::size_t max_smem() {
+  using SM = Smem<T, D>;
+  return std::max({SM::state, SM::apply, SM::bq1, SM::bq2, SM::bkv});
+}
+
+std::size_t max_smem_for(const LinAttnDims& d) {
+  const int P = padded_head_dim(d.D);
+  if (d.dtype == DType::BF16) return P == 64 ? max_smem<bf16, 64>() : max_smem<bf16, 128>();
+  return P == 64 ? max_smem<float, 64>() : max_smem<float, 128>();
+}
+
+int tiles_of(int L, int tt) { return (L + tt - 1) / tt; }
+// Chunks per batch-head so that the grid fills the device about once (blocks_per_sm each), and
+// every chunk has at least one tile.
+int chunks_for(int L, int tt, int bh, int sms, int blocks_per_sm) {
+  const int tiles = tiles_of(L, tt);
+  const int want = std::max(1, (sms * blocks_per_sm + bh - 1) / bh);
+  int c = std::min(tiles, want);
+  const int tpc = (tiles + c - 1) / c;
+  return (tiles + tpc - 1) / tpc;
+}
+
+template <class K>
+cudaError_t allow_smem(K kernel, std::size_t bytes) {
+  return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes));
+}
+
+std::string err(cudaError_t e, const char* where) {
+  if (e == cudaSuccess) return {};
+  return std::string("linear attention kernel (") + where + "): " + cudaGetErrorString(e);
+}
+
+template <class T, int D>
+int blocks_per_sm(std::size_t smem_bytes, int smem_optin) {
+  // Registers allow one block of NT threads per SM for the big head size; shared memory decides the rest.
+  const int by_smem = std::max<int>(1, int(std::size_t(smem_optin) / std::max<std::size_t>(1, smem_bytes + 1024)));
+  const int by_threads = std::max(1, 2048 / Cfg<T, D>::NT);
+  return std::min({by_smem, by_threads, D == 128 ? 1 : 2});
+}
+
+// Workspace carve-ups (float32 elements); every piece starts on a 256-byte boundary, as the
+// tensor-core stores and 16-byte loads need.
+constexpr std::size_t seg(std::size_t n) { return (n + 63) & ~std::size_t(63); }
+struct ForwardLayout {
+  std::size_t S_part = 0, z_part, S_mma, total;
+  ForwardLayout(int bh, int D, const LinAttnPlan& p) {
+    const std::size_t st = std::size_t(2) * D * D, zn = 2 * D, n = std::size_t(bh);
+    z_part = S_part + seg(n * p.state_chunks * st);
+    S_mma = z_part + seg(n * p.state_chunks * zn);
+    total = S_mma + seg(n * st);  // room for the state in either multiply type
+  }
+};
+struct BackwardLayout {
+  std::size_t S_mma = 0, dS_part, dz_part, dr_part, dS, dS_mma, dz, dwq_part, dwk_part, total;
+  BackwardLayout(int bh, int D, const LinAttnPlan& p) {
+    const std::size_t st = std::size_t(2) * D * D, zn = 2 * D, n = std::size_t(bh), dd = std::size_t(D) * D;
+    dS_part = S_mma + seg(n * st);
+    dz_part = dS_part + seg(n * p.bq_chunks * st);
+    dr_part = dz_part + seg(n * p.bq_chunks * zn);
+    dS = dr_part + seg(n * p.bq_chunks);
+    dS_mma = dS + seg(n * st);
+    dz = dS_mma + seg(n * st);
+    dwq_part = dz + seg(n * zn);
+    dwk_part = dwq_part + seg(n * p.bq_chunks * dd);
+    total = dwk_part + seg(n * p.bkv_chunks * dd);
+  }
+};
+
+template <class T, int D>
+LinAttnPlan plan_for(const LinAttnDims& d, const DeviceInfo& info) {
+  using C = Cfg<T, D>;
+  using SM = Smem<T, D>;
+  LinAttnPlan p;
+  const int bh = d.B * d.H;
+  p.state_chunks = chunks_for(d.Lk, C::TT_F, bh, info.sms, blocks_per_sm<T, D>(SM::state, info.smem_optin));
+  p.apply_chunks = chunks_for(d.Lq, C::TT_F, bh, info.sms, blocks_per_sm<T, D>(SM::apply, info.smem_optin));
+  p.bq_chunks = chunks_for(d.Lq, C::TT_B, bh, info.sms, blocks_per_sm<T, D>(SM::bq2, info.smem_optin));
+  p.bkv_chunks = chunks_for(d.Lk, C::TT_B, bh, info.sms, blocks_per_sm<T, D>(SM::bkv, info.smem_optin));
+  const ForwardLayout fl(d.B * d.H, D, p);
+  const BackwardLayout bl(d.B * d.H, D, p);
+  p.forward_workspace = fl.total;
+  p.backward_workspace = bl.total;
+  return p;
+}
+
+template <class T>
+void launch_reduce(const float* part, int groups, int count, std::size_t n, float* out, T* out_mma, cudaStream_t s) {
+  const int threads = 256;
+  const int blocks = int(std::min<std::size_t>((n + threads - 1) / threads, 1024));
+  reduce_partials_kernel<T><<<dim3(blocks, groups), threads, 0, s>>>(part, count, n, out, out_mma);
+}
+
+template <class T, int D>
+std::string forward_impl(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Rows k, Rows v, const float* w_q,
+                         const float* w_k, Rows soft, const float* r, MutRows o, float* S, float* z, float* ws,
+                         cudaStream_t s) {
+  using C = Cfg<T, D>;
+  using SM = Smem<T, D>;
+  const int bh = d.B * d.H;
+  const std::size_t st = std::size_t(2) * D * D, zn = 2 * D;
+  const ForwardLayout l(bh, D, p);
+  float* S_part = ws + l.S_part;
+  float* z_part = ws + l.z_part;
+  T* S_mma = reinterpret_cast<T*>(ws + l.S_mma);
+  static const cudaError_t a1 = allow_smem(state_partial_kernel<T, D>, SM::state);
+  static const cudaError_t a2 = allow_smem(apply_kernel<T, D>, SM::apply);
+  if (auto e = err(a1, "shared memory"); !e.empty()) return e;
+  if (auto e = err(a2, "shared memory"); !e.empty()) return e;
+  state_partial_kernel<T, D><<<dim3(p.state_chunks, d.H, d.B), C::NT, SM::state, s>>>(d.H, d.Lk, d.D, k, v, w_k, S_part, z_part);
+  launch_reduce<T>(S_part, bh, p.state_chunks, st, S, S_mma, s);
+  launch_reduce<T>(z_part, bh, p.state_chunks, zn, z, nullptr, s);
+  apply_kernel<T, D><<<dim3(p.apply_chunks, d.H, d.B), C::NT, SM::apply, s>>>(d.H, d.Lq, d.D, q, w_q, S_mma, z, soft, r, o);
+  return err(cudaGetLastError(), "forward launch");
+}
+
+template <class T, int D>
+std::string backward_impl(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Rows k, Rows v, const float* w_q,
+                          const float* w_k, Rows soft, const float* r, Rows dout, const float* S, const float* z,
+                          MutRows dq, MutRows dk, MutRows dv, float* dw_q, float* dw_k, float* dr, float* ws,
+                          cudaStream_t s) {
+  using C = Cfg<T, D>;
+  using SM = Smem<T, D>;
+  const int bh = d.B * d.H;
+  const std::size_t st = std::size_t(2) * D * D, zn = 2 * D;
+  const BackwardLayout l(bh, D, p);
+  T* S_mma = reinterpret_cast<T*>(ws + l.S_mma);
+  float* dS_part = ws + l.dS_part;
+  float* dz_part = ws + l.dz_part;
+  float* dr_part = ws + l.dr_part;
+  float* dS = ws + l.dS;
+  T* dS_mma = reinterpret_cast<T*>(ws + l.dS_mma);
+  float* dz = ws + l.dz;
+  float* dwq_part = ws + l.dwq_part;
+  float* dwk_part = ws + l.dwk_part;
+  static const cudaError_t a1 = allow_smem(bq_state_kernel<T, D>, SM::bq1);
+  static const cudaError_t a2 = allow_smem(bq_grad_kernel<T, D>, SM::bq2);
+  static const cudaError_t a3 = allow_smem(bkv_kernel<T, D>, SM::bkv);
+  for (cudaError_t a : {a1, a2, a3})
+    if (auto e = err(a, "shared memory"); !e.empty()) return e;
+  // S in the multiply type, as the forward's pass 2 saw it
+  launch_reduce<T>(S, bh, 1, st, nullptr, S_mma, s);
+  bq_state_kernel<T, D><<<dim3(p.bq_chunks, d.H, d.B), C::NT, SM::bq1, s>>>(d.H, d.Lq, d.D, q, dout, soft, r, w_q, S_mma, z,
+                                                                           dS_part, dz_part, dr_part);
+  launch_reduce<T>(dS_part, bh, p.bq_chunks, st, dS, dS_mma, s);
+  launch_reduce<T>(dz_part, bh, p.bq_chunks, zn, dz, nullptr, s);
+  if (soft.ptr && dr) launch_reduce<T>(dr_part, 1, bh * p.bq_chunks, 1, dr, nullptr, s);
+  bq_grad_kernel<T, D><<<dim3(p.bq_chunks, d.H, d.B), C::NT, SM::bq2, s>>>(d.H, d.B, d.Lq, d.D, q, dout, r, w_q, S_mma, z, dq,
+                                                                          dwq_part);
+  bkv_kernel<T, D><<<dim3(p.bkv_chunks, d.H, d.B), C::NT, SM::bkv, s>>>(d.H, d.B, d.Lk, d.D, k, v, w_k, dS_mma, dz, dk, dv,
+                                                                       dwk_part);
+  launch_reduce<T>(dwq_part, d.H, d.B * p.bq_chunks, std::size_t(D) * D, dw_q, nullptr, s);
+  launch_reduce<T>(dwk_part, d.H, d.B * p.bkv_chunks, std::size_t(D) * D, dw_k, nullptr, s);
+  return err(cudaGetLastError(), "backward launch");
+}
+
+}  // namespace
+
+bool rows_aligned(const void* p, std::int64_t sb, std::int64_t sh, std::int64_t sl, DType dtype) {
+  const std::int64_t vec = dtype == DType::BF16 ? 8 : 4;
+  return reinterpret_cast<std::uintptr_t>(p) % 16 == 0 && sb % vec == 0 && sh % vec == 0 && sl % vec == 0;
+}
+
+int padded_head_dim(int D) { return D <= 64 ? 64 : 128; }
+
+std::string linear_attention_unsupported(const LinAttnDims& d) {
+  if (d.D < 8 || d.D > 128 || d.D % 8 != 0)
+    return "head dim " + std::to_string(d.D) + " (the kernels take multiples of 8 up to 128)";
+  if (d.B < 1 || d.H < 1 || d.Lq < 1 || d.Lk < 1) return "an empty tensor";
+  if (d.H > 65535 || d.B > 65535) return "more than 65535 heads or batches";
+  const DeviceInfo info = device_info();
+  if (info.sms == 0) return "no CUDA device";
+  if (info.major < 8) return "compute capability " + std::to_string(info.major) + "." + std::to_string(info.minor) +
+                             " (the kernels need 8.0 or later)";
+  const std::size_t need = max_smem_for(d);
+  if (need > std::size_t(info.smem_optin))
+    return "the device allows " + std::to_string(info.smem_optin / 1024) + " KiB of shared memory per block, the kernels need " +
+           std::to_string(need / 1024) + " KiB";
+  return {};
+}
+
+LinAttnPlan make_plan(const LinAttnDims& d) {
+  const DeviceInfo info = device_info();
+  const int P = padded_head_dim(d.D);
+  if (d.dtype == DType::BF16) return P == 64 ? plan_for<bf16, 64>(d, info) : plan_for<bf16, 128>(d, info);
+  return P == 64 ? plan_for<float, 64>(d, info) : plan_for<float, 128>(d, info);
+}
+
+std::string launch_linear_attention_forward(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Rows k, Rows v,
+                                            const float* w_q, const float* w_k, Rows soft, const float* r, MutRows o,
+                                            float* S, float* z, float* ws, cudaStream_t s) {
+  if (d.dtype == DType::BF16) {
+    if (padded_head_dim(d.D) == 64) return forward_impl<bf16, 64>(d, p, q, k, v, w_q, w_k, soft, r, o, S, z, ws, s);
+    return forward_impl<bf16, 128>(d, p, q, k, v, w_q, w_k, soft, r, o, S, z, ws, s);
+  }
+  if (padded_head_dim(d.D) == 64) return forward_impl<float, 64>(d, p, q, k, v, w_q, w_k, soft, r, o, S, z, ws, s);
+  return forward_impl<float, 128>(d, p, q, k, v, w_q, w_k, soft, r, o, S, z, ws, s);
+}
+
+std::string launch_linear_attention_backward(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Rows k, Rows v,
+                                             const float* w_q, const float* w_k, Rows soft, const float* r, Rows dout,
+                                             const float* S, const float* z, MutRows dq, MutRows dk, MutRows dv,
+                                             float* dw_q, float* dw_k, float* dr, float* ws, cudaStream_t s) {
+  if (d.dtype == DType::BF16) {
+    if (padded_head_dim(d.D) == 64)
+      return backward_impl<bf16, 64>(d, p, q, k, v, w_q, w_k, soft, r, dout, S, z, dq, dk, dv, dw_q, dw_k, dr, ws, s);
+    return backward_impl<bf16, 128>(d, p, q, k, v, w_q, w_k, soft, r, dout, S, z, dq, dk, dv, dw_q, dw_k, dr, ws, s);
+  }
+  if (padded_head_dim(d.D) == 64)
+    return backward_impl<float, 64>(d, p, q, k, v, w_q, w_k, soft, r, dout, S, z, dq, dk, dv, dw_q, dw_k, dr, ws, s);
+  return backward_impl<float, 128>(d, p, q, k, v, w_q, w_k, soft, r, dout, S, z, dq, dk, dv, dw_q, dw_k, dr, ws, s);
+}
+
+double device_peak_bandwidth_gbs() {
+  int dev = 0, clock_khz = 0, bus_bits = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return 0;
+  if (cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, dev) != cudaSuccess) return 0;
+  if (cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, dev) != cudaSuccess) return 0;
+  return 2.0 * clock_khz * 1e3 * (bus_bits / 8.0) / 1e9;  // double data rate
+}
+
+void device_synchronize() { cudaDeviceSynchronize(); }
+
+}  // namespace linvideo::kernels
