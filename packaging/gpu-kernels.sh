@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Issue 16's device call in one command: build the CLI and the kernel harness against the CUDA
+# LibTorch, run the harness, then the attention, DiT and transfer benchmarks. Results in ${OUT:-gpu-out}.
+# STAGES (default "build test attention dit transfer") picks what runs; MEMCHECK=1 adds compute-sanitizer.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${OUT:-$root/gpu-out}"
+mkdir -p "$out"
+cd "$root"
+stages=" ${STAGES:-build test attention dit transfer} "
+has() { [[ "$stages" == *" $1 "* ]]; }
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+(git log --oneline -1 2>/dev/null || echo "${LINVIDEO_COMMIT:-unknown commit}") | tee "$out/commit.txt"
+if has build; then
+  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
+    -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCH:-90a}" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+  grep "LinVideo" "$out/configure.log"
+  ( time cmake --build build-gpu -j "$(nproc)" --target linvideo linvideo_kernel_tests -- -k 0 ) > "$out/build.log" 2>&1 \
+    || { grep -E "error" -A3 "$out/build.log" | head -80; exit 1; }
+  tail -3 "$out/build.log"
+fi
+bin=build-gpu/app/linvideo
+if has test; then
+  timeout "${TEST_TIMEOUT:-240}" build-gpu/tests/linvideo_kernel_tests ${GTEST_ARGS:-} > "$out/kernel_tests.log" 2>&1
+  echo "kernel tests exit $?"
+  grep -E "^\[  FAILED|Failure|error|^\[  PASSED|tests ran" "$out/kernel_tests.log" | head -60
+fi
+if has memcheck || [ "${MEMCHECK:-0}" = 1 ]; then
+  /usr/local/cuda/bin/compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/linvideo_kernel_tests \
+    --gtest_filter="${MEMCHECK_FILTER:-*L320*:*L17_*:*L1_*:FusedAttentionCuda.*}" > "$out/memcheck.log" 2>&1
+  echo "memcheck exit $? ($(grep -E 'ERROR SUMMARY' "$out/memcheck.log" | tail -1))"; grep -E "PASSED|FAILED" "$out/memcheck.log" | head
+fi
+if has attention; then
+  for d in 128 64; do
+    timeout 120 $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 --head-dim $d --repeats 20 \
+      --json "$out/bench_attention_D${d}.json"
+  done
+fi
+has dit && timeout 200 $bin bench dit --device cuda --dtype bf16 --repeats 10 --warmup 3 --json "$out/bench_dit_1p3b_480p.json"
+has transfer && timeout 200 $bin bench transfer --device cuda --steps 30 --skip 5 --json "$out/bench_transfer_shapes.json"
+exit 0
