@@ -83,6 +83,17 @@ Grads run_with_grads(const Inputs& in, const at::Tensor& dout, F&& f, at::Scalar
   return g;
 }
 
+// Output and the five gradients within the dtype's tolerance (the file's header).
+void expect_all_close(const Grads& got, const Grads& ref, bool is_bf16, const std::string& tag) {
+  const double tol_out = is_bf16 ? 2e-2 : 4e-3, tol_grad = is_bf16 ? 4e-2 : 8e-3;
+  expect_close(got.out, ref.out, tol_out, "output" + tag);
+  expect_close(got.dq, ref.dq, tol_grad, "dq" + tag);
+  expect_close(got.dk, ref.dk, tol_grad, "dk" + tag);
+  expect_close(got.dv, ref.dv, tol_grad, "dv" + tag);
+  expect_close(got.dw_q, ref.dw_q, tol_grad, "dW_q" + tag);
+  expect_close(got.dw_k, ref.dw_k, tol_grad, "dW_k" + tag);
+}
+
 bool cuda_kernels_built() {
 #ifdef LINVIDEO_WITH_CUDA
   return true;
@@ -139,13 +150,7 @@ TEST_P(LinearAttentionKernel, ForwardAndGradientsMatchTheReference) {
       dtype);
   EXPECT_EQ(got.out.scalar_type(), dtype);
   EXPECT_EQ(got.dq.scalar_type(), dtype);
-  const double tol_out = is_bf16 ? 2e-2 : 4e-3, tol_grad = is_bf16 ? 4e-2 : 8e-3;
-  expect_close(got.out, ref.out, tol_out, "output");
-  expect_close(got.dq, ref.dq, tol_grad, "dq");
-  expect_close(got.dk, ref.dk, tol_grad, "dk");
-  expect_close(got.dv, ref.dv, tol_grad, "dv");
-  expect_close(got.dw_q, ref.dw_q, tol_grad, "dW_q");
-  expect_close(got.dw_k, ref.dw_k, tol_grad, "dW_k");
+  expect_all_close(got, ref, is_bf16, "");
 #endif
 }
 
@@ -190,13 +195,8 @@ TEST_F(FusedAttentionCuda, MixedModeMatchesTheReferenceBlendWithGradients) {
     at::Tensor dr_ref, dr_got;
     const Grads ref = run(false, at::kFloat, &dr_ref);
     const Grads got = run(true, dtype, &dr_got);
-    const double tol_out = is_bf16 ? 2e-2 : 4e-3, tol_grad = is_bf16 ? 4e-2 : 8e-3;
-    const std::string tag = is_bf16 ? " (bf16)" : " (f32)";
-    expect_close(got.out, ref.out, tol_out, "mixed output" + tag);
-    expect_close(got.dq, ref.dq, tol_grad, "mixed dq" + tag);
-    expect_close(got.dk, ref.dk, tol_grad, "mixed dk" + tag);
-    expect_close(got.dv, ref.dv, tol_grad, "mixed dv" + tag);
-    expect_close(got.dw_q, ref.dw_q, tol_grad, "mixed dW_q" + tag);
+    const std::string tag = is_bf16 ? " (mixed, bf16)" : " (mixed, f32)";
+    expect_all_close(got, ref, is_bf16, tag);
     ASSERT_TRUE(dr_got.defined());
     EXPECT_NEAR(dr_got.item<double>(), dr_ref.item<double>(), (is_bf16 ? 3e-2 : 5e-3) * std::abs(dr_ref.item<double>()) + 1e-3)
         << "d loss / d r" << tag;
@@ -261,14 +261,7 @@ TEST_F(FusedAttentionCuda, HeadDimsBelowTheTileArePaddedInside) {
           in, dout,
           [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return kernels::fused_linear_attention(q, k, v, wq, wk); },
           dtype);
-      const double tol_out = is_bf16 ? 2e-2 : 4e-3, tol_grad = is_bf16 ? 4e-2 : 8e-3;
-      const std::string tag = " (D " + std::to_string(D) + (is_bf16 ? ", bf16)" : ", f32)");
-      expect_close(got.out, ref.out, tol_out, "output" + tag);
-      expect_close(got.dq, ref.dq, tol_grad, "dq" + tag);
-      expect_close(got.dk, ref.dk, tol_grad, "dk" + tag);
-      expect_close(got.dv, ref.dv, tol_grad, "dv" + tag);
-      expect_close(got.dw_q, ref.dw_q, tol_grad, "dW_q" + tag);
-      expect_close(got.dw_k, ref.dw_k, tol_grad, "dW_k" + tag);
+      expect_all_close(got, ref, is_bf16, " (D " + std::to_string(D) + (is_bf16 ? ", bf16)" : ", f32)"));
     }
   }
 #endif
