@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <type_traits>
 
 namespace linvideo::kernels {
@@ -92,7 +93,10 @@ __device__ __forceinline__ void cp_async_wait() {
 constexpr std::size_t align_up(std::size_t x) { return (x + 127) & ~std::size_t(127); }
 constexpr std::size_t kMaxSmem = 227 * 1024;  // Hopper's per-block opt-in limit
 
-template <class T, int D_>
+// BIG: the Hopper configuration (large token tiles, the state in shared memory). Otherwise the
+// compact one for cards with less shared memory per block (A100: 163 KiB, RTX 4090: 99 KiB):
+// 16-token tiles, the state read through L1/L2.
+template <class T, int D_, bool BIG = true>
 struct Cfg {
   static constexpr int D = D_;
   static constexpr int NW = D / 8;  // warps: one per 16 of the 2D feature rows of a state
@@ -103,8 +107,8 @@ struct Cfg {
   static constexpr int LDP = 2 * D + PAD;   // [rows][2D] feature maps in the input type
   static constexpr int LDA = D + 4;         // [rows][D] float32
   static constexpr int LDG = 2 * D + 4;     // [rows][2D] float32
-  static constexpr int TT_F = std::is_same_v<T, bf16> ? 64 : 32;  // forward token tile
-  static constexpr int TT_B = std::is_same_v<T, bf16> ? 32 : 16;  // backward token tile
+  static constexpr int TT_F = !BIG ? 16 : std::is_same_v<T, bf16> ? 64 : 32;  // forward token tile
+  static constexpr int TT_B = !BIG ? 16 : std::is_same_v<T, bf16> ? 32 : 16;  // backward token tile
   static constexpr int VEC = 16 / int(sizeof(T));                 // elements per 16-byte access
   static constexpr std::size_t W_BYTES = std::size_t(D) * LDX * sizeof(T);
   static constexpr std::size_t STATE_BYTES = std::size_t(2 * D) * LDX * sizeof(T);
@@ -123,9 +127,9 @@ struct Carve {
 };
 
 // Bytes of each kernel's shared memory (host and device agree through these).
-template <class T, int D>
+template <class T, int D, bool BIG>
 struct Smem {
-  using C = Cfg<T, D>;
+  using C = Cfg<T, D, BIG>;
   static constexpr std::size_t tile(int tt) { return align_up(std::size_t(tt) * C::LDX * sizeof(T)); }
   static constexpr std::size_t f32(int tt, int ld) { return align_up(std::size_t(tt) * ld * sizeof(float)); }
   static constexpr std::size_t phi(int tt) { return align_up(std::size_t(tt) * C::LDP * sizeof(T)); }
@@ -137,20 +141,20 @@ struct Smem {
   // pass 2 without S: W, z, A, phi, den, 2 stages of x; S in shared memory when it fits
   static constexpr std::size_t apply_base =
       W + vec(2 * D) + f32(C::TT_F, C::LDA) + phi(C::TT_F) + vec(C::TT_F) + 2 * tile(C::TT_F);
-  static constexpr bool apply_s_smem = apply_base + S <= kMaxSmem;
+  static constexpr bool apply_s_smem = BIG && apply_base + S <= kMaxSmem;
   static constexpr std::size_t apply = apply_base + (apply_s_smem ? S : 0);
   // backward over q, first kernel: W, z, x, g, A, phi, den, dden (+ S)
   static constexpr std::size_t bq1_base = W + vec(2 * D) + 2 * tile(C::TT_B) + f32(C::TT_B, C::LDA) +
                                           phi(C::TT_B) + 2 * vec(C::TT_B) + vec(C::NW * 2 * D);
-  static constexpr bool bq1_s_smem = bq1_base + S <= kMaxSmem;
+  static constexpr bool bq1_s_smem = BIG && bq1_base + S <= kMaxSmem;
   static constexpr std::size_t bq1 = bq1_base + (bq1_s_smem ? S : 0);
   // backward over q, second kernel and backward over k: + dphi (float32 [TT][2D]) and dA
   static constexpr std::size_t bq2_base = bq1_base + f32(C::TT_B, C::LDG) + tile(C::TT_B);
-  static constexpr bool bq2_s_smem = bq2_base + S <= kMaxSmem;
+  static constexpr bool bq2_s_smem = BIG && bq2_base + S <= kMaxSmem;
   static constexpr std::size_t bq2 = bq2_base + (bq2_s_smem ? S : 0);
   static constexpr std::size_t bkv_base = W + vec(2 * D) + 2 * tile(C::TT_B) + f32(C::TT_B, C::LDA) +
                                           phi(C::TT_B) + f32(C::TT_B, C::LDG) + tile(C::TT_B);
-  static constexpr bool bkv_s_smem = bkv_base + S <= kMaxSmem;
+  static constexpr bool bkv_s_smem = BIG && bkv_base + S <= kMaxSmem;
   static constexpr std::size_t bkv = bkv_base + (bkv_s_smem ? S : 0);
 };
 
@@ -420,15 +424,15 @@ __device__ T* rows_of(const MutRows& x, int b, int h) {
 }
 
 // ==== forward pass 1: partial states over a slice of k tokens ======================================
-template <class T, int D>
-__global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
+template <class T, int D, bool BIG>
+__global__ void __launch_bounds__(Cfg<T, D, BIG>::NT, 1)
     state_partial_kernel(int H, int L, int dr, Rows k, Rows v, const float* __restrict__ w_k, float* __restrict__ S_part,
                          float* __restrict__ z_part) {
-  using C = Cfg<T, D>;
+  using C = Cfg<T, D, BIG>;
   constexpr int TT = C::TT_F;
   extern __shared__ __align__(128) char smem[];
   Carve cv{smem};
-  if (dr < D) zero_shared(smem, Smem<T, D>::state, threadIdx.x, Cfg<T, D>::NT);  // padded head
+  if (dr < D) zero_shared(smem, Smem<T, D, BIG>::state, threadIdx.x, Cfg<T, D, BIG>::NT);  // padded head
   T* W = cv.take<T>(std::size_t(D) * C::LDX);
   float* A = cv.take<float>(std::size_t(TT) * C::LDA);
   T* phi = cv.take<T>(std::size_t(TT) * C::LDP);
@@ -488,16 +492,16 @@ __global__ void reduce_partials_kernel(const float* __restrict__ part, int count
 }
 
 // ==== forward pass 2: apply the state to a slice of q tokens ======================================
-template <class T, int D>
-__global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
+template <class T, int D, bool BIG>
+__global__ void __launch_bounds__(Cfg<T, D, BIG>::NT, 1)
     apply_kernel(int H, int L, int dr, Rows q, const float* __restrict__ w_q, const T* __restrict__ S_mma,
                  const float* __restrict__ z, Rows soft, const float* __restrict__ r, MutRows o) {
-  using C = Cfg<T, D>;
-  using SM = Smem<T, D>;
+  using C = Cfg<T, D, BIG>;
+  using SM = Smem<T, D, BIG>;
   constexpr int TT = C::TT_F;
   extern __shared__ __align__(128) char smem[];
   Carve cv{smem};
-  if (dr < D) zero_shared(smem, Smem<T, D>::apply, threadIdx.x, Cfg<T, D>::NT);  // padded head
+  if (dr < D) zero_shared(smem, Smem<T, D, BIG>::apply, threadIdx.x, Cfg<T, D, BIG>::NT);  // padded head
   T* W = cv.take<T>(std::size_t(D) * C::LDX);
   float* zs = cv.take<float>(2 * D);
   float* A = cv.take<float>(std::size_t(TT) * C::LDA);
@@ -572,7 +576,7 @@ __global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
 // num = phi S, then g = gscale dO / den (in place of dO, multiply type) and dden = -gscale
 // sum(dO o) / den. Returns nothing; leaves phi, g (in gs), den, dden in shared memory. With soft,
 // also adds sum dO (soft - o) of this tile to *dr_acc (per lane).
-template <class T, int D>
+template <class T, int D, bool BIG>
 struct QTile {
   T *W, *xs, *gs, *phi;
   float *zs, *A, *den, *dden;
@@ -580,11 +584,11 @@ struct QTile {
   int lds;
 };
 
-template <class T, int D>
-__device__ void q_tile_forward(const QTile<T, D>& s, const T* qb, std::int64_t qsl, const T* db, std::int64_t dsl,
+template <class T, int D, bool BIG>
+__device__ void q_tile_forward(const QTile<T, D, BIG>& s, const T* qb, std::int64_t qsl, const T* db, std::int64_t dsl,
                                const T* sb, std::int64_t ssl, float gscale, int t, int L, int dr, int tid,
                                int warp, int lane, float* dr_acc) {
-  using C = Cfg<T, D>;
+  using C = Cfg<T, D, BIG>;
   constexpr int TT = C::TT_B;
   load_rows_async<T, D, TT, C::NT>(s.xs, qb, qsl, t * TT, L, dr, tid);
   load_rows_async<T, D, TT, C::NT>(s.gs, db, dsl, t * TT, L, dr, tid);
@@ -618,11 +622,11 @@ __device__ void q_tile_forward(const QTile<T, D>& s, const T* qb, std::int64_t q
   __syncthreads();
 }
 
-template <class T, int D>
-__device__ QTile<T, D> carve_q_tile(Carve& cv) {
-  using C = Cfg<T, D>;
+template <class T, int D, bool BIG>
+__device__ QTile<T, D, BIG> carve_q_tile(Carve& cv) {
+  using C = Cfg<T, D, BIG>;
   constexpr int TT = C::TT_B;
-  QTile<T, D> s;
+  QTile<T, D, BIG> s;
   s.W = cv.take<T>(std::size_t(D) * C::LDX);
   s.zs = cv.take<float>(2 * D);
   s.xs = cv.take<T>(std::size_t(TT) * C::LDX);
@@ -635,18 +639,18 @@ __device__ QTile<T, D> carve_q_tile(Carve& cv) {
 }
 
 // Backward over q tokens, part 1: dS = sum phi(q)^T g, dz = sum phi(q) dden, dr partials.
-template <class T, int D>
-__global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
+template <class T, int D, bool BIG>
+__global__ void __launch_bounds__(Cfg<T, D, BIG>::NT, 1)
     bq_state_kernel(int H, int L, int dr, Rows q, Rows dout, Rows soft, const float* __restrict__ r,
                     const float* __restrict__ w_q, const T* __restrict__ S_mma, const float* __restrict__ z,
                     float* __restrict__ dS_part, float* __restrict__ dz_part, float* __restrict__ dr_part) {
-  using C = Cfg<T, D>;
-  using SM = Smem<T, D>;
+  using C = Cfg<T, D, BIG>;
+  using SM = Smem<T, D, BIG>;
   constexpr int TT = C::TT_B;
   extern __shared__ __align__(128) char smem[];
   Carve cv{smem};
-  if (dr < D) zero_shared(smem, Smem<T, D>::bq1, threadIdx.x, Cfg<T, D>::NT);  // padded head
-  QTile<T, D> s = carve_q_tile<T, D>(cv);
+  if (dr < D) zero_shared(smem, Smem<T, D, BIG>::bq1, threadIdx.x, Cfg<T, D, BIG>::NT);  // padded head
+  QTile<T, D, BIG> s = carve_q_tile<T, D, BIG>(cv);
   float* scratch = cv.take<float>(std::size_t(C::NW) * 2 * D);
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const Slice sl = my_slice(L, TT);
@@ -671,7 +675,7 @@ __global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
   WarpAcc<T, 2 * D, D, C::NW> dS;
   dS.zero();
   for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
-    q_tile_forward<T, D>(s, qb, q.sl, db, dout.sl, sb, soft.sl, gscale, t, L, dr, tid, warp, lane, sb ? &dr_acc : nullptr);
+    q_tile_forward<T, D, BIG>(s, qb, q.sl, db, dout.sl, sb, soft.sl, gscale, t, L, dr, tid, warp, lane, sb ? &dr_acc : nullptr);
     for (int rr = warp; rr < TT; rr += C::NW) {
       const float dd = s.dden[rr];
 #pragma unroll
@@ -699,18 +703,18 @@ __global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
 
 // Backward over q tokens, part 2: dphi = g S^T + dden z^T, through the feature map to dA, then
 // dq = dA W^T and dW_q partials += q^T dA.
-template <class T, int D>
-__global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
+template <class T, int D, bool BIG>
+__global__ void __launch_bounds__(Cfg<T, D, BIG>::NT, 1)
     bq_grad_kernel(int H, int B, int L, int dr, Rows q, Rows dout, const float* __restrict__ r, const float* __restrict__ w_q,
                    const T* __restrict__ S_mma, const float* __restrict__ z, MutRows dq,
                    float* __restrict__ dw_part) {
-  using C = Cfg<T, D>;
-  using SM = Smem<T, D>;
+  using C = Cfg<T, D, BIG>;
+  using SM = Smem<T, D, BIG>;
   constexpr int TT = C::TT_B;
   extern __shared__ __align__(128) char smem[];
   Carve cv{smem};
-  if (dr < D) zero_shared(smem, Smem<T, D>::bq2, threadIdx.x, Cfg<T, D>::NT);  // padded head
-  QTile<T, D> s = carve_q_tile<T, D>(cv);
+  if (dr < D) zero_shared(smem, Smem<T, D, BIG>::bq2, threadIdx.x, Cfg<T, D, BIG>::NT);  // padded head
+  QTile<T, D, BIG> s = carve_q_tile<T, D, BIG>(cv);
   cv.take<float>(std::size_t(C::NW) * 2 * D);  // same layout as bq_state_kernel
   float* G = cv.take<float>(std::size_t(TT) * C::LDG);
   T* dA = cv.take<T>(std::size_t(TT) * C::LDX);
@@ -735,7 +739,7 @@ __global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
   WarpAcc<T, D, D, C::NW> dW;
   dW.zero();
   for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
-    q_tile_forward<T, D>(s, qb, q.sl, db, dout.sl, nullptr, 0, gscale, t, L, dr, tid, warp, lane, nullptr);
+    q_tile_forward<T, D, BIG>(s, qb, q.sl, db, dout.sl, nullptr, 0, gscale, t, L, dr, tid, warp, lane, nullptr);
     gemm_to<T, TT, 2 * D, D, RowM, ColM, C::NW>(s.gs, C::LDX, s.Sp, s.lds, G, C::LDG, warp);  // g S^T
     __syncthreads();
     feature_backward_rows<T, D>(G, s.phi, s.dden, s.zs, dA, TT, L - t * TT, warp, lane);
@@ -753,16 +757,16 @@ __global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
 
 // Backward over k tokens: dphi = v dS^T + 1 dz^T, dv = phi dS, through the feature map to dA,
 // dk = dA W^T, dW_k partials += k^T dA.
-template <class T, int D>
-__global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
+template <class T, int D, bool BIG>
+__global__ void __launch_bounds__(Cfg<T, D, BIG>::NT, 1)
     bkv_kernel(int H, int B, int L, int dr, Rows k, Rows v, const float* __restrict__ w_k, const T* __restrict__ dS_mma,
                const float* __restrict__ dz, MutRows dk, MutRows dv, float* __restrict__ dw_part) {
-  using C = Cfg<T, D>;
-  using SM = Smem<T, D>;
+  using C = Cfg<T, D, BIG>;
+  using SM = Smem<T, D, BIG>;
   constexpr int TT = C::TT_B;
   extern __shared__ __align__(128) char smem[];
   Carve cv{smem};
-  if (dr < D) zero_shared(smem, Smem<T, D>::bkv, threadIdx.x, Cfg<T, D>::NT);  // padded head
+  if (dr < D) zero_shared(smem, Smem<T, D, BIG>::bkv, threadIdx.x, Cfg<T, D, BIG>::NT);  // padded head
   T* W = cv.take<T>(std::size_t(D) * C::LDX);
   float* dzs = cv.take<float>(2 * D);
   T* ks = cv.take<T>(std::size_t(TT) * C::LDX);
@@ -821,27 +825,54 @@ __global__ void __launch_bounds__(Cfg<T, D>::NT, 1)
 struct DeviceInfo {
   int sms = 0, smem_optin = 0, major = 0, minor = 0;
 };
+// The current device's properties, read once per device.
 DeviceInfo device_info() {
-  DeviceInfo d;
+  static std::mutex mutex;
+  static DeviceInfo cache[64];
+  static bool known[64] = {};
   int dev = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess) return d;
+  if (cudaGetDevice(&dev) != cudaSuccess || dev < 0) return {};
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (dev < 64 && known[dev]) return cache[dev];
+  DeviceInfo d;
   cudaDeviceGetAttribute(&d.sms, cudaDevAttrMultiProcessorCount, dev);
   cudaDeviceGetAttribute(&d.smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
   cudaDeviceGetAttribute(&d.major, cudaDevAttrComputeCapabilityMajor, dev);
   cudaDeviceGetAttribute(&d.minor, cudaDevAttrComputeCapabilityMinor, dev);
+  if (dev < 64) cache[dev] = d, known[dev] = true;
   return d;
 }
 
-template <class T, int D>
-std::size_t max_smem() {
-  using SM = Smem<T, D>;
-  return std::max({SM::state, SM::apply, SM::bq1, SM::bq2, SM::bkv});
+template <class T, int D, bool BIG>
+constexpr std::size_t max_smem() {
+  using SM = Smem<T, D, BIG>;
+  return std::max(std::max(std::max(SM::state, SM::apply), std::max(SM::bq1, SM::bq2)), SM::bkv);
 }
 
-std::size_t max_smem_for(const LinAttnDims& d) {
-  const int P = padded_head_dim(d.D);
-  if (d.dtype == DType::BF16) return P == 64 ? max_smem<bf16, 64>() : max_smem<bf16, 128>();
-  return P == 64 ? max_smem<float, 64>() : max_smem<float, 128>();
+// One instantiation's types as a value, for the dispatch below.
+template <class T, int D, bool BIG>
+struct Inst {
+  using type = T;
+  static constexpr int dim = D;
+  static constexpr bool big = BIG;
+};
+// Calls f(Inst<...>{}) for the dtype, the padded head dim and the configuration.
+template <class F>
+auto dispatch(DType dtype, int D, bool big, F&& f) {
+  const int P = padded_head_dim(D);
+  if (dtype == DType::BF16) {
+    if (P == 64) return big ? f(Inst<bf16, 64, true>{}) : f(Inst<bf16, 64, false>{});
+    return big ? f(Inst<bf16, 128, true>{}) : f(Inst<bf16, 128, false>{});
+  }
+  if (P == 64) return big ? f(Inst<float, 64, true>{}) : f(Inst<float, 64, false>{});
+  return big ? f(Inst<float, 128, true>{}) : f(Inst<float, 128, false>{});
+}
+
+std::size_t smem_need(const LinAttnDims& d, bool big) {
+  return dispatch(d.dtype, d.D, big, [](auto inst) {
+    using I = decltype(inst);
+    return max_smem<typename I::type, I::dim, I::big>();
+  });
 }
 
 int tiles_of(int L, int tt) { return (L + tt - 1) / tt; }
@@ -865,12 +896,11 @@ std::string err(cudaError_t e, const char* where) {
   return std::string("linear attention kernel (") + where + "): " + cudaGetErrorString(e);
 }
 
-template <class T, int D>
-int blocks_per_sm(std::size_t smem_bytes, int smem_optin) {
-  // Registers allow one block of NT threads per SM for the big head size; shared memory decides the rest.
+// Blocks of a kernel resident per SM: registers allow one block at head dim 128 (512 threads at up
+// to 128 registers) and about one at 64; shared memory may allow fewer.
+int blocks_per_sm(int D, std::size_t smem_bytes, int smem_optin) {
   const int by_smem = std::max<int>(1, int(std::size_t(smem_optin) / std::max<std::size_t>(1, smem_bytes + 1024)));
-  const int by_threads = std::max(1, 2048 / Cfg<T, D>::NT);
-  return std::min({by_smem, by_threads, D == 128 ? 1 : 2});
+  return std::min(by_smem, D == 128 ? 1 : 2);
 }
 
 // Workspace carve-ups (float32 elements); every piece starts on a 256-byte boundary, as the
@@ -901,20 +931,19 @@ struct BackwardLayout {
   }
 };
 
-template <class T, int D>
+template <class T, int D, bool BIG>
 LinAttnPlan plan_for(const LinAttnDims& d, const DeviceInfo& info) {
-  using C = Cfg<T, D>;
-  using SM = Smem<T, D>;
+  using C = Cfg<T, D, BIG>;
+  using SM = Smem<T, D, BIG>;
   LinAttnPlan p;
+  p.big = BIG;
   const int bh = d.B * d.H;
-  p.state_chunks = chunks_for(d.Lk, C::TT_F, bh, info.sms, blocks_per_sm<T, D>(SM::state, info.smem_optin));
-  p.apply_chunks = chunks_for(d.Lq, C::TT_F, bh, info.sms, blocks_per_sm<T, D>(SM::apply, info.smem_optin));
-  p.bq_chunks = chunks_for(d.Lq, C::TT_B, bh, info.sms, blocks_per_sm<T, D>(SM::bq2, info.smem_optin));
-  p.bkv_chunks = chunks_for(d.Lk, C::TT_B, bh, info.sms, blocks_per_sm<T, D>(SM::bkv, info.smem_optin));
-  const ForwardLayout fl(d.B * d.H, D, p);
-  const BackwardLayout bl(d.B * d.H, D, p);
-  p.forward_workspace = fl.total;
-  p.backward_workspace = bl.total;
+  p.state_chunks = chunks_for(d.Lk, C::TT_F, bh, info.sms, blocks_per_sm(D, SM::state, info.smem_optin));
+  p.apply_chunks = chunks_for(d.Lq, C::TT_F, bh, info.sms, blocks_per_sm(D, SM::apply, info.smem_optin));
+  p.bq_chunks = chunks_for(d.Lq, C::TT_B, bh, info.sms, blocks_per_sm(D, SM::bq2, info.smem_optin));
+  p.bkv_chunks = chunks_for(d.Lk, C::TT_B, bh, info.sms, blocks_per_sm(D, SM::bkv, info.smem_optin));
+  p.forward_workspace = ForwardLayout(bh, D, p).total;
+  p.backward_workspace = BackwardLayout(bh, D, p).total;
   return p;
 }
 
@@ -925,36 +954,38 @@ void launch_reduce(const float* part, int groups, int count, std::size_t n, floa
   reduce_partials_kernel<T><<<dim3(blocks, groups), threads, 0, s>>>(part, count, n, out, out_mma);
 }
 
-template <class T, int D>
+template <class T, int D, bool BIG>
 std::string forward_impl(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Rows k, Rows v, const float* w_q,
                          const float* w_k, Rows soft, const float* r, MutRows o, float* S, float* z, float* ws,
                          cudaStream_t s) {
-  using C = Cfg<T, D>;
-  using SM = Smem<T, D>;
+  using C = Cfg<T, D, BIG>;
+  using SM = Smem<T, D, BIG>;
   const int bh = d.B * d.H;
   const std::size_t st = std::size_t(2) * D * D, zn = 2 * D;
   const ForwardLayout l(bh, D, p);
   float* S_part = ws + l.S_part;
   float* z_part = ws + l.z_part;
   T* S_mma = reinterpret_cast<T*>(ws + l.S_mma);
-  static const cudaError_t a1 = allow_smem(state_partial_kernel<T, D>, SM::state);
-  static const cudaError_t a2 = allow_smem(apply_kernel<T, D>, SM::apply);
+  static const cudaError_t a1 = allow_smem(state_partial_kernel<T, D, BIG>, SM::state);
+  static const cudaError_t a2 = allow_smem(apply_kernel<T, D, BIG>, SM::apply);
   if (auto e = err(a1, "shared memory"); !e.empty()) return e;
   if (auto e = err(a2, "shared memory"); !e.empty()) return e;
-  state_partial_kernel<T, D><<<dim3(p.state_chunks, d.H, d.B), C::NT, SM::state, s>>>(d.H, d.Lk, d.D, k, v, w_k, S_part, z_part);
+  state_partial_kernel<T, D, BIG><<<dim3(p.state_chunks, d.H, d.B), C::NT, SM::state, s>>>(d.H, d.Lk, d.D, k, v, w_k,
+                                                                                           S_part, z_part);
   launch_reduce<T>(S_part, bh, p.state_chunks, st, S, S_mma, s);
   launch_reduce<T>(z_part, bh, p.state_chunks, zn, z, nullptr, s);
-  apply_kernel<T, D><<<dim3(p.apply_chunks, d.H, d.B), C::NT, SM::apply, s>>>(d.H, d.Lq, d.D, q, w_q, S_mma, z, soft, r, o);
+  apply_kernel<T, D, BIG><<<dim3(p.apply_chunks, d.H, d.B), C::NT, SM::apply, s>>>(d.H, d.Lq, d.D, q, w_q, S_mma, z,
+                                                                                   soft, r, o);
   return err(cudaGetLastError(), "forward launch");
 }
 
-template <class T, int D>
+template <class T, int D, bool BIG>
 std::string backward_impl(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Rows k, Rows v, const float* w_q,
                           const float* w_k, Rows soft, const float* r, Rows dout, const float* S, const float* z,
                           MutRows dq, MutRows dk, MutRows dv, float* dw_q, float* dw_k, float* dr, float* ws,
                           cudaStream_t s) {
-  using C = Cfg<T, D>;
-  using SM = Smem<T, D>;
+  using C = Cfg<T, D, BIG>;
+  using SM = Smem<T, D, BIG>;
   const int bh = d.B * d.H;
   const std::size_t st = std::size_t(2) * D * D, zn = 2 * D;
   const BackwardLayout l(bh, D, p);
@@ -967,22 +998,22 @@ std::string backward_impl(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Ro
   float* dz = ws + l.dz;
   float* dwq_part = ws + l.dwq_part;
   float* dwk_part = ws + l.dwk_part;
-  static const cudaError_t a1 = allow_smem(bq_state_kernel<T, D>, SM::bq1);
-  static const cudaError_t a2 = allow_smem(bq_grad_kernel<T, D>, SM::bq2);
-  static const cudaError_t a3 = allow_smem(bkv_kernel<T, D>, SM::bkv);
+  static const cudaError_t a1 = allow_smem(bq_state_kernel<T, D, BIG>, SM::bq1);
+  static const cudaError_t a2 = allow_smem(bq_grad_kernel<T, D, BIG>, SM::bq2);
+  static const cudaError_t a3 = allow_smem(bkv_kernel<T, D, BIG>, SM::bkv);
   for (cudaError_t a : {a1, a2, a3})
     if (auto e = err(a, "shared memory"); !e.empty()) return e;
   // S in the multiply type, as the forward's pass 2 saw it
   launch_reduce<T>(S, bh, 1, st, nullptr, S_mma, s);
-  bq_state_kernel<T, D><<<dim3(p.bq_chunks, d.H, d.B), C::NT, SM::bq1, s>>>(d.H, d.Lq, d.D, q, dout, soft, r, w_q, S_mma, z,
-                                                                           dS_part, dz_part, dr_part);
+  bq_state_kernel<T, D, BIG><<<dim3(p.bq_chunks, d.H, d.B), C::NT, SM::bq1, s>>>(d.H, d.Lq, d.D, q, dout, soft, r, w_q,
+                                                                                 S_mma, z, dS_part, dz_part, dr_part);
   launch_reduce<T>(dS_part, bh, p.bq_chunks, st, dS, dS_mma, s);
   launch_reduce<T>(dz_part, bh, p.bq_chunks, zn, dz, nullptr, s);
   if (soft.ptr && dr) launch_reduce<T>(dr_part, 1, bh * p.bq_chunks, 1, dr, nullptr, s);
-  bq_grad_kernel<T, D><<<dim3(p.bq_chunks, d.H, d.B), C::NT, SM::bq2, s>>>(d.H, d.B, d.Lq, d.D, q, dout, r, w_q, S_mma, z, dq,
-                                                                          dwq_part);
-  bkv_kernel<T, D><<<dim3(p.bkv_chunks, d.H, d.B), C::NT, SM::bkv, s>>>(d.H, d.B, d.Lk, d.D, k, v, w_k, dS_mma, dz, dk, dv,
-                                                                       dwk_part);
+  bq_grad_kernel<T, D, BIG><<<dim3(p.bq_chunks, d.H, d.B), C::NT, SM::bq2, s>>>(d.H, d.B, d.Lq, d.D, q, dout, r, w_q,
+                                                                                S_mma, z, dq, dwq_part);
+  bkv_kernel<T, D, BIG><<<dim3(p.bkv_chunks, d.H, d.B), C::NT, SM::bkv, s>>>(d.H, d.B, d.Lk, d.D, k, v, w_k, dS_mma, dz,
+                                                                             dk, dv, dwk_part);
   launch_reduce<T>(dwq_part, d.H, d.B * p.bq_chunks, std::size_t(D) * D, dw_q, nullptr, s);
   launch_reduce<T>(dwk_part, d.H, d.B * p.bkv_chunks, std::size_t(D) * D, dw_k, nullptr, s);
   return err(cudaGetLastError(), "backward launch");
@@ -1004,45 +1035,43 @@ std::string linear_attention_unsupported(const LinAttnDims& d) {
   if (d.H > 65535 || d.B > 65535) return "more than 65535 heads or batches";
   const DeviceInfo info = device_info();
   if (info.sms == 0) return "no CUDA device";
-  if (info.major < 8) return "compute capability " + std::to_string(info.major) + "." + std::to_string(info.minor) +
-                             " (the kernels need 8.0 or later)";
-  const std::size_t need = max_smem_for(d);
+  if (info.major < 8)
+    return "compute capability " + std::to_string(info.major) + "." + std::to_string(info.minor) +
+           " (the kernels need 8.0 or later)";
+  const std::size_t need = smem_need(d, false);
   if (need > std::size_t(info.smem_optin))
-    return "the device allows " + std::to_string(info.smem_optin / 1024) + " KiB of shared memory per block, the kernels need " +
-           std::to_string(need / 1024) + " KiB";
+    return "the device allows " + std::to_string(info.smem_optin / 1024) +
+           " KiB of shared memory per block, the kernels need " + std::to_string(need / 1024) + " KiB";
   return {};
 }
 
 LinAttnPlan make_plan(const LinAttnDims& d) {
   const DeviceInfo info = device_info();
-  const int P = padded_head_dim(d.D);
-  if (d.dtype == DType::BF16) return P == 64 ? plan_for<bf16, 64>(d, info) : plan_for<bf16, 128>(d, info);
-  return P == 64 ? plan_for<float, 64>(d, info) : plan_for<float, 128>(d, info);
+  const bool big = smem_need(d, true) <= std::size_t(info.smem_optin);
+  return dispatch(d.dtype, d.D, big, [&](auto inst) {
+    using I = decltype(inst);
+    return plan_for<typename I::type, I::dim, I::big>(d, info);
+  });
 }
 
 std::string launch_linear_attention_forward(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Rows k, Rows v,
                                             const float* w_q, const float* w_k, Rows soft, const float* r, MutRows o,
                                             float* S, float* z, float* ws, cudaStream_t s) {
-  if (d.dtype == DType::BF16) {
-    if (padded_head_dim(d.D) == 64) return forward_impl<bf16, 64>(d, p, q, k, v, w_q, w_k, soft, r, o, S, z, ws, s);
-    return forward_impl<bf16, 128>(d, p, q, k, v, w_q, w_k, soft, r, o, S, z, ws, s);
-  }
-  if (padded_head_dim(d.D) == 64) return forward_impl<float, 64>(d, p, q, k, v, w_q, w_k, soft, r, o, S, z, ws, s);
-  return forward_impl<float, 128>(d, p, q, k, v, w_q, w_k, soft, r, o, S, z, ws, s);
+  return dispatch(d.dtype, d.D, p.big, [&](auto inst) {
+    using I = decltype(inst);
+    return forward_impl<typename I::type, I::dim, I::big>(d, p, q, k, v, w_q, w_k, soft, r, o, S, z, ws, s);
+  });
 }
 
 std::string launch_linear_attention_backward(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Rows k, Rows v,
                                              const float* w_q, const float* w_k, Rows soft, const float* r, Rows dout,
                                              const float* S, const float* z, MutRows dq, MutRows dk, MutRows dv,
                                              float* dw_q, float* dw_k, float* dr, float* ws, cudaStream_t s) {
-  if (d.dtype == DType::BF16) {
-    if (padded_head_dim(d.D) == 64)
-      return backward_impl<bf16, 64>(d, p, q, k, v, w_q, w_k, soft, r, dout, S, z, dq, dk, dv, dw_q, dw_k, dr, ws, s);
-    return backward_impl<bf16, 128>(d, p, q, k, v, w_q, w_k, soft, r, dout, S, z, dq, dk, dv, dw_q, dw_k, dr, ws, s);
-  }
-  if (padded_head_dim(d.D) == 64)
-    return backward_impl<float, 64>(d, p, q, k, v, w_q, w_k, soft, r, dout, S, z, dq, dk, dv, dw_q, dw_k, dr, ws, s);
-  return backward_impl<float, 128>(d, p, q, k, v, w_q, w_k, soft, r, dout, S, z, dq, dk, dv, dw_q, dw_k, dr, ws, s);
+  return dispatch(d.dtype, d.D, p.big, [&](auto inst) {
+    using I = decltype(inst);
+    return backward_impl<typename I::type, I::dim, I::big>(d, p, q, k, v, w_q, w_k, soft, r, dout, S, z, dq, dk, dv,
+                                                           dw_q, dw_k, dr, ws, s);
+  });
 }
 
 double device_peak_bandwidth_gbs() {

@@ -43,6 +43,7 @@ struct LinAttnDims {
 // How the work is cut into slices of the sequence (chunks per batch-head) for each kernel, and the
 // float32 workspace each needs. Computed by make_plan for the current device.
 struct LinAttnPlan {
+  bool big = true;        // Hopper-size tiles (else the compact ones, for less shared memory per block)
   int state_chunks = 1;   // forward pass 1 (over k tokens)
   int apply_chunks = 1;   // forward pass 2 (over q tokens)
   int bq_chunks = 1;      // backward over q tokens (dS, dz, dr partials; dq, dW_q partials)
