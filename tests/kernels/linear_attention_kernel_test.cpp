@@ -267,6 +267,29 @@ TEST_F(FusedAttentionCuda, HeadDimsBelowTheTileArePaddedInside) {
 #endif
 }
 
+TEST_F(FusedAttentionCuda, CompactConfigurationMatchesTheReference) {
+#ifdef LINVIDEO_WITH_CUDA
+  // The configuration cards with less shared memory per block take (A100, RTX 4090), forced here.
+  ::setenv("LINVIDEO_KERNELS_COMPACT", "1", 1);
+  for (const int64_t D : {128, 56}) {
+    for (const bool is_bf16 : {true, false}) {
+      const auto dtype = is_bf16 ? at::kBFloat16 : at::kFloat;
+      const Inputs in = make_inputs(2, 3, 1000, D, dtype, at::kCUDA, 40 + D);
+      const at::Tensor dout = at::randn({2, 3, 1000, D}, at::TensorOptions().device(at::kCUDA));
+      const Grads ref = run_with_grads(
+          in, dout, [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return linear_attention(q, k, v, wq, wk); },
+          at::kFloat);
+      const Grads got = run_with_grads(
+          in, dout,
+          [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return kernels::fused_linear_attention(q, k, v, wq, wk); },
+          dtype);
+      expect_all_close(got, ref, is_bf16, " (compact, D " + std::to_string(D) + (is_bf16 ? ", bf16)" : ", f32)"));
+    }
+  }
+  ::unsetenv("LINVIDEO_KERNELS_COMPACT");
+#endif
+}
+
 TEST_F(FusedAttentionCuda, KeyLengthMayDifferFromQueryLength) {
 #ifdef LINVIDEO_WITH_CUDA
   const Inputs a = make_inputs(1, 2, 100, 64, at::kBFloat16, at::kCUDA, 11);
