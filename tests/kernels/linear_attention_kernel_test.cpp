@@ -20,6 +20,9 @@
 #endif
 
 using namespace linvideo::model;
+#ifdef LINVIDEO_WITH_CUDA
+namespace kernels = linvideo::kernels;
+#endif
 
 namespace {
 
@@ -94,6 +97,27 @@ void expect_all_close(const Grads& got, const Grads& ref, bool is_bf16, const st
   expect_close(got.dw_k, ref.dw_k, tol_grad, "dW_k" + tag);
 }
 
+#ifdef LINVIDEO_WITH_CUDA
+// The fused kernels against the float32 reference on the same (rounded) inputs, forward and gradients.
+void check_against_reference(int64_t B, int64_t H, int64_t L, int64_t D, bool is_bf16, uint64_t seed,
+                             const std::string& tag) {
+  const auto dtype = is_bf16 ? at::kBFloat16 : at::kFloat;
+  const Inputs in = make_inputs(B, H, L, D, dtype, at::kCUDA, seed);
+  ASSERT_EQ(kernels::fused_linear_attention_unsupported(in.q, in.k, in.v, in.w_q, in.w_k), "") << tag;
+  const at::Tensor dout = at::randn({B, H, L, D}, at::TensorOptions().device(at::kCUDA));
+  const Grads ref = run_with_grads(
+      in, dout, [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return linear_attention(q, k, v, wq, wk); },
+      at::kFloat);
+  const Grads got = run_with_grads(
+      in, dout,
+      [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return kernels::fused_linear_attention(q, k, v, wq, wk); },
+      dtype);
+  EXPECT_EQ(got.out.scalar_type(), dtype) << tag;
+  EXPECT_EQ(got.dq.scalar_type(), dtype) << tag;
+  expect_all_close(got, ref, is_bf16, tag);
+}
+#endif
+
 bool cuda_kernels_built() {
 #ifdef LINVIDEO_WITH_CUDA
   return true;
@@ -135,22 +159,7 @@ class LinearAttentionKernel : public ::testing::TestWithParam<Case> {
 TEST_P(LinearAttentionKernel, ForwardAndGradientsMatchTheReference) {
 #ifdef LINVIDEO_WITH_CUDA
   const auto [L, D, B, is_bf16] = GetParam();
-  const auto dtype = is_bf16 ? at::kBFloat16 : at::kFloat;
-  const int64_t H = 2;
-  const Inputs in = make_inputs(B, H, L, D, dtype, at::kCUDA, 1000 + L + D + B);
-  ASSERT_EQ(kernels::fused_linear_attention_unsupported(in.q, in.k, in.v, in.w_q, in.w_k), "");
-  const at::Tensor dout = at::randn({B, H, L, D}, at::TensorOptions().device(at::kCUDA));
-
-  const Grads ref = run_with_grads(
-      in, dout, [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return linear_attention(q, k, v, wq, wk); },
-      at::kFloat);
-  const Grads got = run_with_grads(
-      in, dout,
-      [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return kernels::fused_linear_attention(q, k, v, wq, wk); },
-      dtype);
-  EXPECT_EQ(got.out.scalar_type(), dtype);
-  EXPECT_EQ(got.dq.scalar_type(), dtype);
-  expect_all_close(got, ref, is_bf16, "");
+  check_against_reference(B, /*H=*/2, L, D, is_bf16, 1000 + L + D + B, "");
 #endif
 }
 
@@ -249,21 +258,9 @@ TEST_F(FusedAttentionCuda, AttendTakesTheKernelAndTheReferenceWhenAsked) {
 TEST_F(FusedAttentionCuda, HeadDimsBelowTheTileArePaddedInside) {
 #ifdef LINVIDEO_WITH_CUDA
   // The shapes model's 56 and two other widths, forward and gradients.
-  for (const int64_t D : {56, 40, 96}) {
-    for (const bool is_bf16 : {true, false}) {
-      const auto dtype = is_bf16 ? at::kBFloat16 : at::kFloat;
-      const Inputs in = make_inputs(2, 4, 320, D, dtype, at::kCUDA, 20 + D);
-      const at::Tensor dout = at::randn({2, 4, 320, D}, at::TensorOptions().device(at::kCUDA));
-      const Grads ref = run_with_grads(
-          in, dout, [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return linear_attention(q, k, v, wq, wk); },
-          at::kFloat);
-      const Grads got = run_with_grads(
-          in, dout,
-          [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return kernels::fused_linear_attention(q, k, v, wq, wk); },
-          dtype);
-      expect_all_close(got, ref, is_bf16, " (D " + std::to_string(D) + (is_bf16 ? ", bf16)" : ", f32)"));
-    }
-  }
+  for (const int64_t D : {56, 40, 96})
+    for (const bool is_bf16 : {true, false})
+      check_against_reference(2, 4, 320, D, is_bf16, 20 + D, " (D " + std::to_string(D) + (is_bf16 ? ", bf16)" : ", f32)"));
 #endif
 }
 
@@ -271,21 +268,10 @@ TEST_F(FusedAttentionCuda, CompactConfigurationMatchesTheReference) {
 #ifdef LINVIDEO_WITH_CUDA
   // The configuration cards with less shared memory per block take (A100, RTX 4090), forced here.
   ::setenv("LINVIDEO_KERNELS_COMPACT", "1", 1);
-  for (const int64_t D : {128, 56}) {
-    for (const bool is_bf16 : {true, false}) {
-      const auto dtype = is_bf16 ? at::kBFloat16 : at::kFloat;
-      const Inputs in = make_inputs(2, 3, 1000, D, dtype, at::kCUDA, 40 + D);
-      const at::Tensor dout = at::randn({2, 3, 1000, D}, at::TensorOptions().device(at::kCUDA));
-      const Grads ref = run_with_grads(
-          in, dout, [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return linear_attention(q, k, v, wq, wk); },
-          at::kFloat);
-      const Grads got = run_with_grads(
-          in, dout,
-          [](auto& q, auto& k, auto& v, auto& wq, auto& wk) { return kernels::fused_linear_attention(q, k, v, wq, wk); },
-          dtype);
-      expect_all_close(got, ref, is_bf16, " (compact, D " + std::to_string(D) + (is_bf16 ? ", bf16)" : ", f32)"));
-    }
-  }
+  for (const int64_t D : {128, 56})
+    for (const bool is_bf16 : {true, false})
+      check_against_reference(2, 3, 1000, D, is_bf16, 40 + D,
+                              " (compact, D " + std::to_string(D) + (is_bf16 ? ", bf16)" : ", f32)"));
   ::unsetenv("LINVIDEO_KERNELS_COMPACT");
 #endif
 }
