@@ -4,6 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/packaging/deps.sh"
+"$root/packaging/check-sources.sh"
 linvideo_install_deps
 linvideo_build
 build="${LINVIDEO_BUILD_DIR:-$root/build}"

@@ -123,17 +123,34 @@ DetectedConfig detect_dit_config(const io::Checkpoint& ckpt, const io::DitKeyMap
     if (!ckpt.contains(stored)) throw Error(label + ": missing tensor '" + stored + "'");
     return ckpt.entry(stored).shape;
   };
+  // Dimension i of a tensor that must have `rank` dimensions, each positive; errors name the tensor.
+  auto dim = [&](const std::string& internal, std::size_t rank, std::size_t i) {
+    const auto s = shape(internal);
+    const std::string stored = keys.to_stored(internal);
+    if (s.size() != rank)
+      throw Error(label + ": tensor '" + stored + "' has " + std::to_string(s.size()) + " dimensions, expected " +
+                  std::to_string(rank));
+    for (const auto d : s)
+      if (d <= 0) throw Error(label + ": tensor '" + stored + "' has an empty dimension");
+    return s[i];
+  };
   DetectedConfig out;
   DitConfig& c = out.config;
-  const auto patch = shape("patch_embedding.weight");
-  if (patch.size() != 5) throw Error(label + ": tensor '" + keys.to_stored("patch_embedding.weight") + "' is not 5-D");
-  c.dim = patch[0];
-  c.in_dim = patch[1];
-  c.patch = {patch[2], patch[3], patch[4]};
-  c.text_dim = shape("text_embedding.0.weight").at(1);
-  c.freq_dim = shape("time_embedding.0.weight").at(1);
-  c.ffn_dim = shape("blocks.0.ffn.0.weight").at(0);
-  c.out_dim = shape("head.head.weight").at(0) / (c.patch[0] * c.patch[1] * c.patch[2]);
+  c.dim = dim("patch_embedding.weight", 5, 0);
+  c.in_dim = dim("patch_embedding.weight", 5, 1);
+  c.patch = {dim("patch_embedding.weight", 5, 2), dim("patch_embedding.weight", 5, 3), dim("patch_embedding.weight", 5, 4)};
+  for (const auto p : c.patch)
+    if (p > 64)
+      throw Error(label + ": tensor '" + keys.to_stored("patch_embedding.weight") + "' has a patch size over 64");
+  c.text_dim = dim("text_embedding.0.weight", 2, 1);
+  c.freq_dim = dim("time_embedding.0.weight", 2, 1);
+  c.ffn_dim = dim("blocks.0.ffn.0.weight", 2, 0);
+  const std::int64_t patch_numel = c.patch[0] * c.patch[1] * c.patch[2];  // at most 64^3: no overflow
+  const std::int64_t head_rows = dim("head.head.weight", 2, 0);
+  if (head_rows % patch_numel != 0)
+    throw Error(label + ": tensor '" + keys.to_stored("head.head.weight") + "' has " + std::to_string(head_rows) +
+                " rows, not a multiple of the patch's " + std::to_string(patch_numel));
+  c.out_dim = head_rows / patch_numel;
   std::int64_t layers = 0;
   while (ckpt.contains(keys.to_stored("blocks." + std::to_string(layers) + ".modulation"))) ++layers;
   c.num_layers = layers;

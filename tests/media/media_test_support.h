@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/media/video_frames.h"
+#include "core/remove_tree.h"
 
 namespace linvideo::media::fixtures {
 
@@ -115,8 +116,7 @@ class ScratchDir {
     std::filesystem::create_directories(path_);
   }
   ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
+    linvideo::remove_tree(path_.string());
   }
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;

@@ -1,8 +1,10 @@
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include "core/error.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
+#include "core/io/safetensors.h"
 #include "core/model/dit_config.h"
 #include "tests/support/test_support.h"
 
@@ -94,4 +96,36 @@ TEST(Dialect, RealModelSizesGiveThePublishedParameterCounts) {
   big.dim = 5120, big.ffn_dim = 13824, big.num_heads = 40, big.num_layers = 40;
   EXPECT_EQ(big.parameter_count(), 14288491584);
   EXPECT_EQ(big.family(), "Wan2.1 T2V-14B");
+}
+
+// Issue 18: legal but hostile shapes end in an error naming the tensor, never a crash (a zero patch
+// size used to divide by zero: SIGFPE).
+TEST(Dialect, HostileShapesGiveErrorsNamingTheTensor) {
+  const Checkpoint good = Checkpoint::open(golden_dir() + "/dit_tiny.original.safetensors");
+  int n = 0;
+  auto rewrite = [&](const std::string& key, const at::Tensor& replacement) {
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    for (const auto& k : good.keys()) tensors.emplace_back(k, k == key ? replacement : good.tensor(k));
+    const std::string path = linvideo::test::temp_dir() + "/hostile_dit_" + std::to_string(++n) + ".safetensors";
+    write_safetensors(path, tensors);
+    return Checkpoint::open(path);
+  };
+  const auto patch = good.tensor("patch_embedding.weight");
+  const std::vector<std::pair<std::string, at::Tensor>> cases = {
+      {"patch_embedding.weight", at::zeros({patch.size(0), patch.size(1), 0, 2, 2})},
+      {"patch_embedding.weight", at::zeros({patch.size(0), patch.size(1), 1, 65, 1})},
+      {"text_embedding.0.weight", at::zeros({16})},
+      {"head.head.weight", at::zeros({7, good.tensor("head.head.weight").size(1)})},
+  };
+  for (const auto& [key, t] : cases) {
+    SCOPED_TRACE(key + " " + std::to_string(t.dim()) + "-D");
+    const Checkpoint c = rewrite(key, t);
+    try {
+      detect_dit_config(c, detect_dit_dialect(c.keys(), c.source()));
+      FAIL() << "accepted";
+    } catch (const linvideo::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.source()), std::string::npos) << e.what();
+    }
+  }
 }

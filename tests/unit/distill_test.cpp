@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "core/error.h"
+#include "core/remove_tree.h"
 #include "core/io/safetensors.h"
 #include "core/linvideo/distill.h"
 #include "core/linvideo/objectives.h"
@@ -47,7 +48,7 @@ std::string tiny_sidecar(pipeline::TextToVideo& t2v, const std::string& name) {
 DistillOptions tiny_options(pipeline::TextToVideo& t2v, const std::string& name) {
   DistillOptions o;
   o.run_dir = test::temp_dir() + "/" + name;
-  fs::remove_all(o.run_dir);
+  remove_tree(o.run_dir);
   o.sidecar = tiny_sidecar(t2v, name);
   o.prompts = {"a red circle", "a blue square"};
   o.settings = test::tiny_settings();

@@ -271,5 +271,5 @@ TEST(EmbeddedModel, SaysItIsTheShapesWorld) {
     std::ofstream(folder / "model_index.json") << "not json";
   }
   EXPECT_THROW(pipeline::model_world(folder.string()), Error);
-  fs::remove_all(folder);
+  remove_tree(folder.string());
 }
