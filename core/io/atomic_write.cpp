@@ -1,6 +1,12 @@
 #include "core/io/atomic_write.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -8,21 +14,47 @@
 
 namespace linvideo::io {
 
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error(path + ": write failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+namespace {
+// fsync of a file or folder by name; false on failure.
+bool sync_path(const std::string& path, bool folder) {
+  const int fd = ::open(path.c_str(), O_RDONLY | (folder ? O_DIRECTORY : 0) | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) throw Error(path + ": cannot create a temporary file beside it (" + std::strerror(errno) + ")");
+  ::close(fd);
+  auto fail = [&](const std::string& what) {
     std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename the temporary file into place");
+    throw Error(path + ": " + what);
+  };
+  try {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail(std::string("cannot write (") + std::strerror(errno) + ")");
+    write(out);
+    out.flush();
+    if (!out) fail("write failed (disk full?)");
+  } catch (const Error&) {
+    throw;
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
   }
+  if (!sync_path(tmp, false)) fail(std::string("cannot flush to disk (") + std::strerror(errno) + ")");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    fail(std::string("cannot rename the temporary file into place (") + std::strerror(errno) + ")");
+  const std::string folder = std::filesystem::path(path).parent_path().string();
+  sync_path(folder.empty() ? "." : folder, true);  // the rename itself; best effort (some filesystems refuse)
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  write_file_atomically(path, [&](std::ostream& out) { out << text; });
 }
 
 std::string read_text_file(const std::string& path) {

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 
 namespace linvideo::io {
 
@@ -184,24 +185,11 @@ void write_safetensors(const std::string& path,
     contiguous.push_back(tensor.detach().to(at::kCPU).contiguous());
   }
   const std::string header = build_safetensors_header(entries, metadata);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
+  write_file_atomically(path, [&](std::ostream& out) {
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    for (const auto& t : contiguous) {
+    for (const auto& t : contiguous)
       out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
-    }
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error(path + ": write failed (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename temporary file into place (" + std::strerror(errno) + ")");
-  }
+  });
 }
 
 }  // namespace linvideo::io

@@ -1,5 +1,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <filesystem>
+#include <thread>
 
 #include <fstream>
 
@@ -50,7 +52,22 @@ TEST(Safetensors, WriterIsAtomicAndLeavesNoTemporary) {
   const SafetensorsFile f(dir + "/m.safetensors");
   EXPECT_FALSE(f.contains("a"));
   EXPECT_TRUE(f.contains("b"));
-  EXPECT_FALSE(std::ifstream(dir + "/m.safetensors.tmp").good());
+  for (const auto& e : std::filesystem::directory_iterator(dir))  // no temporary of any name is left
+    EXPECT_EQ(e.path().filename().string().find("m.safetensors.tmp"), std::string::npos) << e.path();
+}
+
+TEST(Safetensors, ConcurrentWritersOfOnePathLeaveOneWholeFile) {
+  // Each writer has its own temporary file (a fixed "path.tmp" let two writers interleave).
+  const std::string path = temp_dir() + "/race.safetensors";
+  std::vector<std::thread> writers;
+  for (int i = 0; i < 4; ++i)
+    writers.emplace_back([&, i] {
+      for (int j = 0; j < 10; ++j) write_safetensors(path, {{"x", at::full({4096}, static_cast<float>(i))}});
+    });
+  for (auto& w : writers) w.join();
+  const SafetensorsFile f(path);
+  const at::Tensor x = f.tensor("x");
+  EXPECT_TRUE(at::equal(x, at::full({4096}, x[0].item<float>())));  // one writer's file, whole
 }
 
 TEST(Safetensors, DecodesFloat8AndWidensUnsigned) {
