@@ -4,7 +4,8 @@
 #include <torch/csrc/jit/serialization/pickle.h>
 
 #include <fstream>
-#include <functional>
+#include <iterator>
+#include <tuple>
 
 #include "core/error.h"
 
@@ -19,6 +20,27 @@ std::string one_line(std::string s) {
   const auto nl = s.find('\n');
   if (nl != std::string::npos) s = s.substr(0, nl);
   return s;
+}
+
+// Throws unless every element the view t can address lies inside its storage: a file may claim
+// 4,096 elements over a 16-byte storage, and reading it would copy process memory (issue 18).
+void check_inside_storage(const at::Tensor& t, const std::string& path, const std::string& key) {
+  if (t.numel() == 0) return;
+  const auto bad = [&](const std::string& why) { throw Error(path + ": tensor '" + key + "' " + why); };
+  if (t.storage_offset() < 0) bad("has a negative storage offset");
+  // Largest element index addressed, with overflow checks (sizes and strides come from the file).
+  std::int64_t last = t.storage_offset();
+  for (std::int64_t d = 0; d < t.dim(); ++d) {
+    const std::int64_t size = t.size(d), stride = t.stride(d);
+    if (stride < 0) bad("has a negative stride");
+    std::int64_t reach = 0;
+    if (__builtin_mul_overflow(size - 1, stride, &reach) || __builtin_add_overflow(last, reach, &last))
+      bad("has sizes and strides that overflow");
+  }
+  const std::int64_t item = static_cast<std::int64_t>(t.element_size());
+  const std::int64_t have = static_cast<std::int64_t>(t.storage().nbytes()) / item;
+  if (last >= have)
+    bad("addresses " + std::to_string(last + 1) + " elements but its storage holds " + std::to_string(have));
 }
 
 }  // namespace
@@ -45,17 +67,28 @@ std::vector<std::pair<std::string, at::Tensor>> load_torch_state_dict(const std:
     throw Error(path + ": cannot unpickle: " + one_line(e.what()));
   }
   std::vector<std::pair<std::string, at::Tensor>> out;
-  std::function<void(const c10::IValue&, const std::string&)> walk = [&](const c10::IValue& v, const std::string& prefix) {
+  // Nested dicts, walked with an explicit stack and a depth bound (a deeply nested file must not
+  // exhaust the call stack here).
+  constexpr std::size_t kMaxDepth = 64;
+  std::vector<std::tuple<c10::IValue, std::string, std::size_t>> pending{{root, "", 0}};
+  while (!pending.empty()) {
+    auto [v, prefix, depth] = std::move(pending.back());
+    pending.pop_back();
     if (v.isTensor()) {
+      check_inside_storage(v.toTensor(), path, prefix);
       out.emplace_back(prefix, v.toTensor());
     } else if (v.isGenericDict()) {
+      if (depth >= kMaxDepth) throw Error(path + ": dicts nested deeper than " + std::to_string(kMaxDepth) + " levels");
+      std::vector<std::tuple<c10::IValue, std::string, std::size_t>> children;
       for (const auto& item : v.toGenericDict()) {
         if (!item.key().isString()) continue;
-        walk(item.value(), prefix.empty() ? item.key().toStringRef() : prefix + "." + item.key().toStringRef());
+        children.emplace_back(item.value(),
+                              prefix.empty() ? item.key().toStringRef() : prefix + "." + item.key().toStringRef(),
+                              depth + 1);
       }
+      pending.insert(pending.end(), std::make_move_iterator(children.rbegin()), std::make_move_iterator(children.rend()));
     }
-  };
-  walk(root, "");
+  }
   if (out.empty()) throw Error(path + ": holds no tensors (expected a state dict)");
   return out;
 }

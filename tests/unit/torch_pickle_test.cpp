@@ -67,3 +67,43 @@ TEST(TorchPickle, GarbageAndLegacyFilesGiveNamedErrors) {
     }
   }
 }
+
+// Issue 18: a tensor whose sizes reach past its storage (4,096 elements over 16 bytes) used to be
+// copied out with 16 KB of process memory; dicts nested too deep are refused before any walk.
+TEST(TorchPickle, TensorsReachingPastTheirStorageAreRefused) {
+  const std::string dir = temp_dir();
+  const at::Tensor small = at::arange(4, at::kFloat);
+  auto impl = c10::make_intrusive<c10::TensorImpl>(c10::Storage(small.storage()), small.key_set(), small.dtype());
+  const std::vector<int64_t> sizes{4096}, strides{1};
+  impl->set_sizes_and_strides(c10::IntArrayRef(sizes), c10::IntArrayRef(strides));  // bypasses the storage-size check a user-facing op would do
+  c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+  root.insert("ok", at::ones({2}));
+  root.insert("liar", at::Tensor(std::move(impl)));
+  write_pth(dir + "/liar.pth", root);
+  try {
+    io::Checkpoint::open(dir + "/liar.pth");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind(dir + "/liar.pth", 0), 0u) << what;
+    EXPECT_NE(what.find("'liar'"), std::string::npos) << what;
+    EXPECT_NE(what.find("4096"), std::string::npos) << what;
+  }
+}
+
+TEST(TorchPickle, DeeplyNestedDictsAreRefusedWithTheirFile) {
+  const std::string dir = temp_dir();
+  c10::IValue inner = at::ones({1});
+  for (int i = 0; i < 100; ++i) {
+    c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+    d.insert("n", inner);
+    inner = d;
+  }
+  write_pth(dir + "/deep.pth", inner);
+  try {
+    io::Checkpoint::open(dir + "/deep.pth");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nested deeper"), std::string::npos) << e.what();
+  }
+}
