@@ -1,6 +1,7 @@
 #pragma once
 // Reading optional typed fields of a config.json: absent or null keeps the default, a wrong type is
 // a linvideo::Error naming the file and the field. Shared by every config parser.
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -17,6 +18,40 @@ void read_json_field(const nlohmann::json& j, const char* key, T* out, const std
   } catch (const nlohmann::json::exception&) {
     throw Error(label + ": config field '" + key + "' has the wrong type");
   }
+}
+
+// A required integer field in [lo, hi]; anything else (absent, another type, a float, out of range)
+// is a linvideo::Error naming the file and the field.
+inline std::int64_t require_json_int(const nlohmann::json& j, const char* key, std::int64_t lo, std::int64_t hi,
+                                     const std::string& label) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw Error(label + ": field '" + key + "' is missing");
+  if (!it->is_number_integer())
+    throw Error(label + ": field '" + key + "' must be an integer (got " + it->dump() + ")");
+  const bool in_range = it->is_number_unsigned() ? it->get<std::uint64_t>() <= static_cast<std::uint64_t>(hi) &&
+                                                       static_cast<std::int64_t>(it->get<std::uint64_t>()) >= lo
+                                                 : it->get<std::int64_t>() >= lo && it->get<std::int64_t>() <= hi;
+  if (!in_range)
+    throw Error(label + ": field '" + key + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+                " (got " + it->dump() + ")");
+  return it->get<std::int64_t>();
+}
+
+// A required string field; the error names the file and the field.
+inline std::string require_json_string(const nlohmann::json& j, const char* key, const std::string& label) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw Error(label + ": field '" + key + "' is missing");
+  if (!it->is_string()) throw Error(label + ": field '" + key + "' must be a string (got " + it->dump() + ")");
+  return it->get<std::string>();
+}
+
+// A file or folder name that stays inside the folder it is read from: relative, no "..", no
+// separators (progress.json and cache indexes name their neighbours; a file must not point elsewhere).
+inline std::string require_plain_name(const std::string& name, const char* key, const std::string& label) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.find('\\') != std::string::npos || name.find('\0') != std::string::npos)
+    throw Error(label + ": field '" + key + "' must name a file in the same folder (got \"" + name + "\")");
+  return name;
 }
 
 }  // namespace linvideo

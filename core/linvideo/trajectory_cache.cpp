@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/model/wan_dit.h"
@@ -116,7 +117,11 @@ CacheContents read_trajectory_cache(const std::string& dir) {
     out.steps = index["settings"].value("steps", 0);
   }
   for (const auto& entry : index["shards"]) {
-    const std::string file = (fs::path(dir) / entry.at("file").get<std::string>()).string();
+    if (!entry.is_object()) throw Error(index_file.string() + ": a shard entry is not an object");
+    const std::string file =
+        (fs::path(dir) / require_plain_name(require_json_string(entry, "file", index_file.string()), "file",
+                                            index_file.string()))
+            .string();
     const io::SafetensorsFile shard(file);
     CachedTrajectory c;
     c.file = file;

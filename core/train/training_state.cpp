@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/remove_tree.h"
@@ -43,8 +44,9 @@ Progress read_progress(const std::string& dir) {
   if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j.contains("checkpoint")) {
     throw Error(file.string() + ": not a training progress file");
   }
-  p.step = j.at("step").get<std::int64_t>();
-  p.checkpoint = j.at("checkpoint").get<std::string>();
+  const std::string label = file.string();
+  p.step = require_json_int(j, "step", 0, std::int64_t{1} << 40, label);
+  p.checkpoint = require_plain_name(require_json_string(j, "checkpoint", label), "checkpoint", label);
   if (j.contains("info") && j["info"].is_object()) {
     for (auto it = j["info"].begin(); it != j["info"].end(); ++it) {
       if (it->is_string()) p.info[it.key()] = it->get<std::string>();

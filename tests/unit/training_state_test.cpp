@@ -4,7 +4,9 @@
 #include <torch/optim/adamw.h>
 
 #include <filesystem>
+#include <fstream>
 
+#include "core/error.h"
 #include "core/train/training_state.h"
 #include "tests/support/test_support.h"
 
@@ -56,4 +58,31 @@ TEST(TrainingState, ResumeReproducesTheUninterruptedRunExactly) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/step-000003"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/step-000004"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/step-000005"));
+}
+
+// Issue 18: progress.json fields of the wrong type, out of range, or naming a checkpoint outside
+// the run folder give one-line errors naming the file and the field.
+TEST(TrainingState, HostileProgressFilesAreRefusedNamingTheField) {
+  const std::string dir = test::temp_dir() + "/hostile_progress";
+  std::filesystem::create_directories(dir);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"step": "8", "checkpoint": "step-000008"})", "'step'"},
+      {R"({"step": -5, "checkpoint": "step-000008"})", "'step'"},
+      {R"({"step": 1e30, "checkpoint": "step-000008"})", "'step'"},
+      {R"({"step": 4, "checkpoint": "../other/step-000004"})", "'checkpoint'"},
+      {R"({"step": 4, "checkpoint": "/etc"})", "'checkpoint'"},
+      {R"({"step": 4, "checkpoint": 7})", "'checkpoint'"},
+  };
+  for (const auto& [text, field] : cases) {
+    SCOPED_TRACE(text);
+    std::ofstream(dir + "/progress.json") << text;
+    try {
+      train::read_progress(dir);
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(dir + "/progress.json"), std::string::npos) << what;
+      EXPECT_NE(what.find(field), std::string::npos) << what;
+    }
+  }
 }

@@ -54,3 +54,23 @@ TEST(TrajectoryCache, StagedBuildResumesToTheSameCacheAsOneShot) {
   other.steps = s.steps + 1;
   EXPECT_THROW(linvideo_method::build_trajectory_cache(*t2v, other, o), Error);
 }
+
+// Issue 18: an index naming a shard outside the cache folder (absolute, or through "..") is refused.
+TEST(TrajectoryCache, ShardPathsMustStayInsideTheCache) {
+  const std::string dir = test::temp_dir() + "/escaping_cache";
+  std::filesystem::create_directories(dir);
+  for (const std::string file : {"../outside.safetensors", "/etc/passwd", "sub/../../x.safetensors"}) {
+    SCOPED_TRACE(file);
+    const nlohmann::json index = {{"format", "linvideo-trajectory-cache"},
+                                  {"version", 1},
+                                  {"shards", {{{"file", file}, {"job", 0}, {"states", 2}, {"bytes", 1}}}}};
+    std::ofstream(dir + "/index.json") << index.dump();
+    try {
+      linvideo_method::read_trajectory_cache(dir);
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'file'"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(dir + "/index.json"), std::string::npos) << e.what();
+    }
+  }
+}
