@@ -37,6 +37,28 @@ inline std::int64_t require_json_int(const nlohmann::json& j, const char* key, s
   return it->get<std::int64_t>();
 }
 
+// An optional integer field in [lo, hi] (absent or null: `fallback`); errors as require_json_int.
+inline std::int64_t read_json_int(const nlohmann::json& j, const char* key, std::int64_t lo, std::int64_t hi,
+                                  std::int64_t fallback, const std::string& label) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  return require_json_int(j, key, lo, hi, label);
+}
+
+// An optional finite number in [lo, hi] (absent or null: `fallback`); the error names the file
+// and the field.
+inline double read_json_number(const nlohmann::json& j, const char* key, double lo, double hi, double fallback,
+                               const std::string& label) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_number()) throw Error(label + ": field '" + key + "' must be a number (got " + it->dump() + ")");
+  const double v = it->get<double>();
+  if (!(v >= lo && v <= hi))
+    throw Error(label + ": field '" + key + "' must be between " + nlohmann::json(lo).dump() + " and " +
+                nlohmann::json(hi).dump() + " (got " + it->dump() + ")");
+  return v;
+}
+
 // A required string field; the error names the file and the field.
 inline std::string require_json_string(const nlohmann::json& j, const char* key, const std::string& label) {
   const auto it = j.find(key);

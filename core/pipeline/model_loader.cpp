@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_write.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
@@ -79,14 +80,16 @@ GenerationSettings model_defaults(const std::string& folder, GenerationSettings 
   if (j.is_discarded() || !j.is_object()) throw Error(index.string() + ": not a JSON object");
   const auto d = j.find("defaults");
   if (d == j.end() || !d->is_object()) return s;
-  s.steps = d->value("steps", s.steps);
-  s.guidance = d->value("guidance", s.guidance);
-  s.shift = d->value("shift", s.shift);
-  s.frames = d->value("frames", s.frames);
-  s.height = d->value("height", s.height);
-  s.width = d->value("width", s.width);
+  // Every field typed and ranged; errors name the file and the field (issue 18).
+  const std::string label = index.string() + ": defaults";
+  s.steps = static_cast<int>(read_json_int(*d, "steps", 1, 10000, s.steps, label));
+  s.guidance = read_json_number(*d, "guidance", 0.0, 100.0, s.guidance, label);
+  s.shift = read_json_number(*d, "shift", 1e-3, 1000.0, s.shift, label);
+  s.frames = read_json_int(*d, "frames", 1, 4097, s.frames, label);
+  s.height = read_json_int(*d, "height", 16, 8192, s.height, label);
+  s.width = read_json_int(*d, "width", 16, 8192, s.width, label);
   if (d->contains("negative_prompt")) {
-    s.negative_prompt = d->value("negative_prompt", std::string());
+    s.negative_prompt = require_json_string(*d, "negative_prompt", label);
     s.use_default_negative = false;
   }
   return s;

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
+#include "core/io/prompts_file.h"
 #include "core/io/safetensors.h"
 #include "core/linvideo/sidecar.h"
 #include "core/model/wan_dit.h"
@@ -272,4 +273,60 @@ TEST(EmbeddedModel, SaysItIsTheShapesWorld) {
   }
   EXPECT_THROW(pipeline::model_world(folder.string()), Error);
   remove_tree(folder.string());
+}
+
+// Issue 18: model_index.json defaults of the wrong type or out of range give one line naming the
+// file and the field (they were nlohmann type errors, an undefined conversion, or bad_alloc).
+TEST(ModelFolder, HostileDefaultsAreRefusedNamingTheField) {
+  const fs::path folder = fs::path(test::temp_dir()) / "hostile_defaults";
+  fs::create_directories(folder);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"defaults": {"steps": "many"}})", "'steps'"},       {R"({"defaults": {"steps": 1e30}})", "'steps'"},
+      {R"({"defaults": {"steps": 1000000000}})", "'steps'"},   {R"({"defaults": {"steps": 0}})", "'steps'"},
+      {R"({"defaults": {"guidance": "high"}})", "'guidance'"}, {R"({"defaults": {"height": 1e9}})", "'height'"},
+      {R"({"defaults": {"negative_prompt": 3}})", "'negative_prompt'"},
+  };
+  for (const auto& [text, field] : cases) {
+    SCOPED_TRACE(text);
+    std::ofstream(folder / "model_index.json") << text;
+    try {
+      pipeline::model_defaults(folder.string(), pipeline::GenerationSettings{});
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find((folder / "model_index.json").string()), std::string::npos) << what;
+      EXPECT_NE(what.find(field), std::string::npos) << what;
+    }
+  }
+  std::ofstream(folder / "model_index.json") << R"({"defaults": {"steps": 12, "guidance": 3.5, "height": 64}})";
+  const auto s = pipeline::model_defaults(folder.string(), pipeline::GenerationSettings{});
+  EXPECT_EQ(s.steps, 12);
+  EXPECT_DOUBLE_EQ(s.guidance, 3.5);
+  EXPECT_EQ(s.height, 64);
+  remove_tree(folder.string());
+}
+
+// Issue 18: a binary prompts file is refused at read time, naming the file and line (it used to
+// surface later as a JSON type_error.316 with no file name).
+TEST(PromptsFile, BinaryOrOversizedLinesAreRefusedWithFileAndLine) {
+  const std::string dir = test::temp_dir();
+  std::ofstream(dir + "/ok.txt") << "a red circle\r\n\n  \nune boîte bleue ✓\n";
+  EXPECT_EQ(io::read_prompt_lines(dir + "/ok.txt"), (std::vector<std::string>{"a red circle", "une boîte bleue ✓"}));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {std::string("a red circle\n\xff\xfe\x00\x01 binary\n", 24), "line 2"},
+      {"fine\n\xc0\xaf overlong\n", "line 2"},
+      {"\xed\xa0\x80 surrogate\n", "line 1"},
+      {std::string(20000, 'x') + "\n", "line 1"},
+  };
+  int n = 0;
+  for (const auto& [text, where] : cases) {
+    const std::string path = dir + "/bad" + std::to_string(++n) + ".txt";
+    std::ofstream(path, std::ios::binary) << text;
+    try {
+      io::read_prompt_lines(path);
+      ADD_FAILURE() << "accepted case " << n;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ": " + where), std::string::npos) << e.what();
+    }
+  }
 }
