@@ -36,7 +36,7 @@ void add_cache_command(CLI::App& app) {
     auto base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
     if (a->steps > 0) base.steps = a->steps;
     pipeline::CancelToken cancel;
-    cancel_on_sigint(cancel);
+    const SigintCancels sigint(cancel);
     const auto s = linvideo_method::build_trajectory_cache(
         *t2v, base, a->o, [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); }, &cancel);
     std::printf("cache %s: %lld shards, %lld states, %.1f MB%s\n", a->o.dir.c_str(), (long long)s.shards,

@@ -44,7 +44,7 @@ void run(Args& a, const CLI::App& cmd) {
   auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model),
                                           pipeline::RuntimePolicy::make(a.device, "auto"));
   pipeline::CancelToken cancel;
-  cancel_on_sigint(cancel);
+  const SigintCancels sigint(cancel);
 
   ProgressLine line;
   const auto result = linvideo_method::run_distill(

@@ -115,7 +115,7 @@ void run_generate(Args& a, const CLI::App& cmd) {
   std::fprintf(stderr, "%s\npolicy: %s\n", version_string().c_str(), policy.describe().c_str());
 
   pipeline::CancelToken cancel;
-  cancel_on_sigint(cancel);
+  const SigintCancels sigint(cancel);
 
   // Text first, so with the memory plan the encoder is gone before the DiT arrives.
   model::DitConfig dit_config;  // defaults: Wan 1.3B

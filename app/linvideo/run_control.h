@@ -1,6 +1,7 @@
 #pragma once
 // What long-running commands share: Ctrl-C that asks the engine to stop (it checkpoints and the
 // command exits 130), durations, and the progress line.
+#include <atomic>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -10,20 +11,35 @@
 
 namespace linvideo::cli {
 
-inline pipeline::CancelToken*& sigint_cancel_target() {
-  static pipeline::CancelToken* token = nullptr;
+inline std::atomic<pipeline::CancelToken*>& sigint_cancel_target() {
+  static std::atomic<pipeline::CancelToken*> token{nullptr};
   return token;
 }
 
 extern "C" inline void linvideo_cancel_on_sigint(int) {
-  if (pipeline::CancelToken* t = sigint_cancel_target()) t->cancel();  // an atomic store: async-signal-safe
+  // Lock-free atomic load and store: async-signal-safe.
+  if (pipeline::CancelToken* t = sigint_cancel_target().load()) t->cancel();
 }
 
-// From now on Ctrl-C cancels `token` (which must outlive the command).
-inline void cancel_on_sigint(pipeline::CancelToken& token) {
-  sigint_cancel_target() = &token;
-  std::signal(SIGINT, linvideo_cancel_on_sigint);
-}
+// While alive, Ctrl-C cancels `token`; on destruction (before the token goes, when declared after
+// it) the previous handler is back and no pointer to the token is left behind.
+class SigintCancels {
+ public:
+  explicit SigintCancels(pipeline::CancelToken& token) {
+    previous_target_ = sigint_cancel_target().exchange(&token);
+    previous_handler_ = std::signal(SIGINT, linvideo_cancel_on_sigint);
+  }
+  ~SigintCancels() {
+    std::signal(SIGINT, previous_handler_ == SIG_ERR ? SIG_DFL : previous_handler_);
+    sigint_cancel_target().store(previous_target_);
+  }
+  SigintCancels(const SigintCancels&) = delete;
+  SigintCancels& operator=(const SigintCancels&) = delete;
+
+ private:
+  pipeline::CancelToken* previous_target_ = nullptr;
+  void (*previous_handler_)(int) = SIG_DFL;
+};
 
 // "12m05s", or "1h03m" from an hour on.
 inline std::string format_duration(double seconds) {

@@ -46,7 +46,7 @@ void run(Args& a) {
     a.o.target_linear = static_cast<std::int64_t>(a.o.fixed_linear.size());
   }
   pipeline::CancelToken cancel;
-  cancel_on_sigint(cancel);
+  const SigintCancels sigint(cancel);
 
   // 1. The data-free training set (built, or resumed, or reused).
   a.o.cache_dir = a.cache.empty() ? (fs::path(a.o.run_dir) / "cache").string() : a.cache;
