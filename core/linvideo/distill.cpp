@@ -156,7 +156,7 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& o,
       {"negative_prompt", pipeline::TextToVideo::negative_prompt_of(o.settings)},
       {"precision", bf16 ? "bf16" : "fp32"}, {"gradient_checkpointing", checkpointing},
       {"layers", teacher.num_layers()}};
-  const train::Progress progress = train::read_progress(o.run_dir);
+  train::Progress progress = train::read_progress(o.run_dir);
   train::claim_run_config(o.run_dir, config, progress.step, nlohmann::json::object());
 
   // Text contexts, encoded once (the encoder is frozen).
@@ -219,7 +219,8 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& o,
 
   const fs::path metrics = run / "metrics.jsonl";
   if (progress.step > 0) {
-    train::load_checkpoint(o.run_dir, progress, checkpointed, optimizers);
+    if (const std::string note = train::load_checkpoint(o.run_dir, progress, checkpointed, optimizers); !note.empty())
+      say(note);
     train::truncate_metrics(metrics.string(), progress.step);  // steps after the checkpoint will be redone exactly
     say("resumed at step " + std::to_string(progress.step) + " of " + std::to_string(o.steps));
   } else if (fs::exists(metrics)) {

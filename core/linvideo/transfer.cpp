@@ -250,7 +250,7 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
 
   const fs::path metrics = run / "metrics.jsonl";
   if (progress.step > 0) {
-    train::load_checkpoint(o.run_dir, progress, named, opt);
+    if (const std::string note = train::load_checkpoint(o.run_dir, progress, named, opt); !note.empty()) say(note);
     train::truncate_metrics(metrics.string(), progress.step);  // steps after the checkpoint will be redone exactly
     say("resumed at step " + std::to_string(progress.step) + " of " + std::to_string(o.steps));
   } else if (fs::exists(metrics)) {

@@ -256,7 +256,7 @@ void pretrain_vae(const RunOptions& run, const TrainLog& log) {
   torch::optim::AdamW opt(trainable(weights), torch::optim::AdamWOptions(run.lr).weight_decay(0.0));
   Progress progress = read_progress(run.dir);
   if (progress.step > 0) {
-    load_checkpoint(run.dir, progress, weights, opt);
+    if (const std::string note = load_checkpoint(run.dir, progress, weights, opt); !note.empty()) say(log, note);
     say(log, "resumed VAE run at step " + std::to_string(progress.step));
   } else if (!run.init.empty()) {
     init_from_export(weights, (fs::path(run.init) / "vae").string(),
@@ -335,7 +335,7 @@ void pretrain_dit(const RunOptions& run, const std::string& vae_run, const std::
   torch::optim::AdamW opt(trainable(weights), torch::optim::AdamWOptions(run.lr).weight_decay(0.01));
   Progress progress = read_progress(run.dir);
   if (progress.step > 0) {
-    load_checkpoint(run.dir, progress, weights, opt);
+    if (const std::string note = load_checkpoint(run.dir, progress, weights, opt); !note.empty()) say(log, note);
     say(log, "resumed DiT run at step " + std::to_string(progress.step));
   } else if (!run.init.empty()) {
     init_from_export(weights, (fs::path(run.init) / "transformer").string(),

@@ -47,10 +47,19 @@ Progress read_progress(const std::string& dir) {
   const std::string label = file.string();
   p.step = require_json_int(j, "step", 0, std::int64_t{1} << 40, label);
   p.checkpoint = require_plain_name(require_json_string(j, "checkpoint", label), "checkpoint", label);
-  if (j.contains("info") && j["info"].is_object()) {
-    for (auto it = j["info"].begin(); it != j["info"].end(); ++it) {
-      if (it->is_string()) p.info[it.key()] = it->get<std::string>();
-    }
+  auto read_info = [](const nlohmann::json& o, std::map<std::string, std::string>* info) {
+    if (!o.contains("info") || !o["info"].is_object()) return;
+    for (auto it = o["info"].begin(); it != o["info"].end(); ++it)
+      if (it->is_string()) (*info)[it.key()] = it->get<std::string>();
+  };
+  read_info(j, &p.info);
+  if (j.contains("previous") && j["previous"].is_object()) {
+    const auto& prev = j["previous"];
+    const std::string prev_label = label + ": previous";
+    p.previous_step = require_json_int(prev, "step", 0, p.step, prev_label);
+    p.previous_checkpoint =
+        require_plain_name(require_json_string(prev, "checkpoint", prev_label), "checkpoint", prev_label);
+    read_info(prev, &p.previous_info);
   }
   return p;
 }
@@ -78,6 +87,8 @@ void save_checkpoint(const std::string& dir, std::int64_t step,
   fs::rename(staging, target);
   // The commit point: progress.json now names the new, complete checkpoint.
   nlohmann::json j = {{"step", step}, {"checkpoint", name}, {"info", info}};
+  if (!previous.checkpoint.empty() && previous.checkpoint != name)
+    j["previous"] = {{"step", previous.step}, {"checkpoint", previous.checkpoint}, {"info", previous.info}};
   io::write_text_atomically((fs::path(dir) / "progress.json").string(), j.dump(2) + "\n");
   // Keep the previous checkpoint as a fallback; remove older ones.
   for (const auto& e : fs::directory_iterator(dir)) {
@@ -86,16 +97,15 @@ void save_checkpoint(const std::string& dir, std::int64_t step,
   }
 }
 
-void load_checkpoint(const std::string& dir, const Progress& progress,
-                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
-                     torch::optim::Optimizer& optimizer) {
-  load_checkpoint(dir, progress, weights, NamedOptimizers{{"", &optimizer}});
+std::string load_checkpoint(const std::string& dir, Progress& progress,
+                            const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                            torch::optim::Optimizer& optimizer) {
+  return load_checkpoint(dir, progress, weights, NamedOptimizers{{"", &optimizer}});
 }
 
-void load_checkpoint(const std::string& dir, const Progress& progress,
-                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
-                     const NamedOptimizers& optimizers) {
-  const fs::path folder = fs::path(dir) / progress.checkpoint;
+namespace {
+void load_checkpoint_folder(const fs::path& folder, const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                            const NamedOptimizers& optimizers) {
   const io::SafetensorsFile file((folder / "weights.safetensors").string());
   at::NoGradGuard no_grad;
   for (const auto& [name, t] : weights) {
@@ -110,7 +120,36 @@ void load_checkpoint(const std::string& dir, const Progress& progress,
   for (const auto& [name, optimizer] : optimizers) {
     const fs::path file = folder / optimizer_file(name);
     if (!fs::exists(file)) throw Error(file.string() + ": missing from the checkpoint");
-    torch::load(*optimizer, file.string());
+    try {
+      torch::load(*optimizer, file.string());
+    } catch (const c10::Error& e) {
+      std::string what = e.what_without_backtrace();
+      what = what.substr(0, what.find('\n'));
+      throw Error(file.string() + ": cannot load the optimiser state (" + what + ")");
+    }
+  }
+}
+}  // namespace
+
+std::string load_checkpoint(const std::string& dir, Progress& progress,
+                            const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                            const NamedOptimizers& optimizers) {
+  try {
+    load_checkpoint_folder(fs::path(dir) / progress.checkpoint, weights, optimizers);
+    return {};
+  } catch (const Error& newest) {
+    if (progress.previous_checkpoint.empty() || !fs::is_directory(fs::path(dir) / progress.previous_checkpoint))
+      throw;
+    load_checkpoint_folder(fs::path(dir) / progress.previous_checkpoint, weights, optimizers);
+    const std::string note = std::string("the newest checkpoint is unreadable (") + newest.what() +
+                             "); resumed from the one before, at step " + std::to_string(progress.previous_step);
+    progress.step = progress.previous_step;
+    progress.checkpoint = progress.previous_checkpoint;
+    progress.info = progress.previous_info;
+    progress.previous_step = 0;
+    progress.previous_checkpoint.clear();
+    progress.previous_info.clear();
+    return note;
   }
 }
 

@@ -23,6 +23,10 @@ struct Progress {
   std::int64_t step = 0;  // steps completed
   std::string checkpoint;  // folder name under the run dir; empty: none yet
   std::map<std::string, std::string> info;  // free-form (losses, config), kept in progress.json
+  // The checkpoint before, kept on disk as a fallback (empty: none).
+  std::int64_t previous_step = 0;
+  std::string previous_checkpoint;
+  std::map<std::string, std::string> previous_info;
 };
 
 // Reads DIR/progress.json; a missing file means a fresh run (step 0).
@@ -33,10 +37,13 @@ void save_checkpoint(const std::string& dir, std::int64_t step,
                      torch::optim::Optimizer& optimizer, const std::map<std::string, std::string>& info);
 
 // Copies the saved weights into `weights` (matched by name, shapes checked) and restores the
-// optimiser. Throws linvideo::Error naming the file on any mismatch.
-void load_checkpoint(const std::string& dir, const Progress& progress,
-                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
-                     torch::optim::Optimizer& optimizer);
+// optimiser. When the newest checkpoint cannot be read (a truncated or corrupt file) and the one
+// before it is kept, that one is loaded instead: `progress` then describes it (its step), and the
+// returned note names the broken file (empty when the newest loaded). Throws linvideo::Error
+// naming the file when neither loads.
+std::string load_checkpoint(const std::string& dir, Progress& progress,
+                            const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                            torch::optim::Optimizer& optimizer);
 
 // The same with several optimisers (e.g. DMD2's generator and critic), each saved as
 // optimizer-NAME.pt in the checkpoint folder.
@@ -44,9 +51,9 @@ using NamedOptimizers = std::vector<std::pair<std::string, torch::optim::Optimiz
 void save_checkpoint(const std::string& dir, std::int64_t step,
                      const std::vector<std::pair<std::string, at::Tensor>>& weights,
                      const NamedOptimizers& optimizers, const std::map<std::string, std::string>& info);
-void load_checkpoint(const std::string& dir, const Progress& progress,
-                     const std::vector<std::pair<std::string, at::Tensor>>& weights,
-                     const NamedOptimizers& optimizers);
+std::string load_checkpoint(const std::string& dir, Progress& progress,
+                            const std::vector<std::pair<std::string, at::Tensor>>& weights,
+                            const NamedOptimizers& optimizers);
 
 // The run's identity: writes DIR/config.json for a fresh run (`steps_done` 0), or checks that an
 // existing one equals `config` (keys missing from an older run's file take the values of

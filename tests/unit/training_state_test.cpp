@@ -40,14 +40,14 @@ TEST(TrainingState, ResumeReproducesTheUninterruptedRunExactly) {
   torch::optim::AdamW opt2({first[0].second, first[1].second}, torch::optim::AdamWOptions(1e-2));
   run_steps(first, opt2, 0, 3);
   train::save_checkpoint(dir, 3, first, opt2, {{"note", "halfway"}});
-  const train::Progress p = train::read_progress(dir);
+  train::Progress p = train::read_progress(dir);
   EXPECT_EQ(p.step, 3);
   EXPECT_EQ(p.info.at("note"), "halfway");
   EXPECT_FALSE(std::filesystem::exists(dir + "/progress.json.tmp"));
 
   auto resumed = fresh();  // a new process: fresh weights and optimiser, then the checkpoint
   torch::optim::AdamW opt3({resumed[0].second, resumed[1].second}, torch::optim::AdamWOptions(1e-2));
-  train::load_checkpoint(dir, p, resumed, opt3);
+  EXPECT_EQ(train::load_checkpoint(dir, p, resumed, opt3), "");
   run_steps(resumed, opt3, 3, 6);
   EXPECT_TRUE(at::equal(resumed[0].second, straight[0].second));
   EXPECT_TRUE(at::equal(resumed[1].second, straight[1].second));
@@ -84,5 +84,39 @@ TEST(TrainingState, HostileProgressFilesAreRefusedNamingTheField) {
       EXPECT_NE(what.find(dir + "/progress.json"), std::string::npos) << what;
       EXPECT_NE(what.find(field), std::string::npos) << what;
     }
+  }
+}
+
+// Issue 18: a truncated file in the newest checkpoint falls back to the kept one before it, says
+// so naming the broken file, and the run continues exactly from that step.
+TEST(TrainingState, BrokenNewestCheckpointFallsBackToThePreviousOne) {
+  for (const std::string broken : {"weights.safetensors", "optimizer.pt"}) {
+    SCOPED_TRACE(broken);
+    auto straight = fresh();
+    torch::optim::AdamW opt1({straight[0].second, straight[1].second}, torch::optim::AdamWOptions(1e-2));
+    run_steps(straight, opt1, 0, 6);
+
+    const std::string dir = test::temp_dir() + "/fallback_" + broken;
+    auto first = fresh();
+    torch::optim::AdamW opt2({first[0].second, first[1].second}, torch::optim::AdamWOptions(1e-2));
+    run_steps(first, opt2, 0, 2);
+    train::save_checkpoint(dir, 2, first, opt2, {{"at", "two"}});
+    run_steps(first, opt2, 2, 4);
+    train::save_checkpoint(dir, 4, first, opt2, {{"at", "four"}});
+    const std::string file = dir + "/step-000004/" + broken;
+    std::filesystem::resize_file(file, std::filesystem::file_size(file) / 2);  // a torn write
+
+    train::Progress p = train::read_progress(dir);
+    EXPECT_EQ(p.step, 4);
+    auto resumed = fresh();
+    torch::optim::AdamW opt3({resumed[0].second, resumed[1].second}, torch::optim::AdamWOptions(1e-2));
+    const std::string note = train::load_checkpoint(dir, p, resumed, opt3);
+    EXPECT_NE(note.find(file), std::string::npos) << note;
+    EXPECT_EQ(note.find('\n'), std::string::npos) << note;
+    EXPECT_EQ(p.step, 2);
+    EXPECT_EQ(p.info.at("at"), "two");
+    run_steps(resumed, opt3, 2, 6);
+    EXPECT_TRUE(at::equal(resumed[0].second, straight[0].second));
+    EXPECT_TRUE(at::equal(resumed[1].second, straight[1].second));
   }
 }
