@@ -147,7 +147,7 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& o,
   // The run's identity: a resumed run must be the same run.
   const fs::path run(o.run_dir);
   fs::create_directories(run);
-  const nlohmann::json config = {
+  nlohmann::json config = {
       {"sidecar", o.sidecar}, {"prompts", o.prompts}, {"cache", o.cache_dir}, {"steps", o.steps},
       {"student_timesteps", o.student_timesteps}, {"shift", shift}, {"guidance", guidance},
       {"critic_updates", o.critic_updates}, {"lr_generator", o.lr_generator}, {"lr_critic", o.lr_critic},
@@ -156,8 +156,12 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& o,
       {"negative_prompt", pipeline::TextToVideo::negative_prompt_of(o.settings)},
       {"precision", bf16 ? "bf16" : "fp32"}, {"gradient_checkpointing", checkpointing},
       {"layers", teacher.num_layers()}};
+  // The cache's contents, not just its folder (runs from before the digest existed are taken to
+  // have used this cache).
+  nlohmann::json older_defaults = nlohmann::json::object();
+  if (!o.cache_dir.empty()) older_defaults["cache_digest"] = config["cache_digest"] = trajectory_cache_digest(o.cache_dir);
   train::Progress progress = train::read_progress(o.run_dir);
-  train::claim_run_config(o.run_dir, config, progress.step, nlohmann::json::object());
+  train::claim_run_config(o.run_dir, config, progress.step, older_defaults);
 
   // Text contexts, encoded once (the encoder is frozen).
   std::vector<Context> contexts;

@@ -107,11 +107,31 @@ CacheSummary build_trajectory_cache(pipeline::TextToVideo& t2v, const pipeline::
   return sum;
 }
 
+namespace {
+// FNV-1a 64 over the canonical dump of the settings and the shard list (nlohmann orders keys).
+std::string index_digest(const nlohmann::json& index) {
+  const std::string text =
+      nlohmann::json{{"settings", index.value("settings", nlohmann::json())}, {"shards", index["shards"]}}.dump();
+  std::uint64_t h = 1469598103934665603ull;
+  for (const unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+}  // namespace
+
+std::string trajectory_cache_digest(const std::string& dir) {
+  const fs::path index_file = fs::path(dir) / "index.json";
+  if (!fs::exists(index_file)) throw Error(dir + ": not a trajectory cache (no index.json; build one with `linvideo cache`)");
+  return index_digest(read_index(index_file));
+}
+
 CacheContents read_trajectory_cache(const std::string& dir) {
   const fs::path index_file = fs::path(dir) / "index.json";
   if (!fs::exists(index_file)) throw Error(dir + ": not a trajectory cache (no index.json; build one with `linvideo cache`)");
   const nlohmann::json index = read_index(index_file);
   CacheContents out;
+  out.digest = index_digest(index);
   if (index.contains("settings")) {
     out.guidance = index["settings"].value("guidance", 1.0);
     out.steps = index["settings"].value("steps", 0);

@@ -44,7 +44,13 @@ struct CacheContents {
   std::vector<CachedTrajectory> trajectories;
   double guidance = 1.0;  // the CFG scale the teacher sampled with
   int steps = 0;
+  // A digest of the index (settings, and every shard's job, prompt, file and sizes): part of a
+  // training run's identity, so a run is never resumed on a cache rebuilt from other prompts.
+  std::string digest;
 };
+
+// The digest of a cache's index alone (CacheContents::digest without reading the shards).
+std::string trajectory_cache_digest(const std::string& dir);
 
 // Reads every shard index.json lists; an Error names the folder or shard that is missing or bad.
 CacheContents read_trajectory_cache(const std::string& dir);

@@ -155,10 +155,13 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
   const at::Device device = dit.options().device;
 
   // The run's identity: a resumed run must be the same run.
-  const nlohmann::json config = options_json(o, layers, device);
+  nlohmann::json config = options_json(o, layers, device);
+  config["cache_digest"] = cache.digest;  // the cache's contents, not just its folder
   train::Progress progress = train::read_progress(o.run_dir);
   // Runs from before the two knobs existed ran in fp32 without checkpointing.
-  train::claim_run_config(o.run_dir, config, progress.step, {{"precision", "fp32"}, {"gradient_checkpointing", false}});
+  // (Runs from before the digest existed are taken to have used this cache.)
+  train::claim_run_config(o.run_dir, config, progress.step,
+                          {{"precision", "fp32"}, {"gradient_checkpointing", false}, {"cache_digest", cache.digest}});
 
   // Conditions of every cached trajectory (frozen weights: computed once, no gradient).
   std::vector<Conditions> conditions;

@@ -189,9 +189,24 @@ void claim_run_config(const std::string& dir, const nlohmann::json& config, std:
       if (!old.contains(key)) old[key] = value;
     }
   }
-  if (old.is_discarded() || old != config) {
-    throw Error(config_file.string() + ": this run folder was started with other options (" +
-                (old.is_discarded() ? std::string("unreadable") : old.dump()) + "); use a new --run folder");
+  if (old.is_discarded() || !old.is_object())
+    throw Error(config_file.string() + ": unreadable; use a new --run folder");
+  if (old != config) {
+    // Name what differs, with both values (the first few keys).
+    std::string diff;
+    int named = 0;
+    nlohmann::json keys = nlohmann::json::object();
+    for (const auto& [key, value] : old.items()) keys[key] = true;
+    for (const auto& [key, value] : config.items()) keys[key] = true;
+    for (const auto& [key, unused] : keys.items()) {
+      const nlohmann::json was = old.contains(key) ? old[key] : nlohmann::json("(absent)");
+      const nlohmann::json now = config.contains(key) ? config[key] : nlohmann::json("(absent)");
+      if (was == now) continue;
+      if (named++ < 4) diff += (diff.empty() ? "" : "; ") + key + " was " + was.dump() + ", now " + now.dump();
+    }
+    if (named > 4) diff += "; and " + std::to_string(named - 4) + " more";
+    throw Error(config_file.string() + ": this run folder was started with other options (" + diff +
+                "); use a new --run folder");
   }
 }
 

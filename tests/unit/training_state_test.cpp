@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/train/training_state.h"
@@ -118,5 +119,21 @@ TEST(TrainingState, BrokenNewestCheckpointFallsBackToThePreviousOne) {
     run_steps(resumed, opt3, 2, 6);
     EXPECT_TRUE(at::equal(resumed[0].second, straight[0].second));
     EXPECT_TRUE(at::equal(resumed[1].second, straight[1].second));
+  }
+}
+
+// A run folder started with other options is refused, naming what differs with both values.
+TEST(TrainingState, OtherOptionsAreRefusedNamingTheFieldAndBothValues) {
+  const std::string dir = test::temp_dir() + "/claimed";
+  std::filesystem::create_directories(dir);
+  train::claim_run_config(dir, {{"lr", 0.001}, {"cache_digest", "aaaa"}}, 0, nlohmann::json::object());
+  train::claim_run_config(dir, {{"lr", 0.001}, {"cache_digest", "aaaa"}}, 3, nlohmann::json::object());  // same: fine
+  try {
+    train::claim_run_config(dir, {{"lr", 0.001}, {"cache_digest", "bbbb"}}, 3, nlohmann::json::object());
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("cache_digest was \"aaaa\", now \"bbbb\""), std::string::npos) << what;
+    EXPECT_EQ(what.find("lr"), std::string::npos) << what;  // only what differs
   }
 }

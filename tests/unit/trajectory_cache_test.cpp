@@ -74,3 +74,21 @@ TEST(TrajectoryCache, ShardPathsMustStayInsideTheCache) {
     }
   }
 }
+
+// Issue 18: the digest that goes into a run's identity follows the cache's contents.
+TEST(TrajectoryCache, DigestFollowsTheContents) {
+  const std::string dir = test::temp_dir() + "/digest_cache";
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& prompt) {
+    const nlohmann::json index = {{"format", "linvideo-trajectory-cache"},
+                                  {"version", 1},
+                                  {"settings", {{"steps", 4}}},
+                                  {"shards", {{{"file", "shard-0.safetensors"}, {"job", 0}, {"prompt", prompt}}}}};
+    std::ofstream(dir + "/index.json") << index.dump();
+    return linvideo_method::trajectory_cache_digest(dir);
+  };
+  const std::string a = write("a red circle");
+  EXPECT_EQ(a.size(), 16u);
+  EXPECT_EQ(write("a red circle"), a);
+  EXPECT_NE(write("a blue square"), a);
+}
