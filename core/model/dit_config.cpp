@@ -60,6 +60,21 @@ void DitConfig::validate(const std::string& label) const {
   for (auto p : patch) {
     if (p <= 0) bad("patch sizes must be positive");
   }
+  // Upper bounds far above every released model, so that a hostile config cannot ask for
+  // unbounded memory (a text_len of 2e7 allocated 872 MB before failing; issue 18).
+  auto at_most = [&](const char* field, std::int64_t v, std::int64_t hi) {
+    if (v > hi) bad(std::string(field) + " must be at most " + std::to_string(hi) + " (got " + std::to_string(v) + ")");
+  };
+  at_most("dim", dim, 65536);
+  at_most("num_heads", num_heads, 1024);
+  at_most("num_layers", num_layers, 1024);
+  at_most("ffn_dim", ffn_dim, 1 << 20);
+  at_most("in_dim", in_dim, 1024);
+  at_most("out_dim", out_dim, 1024);
+  at_most("text_dim", text_dim, 65536);
+  at_most("freq_dim", freq_dim, 65536);
+  at_most("text_len", text_len, 4096);
+  for (auto p : patch) at_most("patch size", p, 64);
   if (!qk_norm || !cross_attn_norm) bad("only qk_norm = cross_attn_norm = true (all Wan2.1 T2V models) is supported");
 }
 
@@ -78,6 +93,8 @@ DitConfig parse_dit_config(const std::string& json_text, const std::string& labe
     std::int64_t head_dim = 128;
     read_json_field(root, "num_attention_heads", &c.num_heads, label);
     read_json_field(root, "attention_head_dim", &head_dim, label);
+    if (c.num_heads <= 0 || c.num_heads > 1024 || head_dim <= 0 || head_dim > 4096)
+      throw Error(label + ": invalid DiT config: num_attention_heads (1..1024) or attention_head_dim (1..4096) out of range");
     c.dim = c.num_heads * head_dim;
     read_json_field(root, "in_channels", &c.in_dim, label);
     read_json_field(root, "out_channels", &c.out_dim, label);

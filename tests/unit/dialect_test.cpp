@@ -129,3 +129,23 @@ TEST(Dialect, HostileShapesGiveErrorsNamingTheTensor) {
     }
   }
 }
+
+// Issue 18: config values beyond any real model are refused before anything is allocated.
+TEST(Dialect, HostileConfigValuesAreRefusedNamingTheField) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"dim": 128, "num_heads": 1, "text_len": 2e7})", "text_len"},
+      {R"({"dim": 128, "num_heads": 1, "num_layers": 100000})", "num_layers"},
+      {R"({"num_attention_heads": 1000000000, "attention_head_dim": 128})", "num_attention_heads"},
+      {R"({"dim": 128, "num_heads": 1, "text_len": "long"})", "text_len"},
+  };
+  for (const auto& [text, field] : cases) {
+    SCOPED_TRACE(text);
+    try {
+      linvideo::model::parse_dit_config(text, "hostile/config.json");
+      FAIL() << "accepted";
+    } catch (const linvideo::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("hostile/config.json"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  }
+}
