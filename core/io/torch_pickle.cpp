@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "core/error.h"
+#include "core/io/pickle_scan.h"
 
 namespace linvideo::io {
 namespace {
@@ -60,6 +61,10 @@ std::vector<std::pair<std::string, at::Tensor>> load_torch_state_dict(const std:
     throw Error(path + ": not a zip-format torch.save file (legacy pickles are not supported; "
                        "re-save it with torch >= 1.6, or use a .safetensors export)");
   }
+  // LibTorch's unpickler recurses on nested containers (200k nested dicts in 1.6 MB crashed it):
+  // bound the pickle's depth from its opcodes first.
+  if (const std::string why = pickle_depth_problem(data.data(), data.size(), 1000); !why.empty())
+    throw Error(path + ": " + why);
   c10::IValue root;
   try {
     root = torch::jit::pickle_load(data);

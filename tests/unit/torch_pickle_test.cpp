@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/io/checkpoint.h"
+#include "core/io/pickle_scan.h"
 #include "core/io/safetensors.h"
 #include "tests/support/test_support.h"
 
@@ -106,4 +107,39 @@ TEST(TorchPickle, DeeplyNestedDictsAreRefusedWithTheirFile) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("nested deeper"), std::string::npos) << e.what();
   }
+}
+
+// Issue 18: pickles nested beyond what LibTorch's recursive unpickler survives are refused from
+// their opcodes, before it runs.
+TEST(TorchPickle, PickleDepthIsBoundedBeforeUnpickling) {
+  const std::string dir = temp_dir();
+  c10::IValue inner = at::ones({1});
+  for (int i = 0; i < 2000; ++i) {
+    c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+    d.insert("n", inner);
+    inner = d;
+  }
+  write_pth(dir + "/very_deep.pth", inner);
+  try {
+    io::Checkpoint::open(dir + "/very_deep.pth");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nests deeper than 1000"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind(dir + "/very_deep.pth", 0), 0u) << e.what();
+  }
+  // The scanner on bare programs: a flat dict passes; deep lists, unknown opcodes and truncation do not.
+  auto scan = [](const std::vector<unsigned char>& program, std::size_t max_depth) {
+    return io::pickle_program_depth_problem(program.data(), program.size(), max_depth);
+  };
+  const std::vector<unsigned char> flat = {0x80, 2, '}', 'q', 0, '(', 'X', 1, 0, 0, 0, 'a', 'K', 1,
+                                           'X', 1, 0, 0, 0, 'b', 'K', 2, 'u', '.'};
+  EXPECT_EQ(scan(flat, 10), "");
+  std::vector<unsigned char> deep = {0x80, 2};
+  deep.insert(deep.end(), 50, ']');
+  deep.push_back('.');
+  EXPECT_NE(scan(deep, 10).find("deeper"), std::string::npos) << scan(deep, 10);
+  EXPECT_NE(scan({0x80, 2, 0xff, '.'}, 10).find("0xff"), std::string::npos);
+  EXPECT_NE(scan({0x80, 2, 'X', 0xff, 0, 0, 0, 'a', 'b'}, 10).find("truncated"), std::string::npos);
+  EXPECT_NE(scan({0x80, 2, 'X', 0xff}, 10).find("truncated"), std::string::npos);
+  EXPECT_NE(scan({0x80, 2, 's', '.'}, 10).find("malformed"), std::string::npos);  // SETITEM on an empty stack
 }
