@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start 2: install what is missing, build, and run every test (ctest), then fuzz the
-# checkpoint parser briefly with libFuzzer + AddressSanitizer.
+# checkpoint parser and the .pth pickle scan briefly with libFuzzer + AddressSanitizer.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/packaging/deps.sh"
@@ -24,4 +24,10 @@ mkdir -p "$corpus"
 cp -n "$LINVIDEO_GOLDEN_DIR"/dit_tiny.io.safetensors "$corpus/" 2>/dev/null || true
 "$fuzz_build/tests/fuzz/fuzz_safetensors_header" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
   -max_len=4096 -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
+# libFuzzer over the .pth pickle depth scan (issue 18), seeded with a small state-dict program.
+pickle_corpus="$fuzz_build/corpus-pickle"
+mkdir -p "$pickle_corpus"
+printf '\x80\x02}q\x00(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00b]q\x01u.' > "$pickle_corpus/flat.pkl"
+"$fuzz_build/tests/fuzz/fuzz_pickle_scan" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
+  -max_len=4096 -print_final_stats=1 "$pickle_corpus" 2>&1 | tail -n 12
 echo "test.sh: all tests passed"
