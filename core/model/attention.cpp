@@ -141,6 +141,20 @@ bool use_fused(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, co
   note_fallback(why);
   return false;
 }
+
+// Under bf16 autocast with float32 weights, q and k leave the float32 norms and RoPE while v leaves
+// a bf16 projection. Such a mix meets the kernels in bf16, as a bf16 model's attention does (the
+// harness's bf16 tolerances apply); other mixes are left to the checks.
+struct SameDtype {
+  at::Tensor q, k, v;
+};
+SameDtype same_dtype(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  const auto t = q.scalar_type();
+  if (k.scalar_type() == t && v.scalar_type() == t) return {q, k, v};
+  for (const at::Tensor* x : {&q, &k, &v})
+    if (x->scalar_type() != at::kBFloat16 && x->scalar_type() != at::kFloat) return {q, k, v};
+  return {q.to(at::kBFloat16), k.to(at::kBFloat16), v.to(at::kBFloat16)};
+}
 }  // namespace
 #endif
 
@@ -152,16 +166,18 @@ at::Tensor attend(const AttentionLayerState& layer, const at::Tensor& q, const a
     case AttentionMode::Linear:
       if (!layer.has_linear_branch()) throw Error("attention layer set to linear without feature maps");
 #ifdef LINVIDEO_WITH_CUDA
-      if (use_fused(q, k, v, layer)) return kernels::fused_linear_attention(q, k, v, layer.w_q, layer.w_k);
+      if (const SameDtype s = same_dtype(q, k, v); use_fused(s.q, s.k, s.v, layer))
+        return kernels::fused_linear_attention(s.q, s.k, s.v, layer.w_q, layer.w_k).to(v.scalar_type());
 #endif
       return linear_attention(q, k, v, layer.w_q, layer.w_k);
     case AttentionMode::Mixed: {
       if (!layer.has_linear_branch()) throw Error("attention layer set to mixed without feature maps");
 #ifdef LINVIDEO_WITH_CUDA
-      if (use_fused(q, k, v, layer)) {
+      if (const SameDtype s = same_dtype(q, k, v); use_fused(s.q, s.k, s.v, layer)) {
         // The blend happens in the linear kernel's store: no full-size float32 intermediates.
         const at::Tensor soft = softmax_attention(q, k, v);
-        return kernels::fused_mixed_attention(q, k, v, layer.w_q, layer.w_k, soft, layer.mix_score);
+        return kernels::fused_mixed_attention(s.q, s.k, s.v, layer.w_q, layer.w_k, soft, layer.mix_score)
+            .to(v.scalar_type());
       }
 #endif
       const at::Tensor r = layer.mix_score.to(at::kFloat);

@@ -252,6 +252,11 @@ TEST_F(FusedAttentionCuda, AttendTakesTheKernelAndTheReferenceWhenAsked) {
                         linear_attention(h, in.k.to(at::kHalf), in.v.to(at::kHalf), in.w_q, in.w_k)));
   // The output keeps q's (strided) layout, so the DiT's transpose back is free.
   EXPECT_EQ(fused.strides(), in.q.strides());
+  // Under bf16 autocast with float32 weights q and k arrive in float32 and v in bf16: the kernels
+  // still take them (in bf16), not the reference.
+  const at::Tensor mixed = attend(layer, in.q.to(at::kFloat), in.k.to(at::kFloat), in.v);
+  EXPECT_EQ(mixed.scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(at::equal(mixed, fused));
 #endif
 }
 
