@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_write.h"
 #include "core/linvideo/sidecar.h"
 
@@ -26,22 +27,21 @@ LayerMask read_layer_mask(const std::string& text_or_file, int num_layers, const
   const std::string& path = text_or_file;
   const auto j = nlohmann::json::parse(io::read_text_file(path), nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw Error(path + ": not a JSON object (expected a linvideo layer mask)");
-  if (j.value("format", std::string()) != "linvideo-layer-mask") {
+  if (!j.contains("format") || !j["format"].is_string() || j["format"].get<std::string>() != "linvideo-layer-mask") {
     throw Error(path + ": \"format\" must be \"linvideo-layer-mask\"");
   }
-  if (!j.contains("num_layers") || !j["num_layers"].is_number_integer()) {
-    throw Error(path + ": \"num_layers\" must be an integer");
-  }
-  if (j["num_layers"].get<int>() != num_layers) {
-    throw Error(path + ": a mask for " + std::to_string(j["num_layers"].get<int>()) + " layers, but this model has " +
+  const std::int64_t layers = require_json_int(j, "num_layers", 1, 1024, path);
+  if (layers != num_layers) {
+    throw Error(path + ": a mask for " + std::to_string(layers) + " layers, but this model has " +
                 std::to_string(num_layers));
   }
   if (!j.contains("linear") || !j["linear"].is_array()) throw Error(path + ": \"linear\" must be an array of layer numbers");
   for (const auto& v : j["linear"]) {
-    if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > num_layers) {
-      throw Error(path + ": \"linear\" holds " + v.dump() + "; layers are numbered 1.." + std::to_string(num_layers));
-    }
-    mask.linear.push_back(v.get<int>());
+    // Unsigned values above int64's range are refused before any conversion.
+    const bool ok = v.is_number_integer() && !(v.is_number_unsigned() && v.get<std::uint64_t>() > 1024) &&
+                    v.get<std::int64_t>() >= 1 && v.get<std::int64_t>() <= num_layers;
+    if (!ok) throw Error(path + ": \"linear\" holds " + v.dump() + "; layers are numbered 1.." + std::to_string(num_layers));
+    mask.linear.push_back(static_cast<int>(v.get<std::int64_t>()));
   }
   std::sort(mask.linear.begin(), mask.linear.end());
   mask.linear.erase(std::unique(mask.linear.begin(), mask.linear.end()), mask.linear.end());

@@ -46,6 +46,12 @@ TEST(LayerMask, BadFilesAreOneLineErrorsNamingTheFile) {
       {R"({"format": "linvideo-layer-mask", "num_layers": 30, "linear": [1]})", "this model has 8"},
       {R"({"format": "linvideo-layer-mask", "num_layers": 8, "linear": [0]})", "numbered 1..8"},
       {R"({"format": "linvideo-layer-mask", "num_layers": 8, "linear": "1-3"})", "array"},
+      // issue 18: wrong types and huge values name the field instead of a JSON type_error
+      {R"({"format": 3, "num_layers": 8, "linear": [1]})", "\"format\""},
+      {R"({"format": "linvideo-layer-mask", "num_layers": "8", "linear": [1]})", "'num_layers'"},
+      {R"({"format": "linvideo-layer-mask", "num_layers": 1e20, "linear": [1]})", "'num_layers'"},
+      {R"({"format": "linvideo-layer-mask", "num_layers": 8, "linear": [18446744073709551615]})", "numbered 1..8"},
+      {R"({"format": "linvideo-layer-mask", "num_layers": 8, "linear": [-3]})", "numbered 1..8"},
   };
   int i = 0;
   for (const auto& [text, expected] : cases) {

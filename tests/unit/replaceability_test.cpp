@@ -9,6 +9,7 @@
 #include "core/io/checkpoint.h"
 #include "core/io/vae_dialect.h"
 #include "core/error.h"
+#include "core/io/safetensors.h"
 #include "core/linvideo/replaceability.h"
 #include "core/linvideo/sidecar.h"
 #include "core/model/wan_dit.h"
@@ -119,6 +120,34 @@ TEST(Sidecar, LayerListsAreOneBasedRangesWithClearErrors) {
       ADD_FAILURE() << "accepted";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("--linear"), std::string::npos);
+    }
+  }
+}
+
+// Issue 18: a sidecar whose manifest has the wrong shape or types gives a one-line error naming the
+// file and the layer or field (it was an nlohmann type_error).
+TEST(Sidecar, HostileManifestsNameTheFileAndField) {
+  model::DitConfig c;
+  c.dim = 32, c.ffn_dim = 64, c.num_heads = 2, c.num_layers = 2, c.text_dim = 16, c.text_len = 8;
+  auto dit = model::WanDiT::random(c, {}, 1);
+  const std::string dir = test::temp_dir();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"layers": {"0": {}}})", "'layers'"},
+      {R"({"layers": [7, {}]})", "layer 1"},
+      {R"({"layers": [{"has_maps": "yes"}, {}]})", "'has_maps'"},
+      {R"({"layers": [{"mode": 3}, {}]})", "'mode'"},
+  };
+  int n = 0;
+  for (const auto& [manifest, field] : cases) {
+    SCOPED_TRACE(manifest);
+    const std::string path = dir + "/hostile" + std::to_string(++n) + ".linvideo.safetensors";
+    io::write_safetensors(path, {{"unused", at::zeros({1})}}, {{"linvideo", manifest}});
+    try {
+      linvideo_method::load_sidecar(path, *dit);
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
     }
   }
 }
