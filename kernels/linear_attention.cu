@@ -415,6 +415,29 @@ __device__ Slice my_slice(int L, int TT) {
   return s;
 }
 
+// Double-buffered tiles of a slice. issue(stage, tile) starts the asynchronous copies of one tile
+// into a stage. start_tiles issues the first; await_tile, before the work on tile t, issues tile
+// t + 1 into the other stage, waits for tile t and returns its stage.
+template <class Issue>
+__device__ void start_tiles(const Slice& sl, Issue&& issue) {
+  if (sl.tile_begin >= sl.tile_end) return;
+  issue(0, sl.tile_begin);
+  cp_async_commit();
+}
+template <class Issue>
+__device__ int await_tile(const Slice& sl, int t, Issue&& issue) {
+  const int st = (t - sl.tile_begin) & 1;
+  if (t + 1 < sl.tile_end) {
+    issue(st ^ 1, t + 1);
+    cp_async_commit();
+    cp_async_wait<1>();
+  } else {
+    cp_async_wait<0>();
+  }
+  __syncthreads();
+  return st;
+}
+
 template <class T>
 __device__ const T* rows_of(const Rows& x, int b, int h) {
   return static_cast<const T*>(x.ptr) + b * x.sb + h * x.sh;
@@ -450,22 +473,13 @@ __global__ void __launch_bounds__(Cfg<T, D, BIG>::NT, 1)
   float zacc[2 * C::E] = {};
   WarpAcc<T, 2 * D, D, C::NW> Sacc;
   Sacc.zero();
-  if (sl.tile_begin < sl.tile_end) {
-    load_rows_async<T, D, TT, C::NT>(xs[0], kb, k.sl, sl.tile_begin * TT, L, dr, tid);
-    load_rows_async<T, D, TT, C::NT>(vs[0], vb, v.sl, sl.tile_begin * TT, L, dr, tid);
-    cp_async_commit();
-  }
+  auto issue = [&](int stage, int tile) {
+    load_rows_async<T, D, TT, C::NT>(xs[stage], kb, k.sl, tile * TT, L, dr, tid);
+    load_rows_async<T, D, TT, C::NT>(vs[stage], vb, v.sl, tile * TT, L, dr, tid);
+  };
+  start_tiles(sl, issue);
   for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
-    const int st = (t - sl.tile_begin) & 1;
-    if (t + 1 < sl.tile_end) {
-      load_rows_async<T, D, TT, C::NT>(xs[st ^ 1], kb, k.sl, (t + 1) * TT, L, dr, tid);
-      load_rows_async<T, D, TT, C::NT>(vs[st ^ 1], vb, v.sl, (t + 1) * TT, L, dr, tid);
-      cp_async_commit();
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
-    }
-    __syncthreads();
+    const int st = await_tile(sl, t, issue);
     gemm_to<T, TT, D, D, RowM, RowM, C::NW>(xs[st], C::LDX, W, C::LDX, A, C::LDA, warp);
     __syncthreads();
     feature_rows<T, D>(A, phi, TT, L - t * TT, dr, warp, lane, zacc, nullptr, nullptr);
@@ -530,20 +544,10 @@ __global__ void __launch_bounds__(Cfg<T, D, BIG>::NT, 1)
   const T* sb = soft.ptr ? rows_of<T>(soft, sl.b, sl.h) : nullptr;
   const float mix = r ? *r : 0.f;
 
-  if (sl.tile_begin < sl.tile_end) {
-    load_rows_async<T, D, TT, C::NT>(xs[0], qb, q.sl, sl.tile_begin * TT, L, dr, tid);
-    cp_async_commit();
-  }
+  auto issue = [&](int stage, int tile) { load_rows_async<T, D, TT, C::NT>(xs[stage], qb, q.sl, tile * TT, L, dr, tid); };
+  start_tiles(sl, issue);
   for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
-    const int st = (t - sl.tile_begin) & 1;
-    if (t + 1 < sl.tile_end) {
-      load_rows_async<T, D, TT, C::NT>(xs[st ^ 1], qb, q.sl, (t + 1) * TT, L, dr, tid);
-      cp_async_commit();
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
-    }
-    __syncthreads();
+    const int st = await_tile(sl, t, issue);
     gemm_to<T, TT, D, D, RowM, RowM, C::NW>(xs[st], C::LDX, W, C::LDX, A, C::LDA, warp);
     __syncthreads();
     feature_rows<T, D>(A, phi, TT, L - t * TT, dr, warp, lane, nullptr, zs, den);

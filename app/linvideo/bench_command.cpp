@@ -321,11 +321,10 @@ void add_transfer_bench(CLI::App& bench) {
       linvideo_method::run_transfer(*t2v, o, [&](const linvideo_method::TransferStep& s) {
         row.seconds.push_back(s.step_seconds);
       });
-      const std::vector<double> ms(row.seconds.begin() + std::min<std::size_t>(a->skip, row.seconds.size()), row.seconds.end());
-      std::vector<double> in_ms;
-      for (double x : ms) in_ms.push_back(1000 * x);
-      if (in_ms.empty()) throw Error("bench transfer: no steps were timed");
-      row.stats = bench::timing_stats(in_ms);
+      std::vector<double> ms;  // the steps after the skipped warm-up, in ms
+      for (std::size_t i = static_cast<std::size_t>(a->skip); i < row.seconds.size(); ++i) ms.push_back(1000 * row.seconds[i]);
+      if (ms.empty()) throw Error("bench transfer: no steps were timed");
+      row.stats = bench::timing_stats(ms);
       rows.push_back(row);
     }
     model::set_attention_backend(before);
