@@ -22,9 +22,9 @@ if has build; then
 fi
 bin=build-gpu/app/linvideo
 if has test; then
-  timeout "${TEST_TIMEOUT:-240}" build-gpu/tests/linvideo_kernel_tests ${GTEST_ARGS:-} > "$out/kernel_tests.log" 2>&1
+  timeout "${TEST_TIMEOUT:-240}" build-gpu/tests/linvideo_kernel_tests --gtest_brief=1 ${GTEST_ARGS:-} > "$out/kernel_tests.txt" 2>&1
   echo "kernel tests exit $?"
-  grep -E "^\[  FAILED|Failure|error|^\[  PASSED|tests ran" "$out/kernel_tests.log" | head -60
+  grep -vE "^linvideo:|^$" "$out/kernel_tests.txt" | head -${TEST_LINES:-60}
 fi
 if has memcheck || [ "${MEMCHECK:-0}" = 1 ]; then
   /usr/local/cuda/bin/compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/linvideo_kernel_tests \
@@ -36,6 +36,14 @@ if has attention; then
     timeout 120 $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 --head-dim $d --repeats 20 \
       --json "$out/bench_attention_D${d}.json"
   done
+fi
+if has profile; then  # per-kernel time and speed-of-light of the fused kernels (Nsight Compute), D 128
+  /usr/local/cuda/bin/ncu --clock-control none --kernel-name regex:"${PROFILE_KERNELS:-partial|apply|bq_|bkv}" --launch-count "${PROFILE_COUNT:-12}" \
+    --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
+    $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 --head-dim 128 --repeats 1 --warmup 0 \
+    > "$out/profile.txt" 2>&1
+  echo "profile exit $?"
+  grep -E "^  [a-z_]+kernel|Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|Registers Per|Achieved Occupancy|Grid Size|Shared Memory Configuration Size|Dynamic Shared|L1/TEX Hit|L2 Hit|Mem Busy|Max Bandwidth" "$out/profile.txt" | head -${PROFILE_LINES:-150}
 fi
 has dit && timeout 200 $bin bench dit --device cuda --dtype bf16 --repeats 10 --warmup 3 --json "$out/bench_dit_1p3b_480p.json"
 has transfer && timeout 200 $bin bench transfer --device cuda --steps 30 --skip 5 --json "$out/bench_transfer_shapes.json"
