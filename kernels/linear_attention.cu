@@ -576,6 +576,220 @@ __global__ void __launch_bounds__(Cfg<T, D, BIG>::NT, 1)
   }
 }
 
+// ==== forward pass 2, register-resident (bf16 on sm_80+; mma.sync through PTX) ======================
+// Each warp takes 16 q rows at a time and keeps them in registers from the projection to the store:
+// x W (accumulators in the m16n8 layout), the feature map (row reductions across the lane quad),
+// phi repacked as the A operand of phi S (the accumulator layout of two n8 tiles is the A layout of
+// one k16 step), the division, the blend. W, S and z sit in shared memory for the whole block and
+// feed the tensor cores through ldmatrix; the warps never wait for each other after the start.
+__device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], const void* p) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(s));
+}
+__device__ __forceinline__ void ldsm_x4_t(unsigned (&r)[4], const void* p) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(s));
+}
+// c += a b for one m16n8k16 step: a is 16x16 (row), b 16x8 (col), c 16x8 float32.
+__device__ __forceinline__ void mma16816(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+               "{%0,%1,%2,%3};\n"
+               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
+  const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const unsigned*>(&h);
+}
+__device__ __forceinline__ float quad_max(float x) {
+  x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+  return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+__device__ __forceinline__ float quad_min(float x) {
+  x = fminf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+  return fminf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+__device__ __forceinline__ float quad_sum(float x) {
+  x += __shfl_xor_sync(0xffffffffu, x, 1);
+  return x + __shfl_xor_sync(0xffffffffu, x, 2);
+}
+
+// acc[j] (n8 tile j of a 16 x N product) += X[16 x K] B[K x N]; X and B row-major bf16 in shared
+// memory (ld in elements, rows 16-byte aligned).
+template <int K, int N>
+__device__ __forceinline__ void warp_gemm_smem_a(float (&acc)[N / 8][4], const bf16* X, int ldx, const bf16* B, int ldb,
+                                                 int lane) {
+#pragma unroll
+  for (int kk = 0; kk < K / 16; ++kk) {
+    unsigned a[4];
+    ldsm_x4(a, X + (lane % 16) * ldx + kk * 16 + (lane / 16) * 8);
+#pragma unroll
+    for (int jp = 0; jp < N / 16; ++jp) {
+      unsigned b[4];
+      ldsm_x4_t(b, B + (kk * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * ldb + jp * 16 + (lane / 16) * 8);
+      mma16816(acc[2 * jp], a, b[0], b[1]);
+      mma16816(acc[2 * jp + 1], a, b[2], b[3]);
+    }
+  }
+}
+
+// Rows, shared-memory bytes and launch width of the register-resident apply kernel.
+template <int D>
+struct ApplyMma {
+  static constexpr int NW = 8;           // warps per block, 16 rows each at a time
+  static constexpr int NT = NW * 32;
+  static constexpr int LDX = D + 8;      // bf16 elements per shared row (16-byte rows, no bank conflicts)
+  static constexpr int ROWS = 16;        // rows per warp tile
+  static constexpr std::size_t bytes = align_up(std::size_t(D) * LDX * 2) + align_up(std::size_t(2 * D) * LDX * 2) +
+                                       align_up(std::size_t(2 * D) * 4) + align_up(std::size_t(NW) * 2 * ROWS * LDX * 2);
+};
+
+template <int D>
+__global__ void __launch_bounds__(ApplyMma<D>::NT, 1)
+    apply_mma_kernel(int H, int L, int dr, Rows q, const float* __restrict__ w_q, const bf16* __restrict__ S_mma,
+                     const float* __restrict__ z, Rows soft, const float* __restrict__ r, MutRows o) {
+  using AM = ApplyMma<D>;
+  constexpr int LDX = AM::LDX, NJ = D / 8, KD = D / 16, ROWS = AM::ROWS;
+  extern __shared__ __align__(128) char smem[];
+  Carve cv{smem};
+  bf16* W = cv.take<bf16>(std::size_t(D) * LDX);
+  bf16* Ss = cv.take<bf16>(std::size_t(2 * D) * LDX);
+  float* zs = cv.take<float>(2 * D);
+  bf16* xbuf = cv.take<bf16>(std::size_t(AM::NW) * 2 * ROWS * LDX);
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  // Padded columns of the q tiles are never written by the copies: zero them once.
+  if (dr < D)
+    for (int i = tid; i < AM::NW * 2 * ROWS * LDX; i += AM::NT) xbuf[i] = __float2bfloat16(0.f);
+
+  const Slice sl = my_slice(L, ROWS);
+  const std::size_t bh = std::size_t(sl.b) * H + sl.h;
+  load_state<bf16, D, AM::NT>(Ss, S_mma + bh * 2 * D * D, tid);
+  load_w<bf16, D, AM::NT>(W, w_q + std::size_t(sl.h) * dr * dr, dr, tid);
+  load_vec<2 * D, AM::NT>(zs, z + bh * 2 * D, tid);
+  __syncthreads();
+
+  const bf16* qb = rows_of<bf16>(q, sl.b, sl.h);
+  bf16* ob = rows_of<bf16>(o, sl.b, sl.h);
+  const bf16* sb = soft.ptr ? rows_of<bf16>(soft, sl.b, sl.h) : nullptr;
+  const float mix = r ? *r : 0.f;
+  bf16* xs[2] = {xbuf + std::size_t(warp * 2) * ROWS * LDX, xbuf + std::size_t(warp * 2 + 1) * ROWS * LDX};
+  const int g = lane / 4, tq = lane % 4;
+  auto issue = [&](int stage, int tile) {
+    load_rows_async<bf16, D, ROWS, 32>(xs[stage], qb, q.sl, tile * ROWS, L, dr, lane);
+  };
+  int t = sl.tile_begin + warp;
+  if (t < sl.tile_end) issue(0, t);
+  cp_async_commit();
+  for (int i = 0; t < sl.tile_end; ++i, t += AM::NW) {
+    const int st = i & 1;
+    if (t + AM::NW < sl.tile_end) {
+      issue(st ^ 1, t + AM::NW);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncwarp();
+    bf16* x = xs[st];
+
+    // a = x W: rows g and g + 8 of this lane, columns 8 j + 2 tq + {0, 1}
+    float a[NJ][4];
+#pragma unroll
+    for (int j = 0; j < NJ; ++j) a[j][0] = a[j][1] = a[j][2] = a[j][3] = 0.f;
+    warp_gemm_smem_a<D, D>(a, x, LDX, W, LDX, lane);
+
+    // Feature map: phi = [softmax(a), softmax(-a)] over the real columns, per row (h: row g + 8 h).
+    float mx[2] = {-INFINITY, -INFINITY}, mn[2] = {INFINITY, INFINITY};
+#pragma unroll
+    for (int j = 0; j < NJ; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        if (8 * j + 2 * tq + (e & 1) < dr) mx[e / 2] = fmaxf(mx[e / 2], a[j][e]), mn[e / 2] = fminf(mn[e / 2], a[j][e]);
+    float sp[2] = {0.f, 0.f}, sn[2] = {0.f, 0.f};
+    float nr[NJ][4];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) mx[h] = quad_max(mx[h]), mn[h] = quad_min(mn[h]);
+#pragma unroll
+    for (int j = 0; j < NJ; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const bool col = 8 * j + 2 * tq + (e & 1) < dr;
+        const float p = col ? __expf(a[j][e] - mx[e / 2]) : 0.f, n = col ? __expf(mn[e / 2] - a[j][e]) : 0.f;
+        a[j][e] = p;
+        nr[j][e] = n;
+        sp[e / 2] += p;
+        sn[e / 2] += n;
+      }
+    float ip[2], in[2], dot[2] = {0.f, 0.f};
+#pragma unroll
+    for (int h = 0; h < 2; ++h) ip[h] = 1.f / quad_sum(sp[h]), in[h] = 1.f / quad_sum(sn[h]);
+    // phi as A fragments of the k16 steps over the 2D features (positive half, then negative), and
+    // the normaliser phi . z with the values the tensor cores see.
+    unsigned pa[2 * KD][4];
+#pragma unroll
+    for (int kb = 0; kb < KD; ++kb)
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int j = 2 * kb + half, c = 8 * j + 2 * tq;
+        float pv[4], nv[4];
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          pv[e] = mma_round<bf16>(a[j][e] * ip[e / 2]);
+          nv[e] = mma_round<bf16>(nr[j][e] * in[e / 2]);
+          dot[e / 2] += pv[e] * zs[c + (e & 1)] + nv[e] * zs[D + c + (e & 1)];
+        }
+        pa[kb][2 * half] = pack_bf16(pv[0], pv[1]);
+        pa[kb][2 * half + 1] = pack_bf16(pv[2], pv[3]);
+        pa[KD + kb][2 * half] = pack_bf16(nv[0], nv[1]);
+        pa[KD + kb][2 * half + 1] = pack_bf16(nv[2], nv[3]);
+      }
+    float inv_den[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) inv_den[h] = 1.f / fmaxf(quad_sum(dot[h]), 1e-12f);
+
+    // num = phi S (the accumulators of a are free again)
+#pragma unroll
+    for (int j = 0; j < NJ; ++j) a[j][0] = a[j][1] = a[j][2] = a[j][3] = 0.f;
+#pragma unroll
+    for (int kb = 0; kb < 2 * KD; ++kb)
+#pragma unroll
+      for (int jp = 0; jp < NJ / 2; ++jp) {
+        unsigned b[4];
+        ldsm_x4_t(b, Ss + (kb * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * LDX + jp * 16 + (lane / 16) * 8);
+        mma16816(a[2 * jp], pa[kb], b[0], b[1]);
+        mma16816(a[2 * jp + 1], pa[kb], b[2], b[3]);
+      }
+
+    // o = num / den (and the blend), staged in this warp's q tile (consumed), then 16-byte stores.
+    const int row0 = t * ROWS;
+#pragma unroll
+    for (int j = 0; j < NJ; ++j)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int rr = g + 8 * h, c = 8 * j + 2 * tq;
+        float v0 = a[j][2 * h] * inv_den[h], v1 = a[j][2 * h + 1] * inv_den[h];
+        if (sb && row0 + rr < L && c < dr) {
+          const __nv_bfloat162 s2 = *reinterpret_cast<const __nv_bfloat162*>(sb + std::int64_t(row0 + rr) * soft.sl + c);
+          v0 = mix * __bfloat162float(s2.x) + (1.f - mix) * v0;
+          v1 = mix * __bfloat162float(s2.y) + (1.f - mix) * v1;
+        }
+        *reinterpret_cast<unsigned*>(x + rr * LDX + c) = pack_bf16(v0, v1);
+      }
+    __syncwarp();
+    const int per_row = dr / 8;
+    for (int i2 = lane; i2 < ROWS * per_row; i2 += 32) {
+      const int rr = i2 / per_row, c = (i2 % per_row) * 8;
+      if (row0 + rr < L)
+        *reinterpret_cast<uint4*>(ob + std::int64_t(row0 + rr) * o.sl + c) = *reinterpret_cast<const uint4*>(x + rr * LDX + c);
+    }
+    __syncwarp();  // the stage is refilled two tiles on
+  }
+}
+
 // ==== backward ======================================================================================
 // Shared steps of the two kernels over q tokens: load q and dO, project, feature map with den,
 // num = phi S, then g = gscale dO / den (in place of dO, multiply type) and dden = -gscale
@@ -945,6 +1159,15 @@ LinAttnPlan plan_for(const LinAttnDims& d, const DeviceInfo& info) {
   const int bh = d.B * d.H;
   p.state_chunks = chunks_for(d.Lk, C::TT_F, bh, info.sms, blocks_per_sm(D, SM::state, info.smem_optin));
   p.apply_chunks = chunks_for(d.Lq, C::TT_F, bh, info.sms, blocks_per_sm(D, SM::apply, info.smem_optin));
+  if constexpr (std::is_same_v<T, bf16> && BIG) {
+    // bf16 on the big configuration applies the state with the register-resident kernel, unless
+    // LINVIDEO_KERNELS_APPLY=wmma asks for the shared-memory one (for comparisons).
+    const char* apply = std::getenv("LINVIDEO_KERNELS_APPLY");
+    p.apply_mma = !(apply && std::strcmp(apply, "wmma") == 0);
+    if (p.apply_mma)
+      p.apply_chunks = chunks_for(d.Lq, ApplyMma<D>::ROWS, bh, info.sms,
+                                  blocks_per_sm(D, ApplyMma<D>::bytes, info.smem_optin));
+  }
   p.bq_chunks = chunks_for(d.Lq, C::TT_B, bh, info.sms, blocks_per_sm(D, SM::bq2, info.smem_optin));
   p.bkv_chunks = chunks_for(d.Lk, C::TT_B, bh, info.sms, blocks_per_sm(D, SM::bkv, info.smem_optin));
   p.forward_workspace = ForwardLayout(bh, D, p).total;
@@ -979,6 +1202,16 @@ std::string forward_impl(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Row
                                                                                            S_part, z_part);
   launch_reduce<T>(S_part, bh, p.state_chunks, st, S, S_mma, s);
   launch_reduce<T>(z_part, bh, p.state_chunks, zn, z, nullptr, s);
+  if constexpr (std::is_same_v<T, bf16> && BIG) {
+    if (p.apply_mma) {
+      using AM = ApplyMma<D>;
+      static const cudaError_t a3 = allow_smem(apply_mma_kernel<D>, AM::bytes);
+      if (auto e = err(a3, "shared memory"); !e.empty()) return e;
+      apply_mma_kernel<D><<<dim3(p.apply_chunks, d.H, d.B), AM::NT, AM::bytes, s>>>(d.H, d.Lq, d.D, q, w_q, S_mma, z,
+                                                                                   soft, r, o);
+      return err(cudaGetLastError(), "forward launch");
+    }
+  }
   apply_kernel<T, D, BIG><<<dim3(p.apply_chunks, d.H, d.B), C::NT, SM::apply, s>>>(d.H, d.Lq, d.D, q, w_q, S_mma, z,
                                                                                    soft, r, o);
   return err(cudaGetLastError(), "forward launch");

@@ -317,6 +317,17 @@ TEST_F(FusedAttentionCuda, CompactConfigurationMatchesTheReference) {
 #endif
 }
 
+TEST_F(FusedAttentionCuda, SharedMemoryApplyMatchesTheReference) {
+#ifdef LINVIDEO_WITH_CUDA
+  // bf16 applies the state with the register-resident kernel; the shared-memory one stays for
+  // comparisons (LINVIDEO_KERNELS_APPLY=wmma) and must stay right.
+  ::setenv("LINVIDEO_KERNELS_APPLY", "wmma", 1);
+  for (const int64_t D : {128, 56})
+    check_against_reference(1, 3, 777, D, /*is_bf16=*/true, 60 + D, " (wmma apply, D " + std::to_string(D) + ")");
+  ::unsetenv("LINVIDEO_KERNELS_APPLY");
+#endif
+}
+
 TEST_F(FusedAttentionCuda, KeyLengthMayDifferFromQueryLength) {
 #ifdef LINVIDEO_WITH_CUDA
   const Inputs a = make_inputs(1, 2, 100, 64, at::kBFloat16, at::kCUDA, 11);
