@@ -790,6 +790,191 @@ __global__ void __launch_bounds__(ApplyMma<D>::NT, 1)
   }
 }
 
+// ==== forward pass 1, mma.sync (bf16 on the big configuration) =====================================
+// Tiles of 64 keys. Phase A: each warp projects 16 keys onto half of the D columns (k W, in
+// registers); the two warps of a row block trade their row maxima, minima and sums through shared
+// memory, and write phi (rounded to bf16) to shared memory. Phase B: each warp accumulates one
+// (D/2 x D/2) block of S += phi^T v in registers across the whole slice; the warps of the first
+// column blocks also accumulate z = phi^T 1 (a ones operand, no shared-memory traffic).
+template <int D>
+struct StateMma {
+  static constexpr int NW = 8;
+  static constexpr int NT = NW * 32;
+  static constexpr int TT = 64;
+  static constexpr int LDX = D + 8;
+  static constexpr int LDP = 2 * D + 8;
+  static constexpr std::size_t bytes = align_up(std::size_t(D) * LDX * 2) + 4 * align_up(std::size_t(TT) * LDX * 2) +
+                                       align_up(std::size_t(TT) * LDP * 2) + align_up(std::size_t(4) * 2 * TT * 4);
+};
+
+template <int D>
+__global__ void __launch_bounds__(StateMma<D>::NT, 1)
+    state_mma_kernel(int H, int L, int dr, Rows k, Rows v, const float* __restrict__ w_k, float* __restrict__ S_part,
+                     float* __restrict__ z_part) {
+  using SMm = StateMma<D>;
+  constexpr int LDX = SMm::LDX, LDP = SMm::LDP, TT = SMm::TT, NT = SMm::NT;
+  constexpr int HALF = D / 2;       // phase A: columns per warp; phase B: rows and columns of a warp's S block
+  constexpr int NJA = HALF / 8;     // phase A n8 tiles
+  constexpr int MT = HALF / 16;     // phase B m16 tiles
+  constexpr int NJB = HALF / 8;     // phase B n8 tiles
+  extern __shared__ __align__(128) char smem[];
+  Carve cv{smem};
+  bf16* W = cv.take<bf16>(std::size_t(D) * LDX);
+  bf16* ks[2];
+  bf16* vs[2];
+  for (int s2 = 0; s2 < 2; ++s2) ks[s2] = cv.take<bf16>(std::size_t(TT) * LDX), vs[s2] = cv.take<bf16>(std::size_t(TT) * LDX);
+  bf16* phi = cv.take<bf16>(std::size_t(TT) * LDP);
+  float* red = cv.take<float>(std::size_t(4) * 2 * TT);  // [quantity: max, min, sum+, sum-][column half][row]
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, tq = lane % 4;
+  if (dr < D)  // padded columns of the k and v tiles are never written by the copies
+    for (int i = tid; i < 4 * TT * LDX; i += NT) ks[0][i] = __float2bfloat16(0.f);  // ks/vs are contiguous
+
+  const Slice sl = my_slice(L, TT);
+  load_w<bf16, D, NT>(W, w_k + std::size_t(sl.h) * dr * dr, dr, tid);
+  const bf16* kb = rows_of<bf16>(k, sl.b, sl.h);
+  const bf16* vb = rows_of<bf16>(v, sl.b, sl.h);
+
+  const int rb = warp % 4, ch = warp / 4;  // phase A: row block, column half
+  const int mb = warp % 4, nb = warp / 4;  // phase B: S row block (of 2D / 4 = HALF rows), column block
+  float acc[MT][NJB][4];
+  float zacc[MT][4];
+#pragma unroll
+  for (int m = 0; m < MT; ++m) {
+#pragma unroll
+    for (int j = 0; j < NJB; ++j) acc[m][j][0] = acc[m][j][1] = acc[m][j][2] = acc[m][j][3] = 0.f;
+    zacc[m][0] = zacc[m][1] = zacc[m][2] = zacc[m][3] = 0.f;
+  }
+  const unsigned ones = pack_bf16(1.f, 1.f);
+
+  auto issue = [&](int stage, int tile) {
+    load_rows_async<bf16, D, TT, NT>(ks[stage], kb, k.sl, tile * TT, L, dr, tid);
+    load_rows_async<bf16, D, TT, NT>(vs[stage], vb, v.sl, tile * TT, L, dr, tid);
+  };
+  __syncthreads();  // the zeroing above before the copies
+  start_tiles(sl, issue);
+  for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
+    const int st = await_tile(sl, t, issue);
+    const int valid = L - t * TT;
+    // ---- phase A: a = k W for rows 16 rb.., columns HALF ch..
+    float a[NJA][4];
+#pragma unroll
+    for (int j = 0; j < NJA; ++j) a[j][0] = a[j][1] = a[j][2] = a[j][3] = 0.f;
+    const bf16* kt = ks[st] + rb * 16 * LDX;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      unsigned fa[4];
+      ldsm_x4(fa, kt + (lane % 16) * LDX + kk * 16 + (lane / 16) * 8);
+#pragma unroll
+      for (int jp = 0; jp < NJA / 2; ++jp) {
+        unsigned b[4];
+        ldsm_x4_t(b, W + (kk * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * LDX + ch * HALF + jp * 16 + (lane / 16) * 8);
+        mma16816(a[2 * jp], fa, b[0], b[1]);
+        mma16816(a[2 * jp + 1], fa, b[2], b[3]);
+      }
+    }
+    // row maxima and minima over the real columns, this half, then both halves
+    float mx[2] = {-INFINITY, -INFINITY}, mn[2] = {INFINITY, INFINITY};
+#pragma unroll
+    for (int j = 0; j < NJA; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        if (ch * HALF + 8 * j + 2 * tq + (e & 1) < dr) mx[e / 2] = fmaxf(mx[e / 2], a[j][e]), mn[e / 2] = fminf(mn[e / 2], a[j][e]);
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      mx[h] = quad_max(mx[h]), mn[h] = quad_min(mn[h]);
+      if (tq == 0) {
+        const int row = rb * 16 + g + 8 * h;
+        red[(0 * 2 + ch) * TT + row] = mx[h];
+        red[(1 * 2 + ch) * TT + row] = mn[h];
+      }
+    }
+    __syncthreads();
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = rb * 16 + g + 8 * h;
+      mx[h] = fmaxf(red[(0 * 2 + 0) * TT + row], red[(0 * 2 + 1) * TT + row]);
+      mn[h] = fminf(red[(1 * 2 + 0) * TT + row], red[(1 * 2 + 1) * TT + row]);
+    }
+    float n[NJA][4], sp[2] = {0.f, 0.f}, sn[2] = {0.f, 0.f};
+#pragma unroll
+    for (int j = 0; j < NJA; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const bool col = ch * HALF + 8 * j + 2 * tq + (e & 1) < dr;
+        const float p = col ? __expf(a[j][e] - mx[e / 2]) : 0.f;
+        n[j][e] = col ? __expf(mn[e / 2] - a[j][e]) : 0.f;
+        a[j][e] = p;
+        sp[e / 2] += p;
+        sn[e / 2] += n[j][e];
+      }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      sp[h] = quad_sum(sp[h]), sn[h] = quad_sum(sn[h]);
+      if (tq == 0) {
+        const int row = rb * 16 + g + 8 * h;
+        red[(2 * 2 + ch) * TT + row] = sp[h];
+        red[(3 * 2 + ch) * TT + row] = sn[h];
+      }
+    }
+    __syncthreads();
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = rb * 16 + g + 8 * h;
+      const bool ok = row < valid;  // keys past the end contribute nothing
+      sp[h] = ok ? 1.f / (red[(2 * 2 + 0) * TT + row] + red[(2 * 2 + 1) * TT + row]) : 0.f;
+      sn[h] = ok ? 1.f / (red[(3 * 2 + 0) * TT + row] + red[(3 * 2 + 1) * TT + row]) : 0.f;
+    }
+#pragma unroll
+    for (int j = 0; j < NJA; ++j)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = rb * 16 + g + 8 * h, c = ch * HALF + 8 * j + 2 * tq;
+        *reinterpret_cast<unsigned*>(phi + row * LDP + c) = pack_bf16(a[j][2 * h] * sp[h], a[j][2 * h + 1] * sp[h]);
+        *reinterpret_cast<unsigned*>(phi + row * LDP + D + c) = pack_bf16(n[j][2 * h] * sn[h], n[j][2 * h + 1] * sn[h]);
+      }
+    __syncthreads();
+    // ---- phase B: S[mb HALF.., nb HALF..] += phi^T v over the tile's keys; z += phi^T 1
+    const bf16* vt = vs[st];
+#pragma unroll
+    for (int kk = 0; kk < TT / 16; ++kk) {
+      unsigned fa[MT][4];
+#pragma unroll
+      for (int m = 0; m < MT; ++m)
+        ldsm_x4_t(fa[m], phi + (kk * 16 + (lane % 8) + (lane / 16) * 8) * LDP + mb * HALF + m * 16 + ((lane / 8) & 1) * 8);
+#pragma unroll
+      for (int jp = 0; jp < NJB / 2; ++jp) {
+        unsigned b[4];
+        ldsm_x4_t(b, vt + (kk * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * LDX + nb * HALF + jp * 16 + (lane / 16) * 8);
+#pragma unroll
+        for (int m = 0; m < MT; ++m) {
+          mma16816(acc[m][2 * jp], fa[m], b[0], b[1]);
+          mma16816(acc[m][2 * jp + 1], fa[m], b[2], b[3]);
+        }
+      }
+      if (nb == 0)
+#pragma unroll
+        for (int m = 0; m < MT; ++m) mma16816(zacc[m], fa[m], ones, ones);
+    }
+    __syncthreads();  // phi and this stage are rewritten next
+  }
+  const std::size_t part = (std::size_t(sl.b) * H + sl.h) * sl.chunks + sl.chunk;
+  float* Sp = S_part + part * 2 * D * D;
+#pragma unroll
+  for (int m = 0; m < MT; ++m)
+#pragma unroll
+    for (int j = 0; j < NJB; ++j)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = mb * HALF + m * 16 + g + 8 * h, col = nb * HALF + 8 * j + 2 * tq;
+        *reinterpret_cast<float2*>(Sp + std::size_t(row) * D + col) = make_float2(acc[m][j][2 * h], acc[m][j][2 * h + 1]);
+      }
+  if (nb == 0 && tq == 0)
+#pragma unroll
+    for (int m = 0; m < MT; ++m)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) z_part[part * 2 * D + mb * HALF + m * 16 + g + 8 * h] = zacc[m][2 * h];
+}
+
 // ==== backward ======================================================================================
 // Shared steps of the two kernels over q tokens: load q and dO, project, feature map with den,
 // num = phi S, then g = gscale dO / den (in place of dO, multiply type) and dden = -gscale
@@ -1204,13 +1389,15 @@ LinAttnPlan plan_for(const LinAttnDims& d, const DeviceInfo& info) {
   p.state_chunks = chunks_for(d.Lk, C::TT_F, bh, info.sms, blocks_per_sm(D, SM::state, info.smem_optin));
   p.apply_chunks = chunks_for(d.Lq, C::TT_F, bh, info.sms, blocks_per_sm(D, SM::apply, info.smem_optin));
   if constexpr (std::is_same_v<T, bf16> && BIG) {
-    // bf16 on the big configuration applies the state with the register-resident kernel, unless
-    // LINVIDEO_KERNELS_APPLY=wmma asks for the shared-memory one (for comparisons).
-    const char* apply = std::getenv("LINVIDEO_KERNELS_APPLY");
-    p.apply_mma = !(apply && std::strcmp(apply, "wmma") == 0);
-    if (p.apply_mma)
+    // bf16 on the big configuration runs the forward on the mma.sync kernels, unless
+    // LINVIDEO_KERNELS_FORWARD=wmma asks for the WMMA ones (for comparisons).
+    const char* fwd = std::getenv("LINVIDEO_KERNELS_FORWARD");
+    p.forward_mma = !(fwd && std::strcmp(fwd, "wmma") == 0);
+    if (p.forward_mma) {
+      p.state_chunks = chunks_for(d.Lk, StateMma<D>::TT, bh, info.sms, blocks_per_sm(D, StateMma<D>::bytes, info.smem_optin));
       p.apply_chunks = chunks_for(d.Lq, ApplyMma<D>::ROWS, bh, info.sms,
                                   blocks_per_sm(D, ApplyMma<D>::bytes, info.smem_optin));
+    }
   }
   p.bq_chunks = chunks_for(d.Lq, C::TT_B, bh, info.sms, blocks_per_sm(D, SM::bq2, info.smem_optin));
   p.bkv_chunks = chunks_for(d.Lk, C::TT_B, bh, info.sms, blocks_per_sm(D, SM::bkv, info.smem_optin));
@@ -1242,20 +1429,27 @@ std::string forward_impl(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Row
   static const cudaError_t a2 = allow_smem(apply_kernel<T, D, BIG>, SM::apply);
   if (auto e = err(a1, "shared memory"); !e.empty()) return e;
   if (auto e = err(a2, "shared memory"); !e.empty()) return e;
-  state_partial_kernel<T, D, BIG><<<dim3(p.state_chunks, d.H, d.B), C::NT, SM::state, s>>>(d.H, d.Lk, d.D, k, v, w_k,
-                                                                                           S_part, z_part);
-  launch_reduce<T>(S_part, bh, p.state_chunks, st, S, S_mma, s);
-  launch_reduce<T>(z_part, bh, p.state_chunks, zn, z, nullptr, s);
   if constexpr (std::is_same_v<T, bf16> && BIG) {
-    if (p.apply_mma) {
+    if (p.forward_mma) {
+      using SMm = StateMma<D>;
       using AM = ApplyMma<D>;
-      static const cudaError_t a3 = allow_smem(apply_mma_kernel<D>, AM::bytes);
+      static const cudaError_t a3 = allow_smem(state_mma_kernel<D>, SMm::bytes);
+      static const cudaError_t a4 = allow_smem(apply_mma_kernel<D>, AM::bytes);
       if (auto e = err(a3, "shared memory"); !e.empty()) return e;
+      if (auto e = err(a4, "shared memory"); !e.empty()) return e;
+      state_mma_kernel<D><<<dim3(p.state_chunks, d.H, d.B), SMm::NT, SMm::bytes, s>>>(d.H, d.Lk, d.D, k, v, w_k, S_part,
+                                                                                     z_part);
+      launch_reduce<T>(S_part, bh, p.state_chunks, st, S, S_mma, s);
+      launch_reduce<T>(z_part, bh, p.state_chunks, zn, z, nullptr, s);
       apply_mma_kernel<D><<<dim3(p.apply_chunks, d.H, d.B), AM::NT, AM::bytes, s>>>(d.H, d.Lq, d.D, q, w_q, S_mma, z,
                                                                                    soft, r, o);
       return err(cudaGetLastError(), "forward launch");
     }
   }
+  state_partial_kernel<T, D, BIG><<<dim3(p.state_chunks, d.H, d.B), C::NT, SM::state, s>>>(d.H, d.Lk, d.D, k, v, w_k,
+                                                                                           S_part, z_part);
+  launch_reduce<T>(S_part, bh, p.state_chunks, st, S, S_mma, s);
+  launch_reduce<T>(z_part, bh, p.state_chunks, zn, z, nullptr, s);
   apply_kernel<T, D, BIG><<<dim3(p.apply_chunks, d.H, d.B), C::NT, SM::apply, s>>>(d.H, d.Lq, d.D, q, w_q, S_mma, z,
                                                                                    soft, r, o);
   return err(cudaGetLastError(), "forward launch");

@@ -46,7 +46,7 @@ struct LinAttnPlan {
   bool big = true;        // Hopper-size tiles (else the compact ones, for less shared memory per block)
   int state_chunks = 1;   // forward pass 1 (over k tokens)
   int apply_chunks = 1;   // forward pass 2 (over q tokens)
-  bool apply_mma = false; // pass 2 by the register-resident kernel (bf16, big configuration)
+  bool forward_mma = false;  // both passes on the mma.sync kernels (bf16, big configuration)
   int bq_chunks = 1;      // backward over q tokens (dS, dz, dr partials; dq, dW_q partials)
   int bkv_chunks = 1;     // backward over k tokens (dk, dv, dW_k partials)
   // Workspace elements (float32) the launchers below expect, sized by these chunk counts.

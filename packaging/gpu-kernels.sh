@@ -36,12 +36,12 @@ if has attention; then
     timeout 120 $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 --head-dim $d --repeats 20 \
       --json "$out/bench_attention_D${d}.json"
   done
-  # the same forward with the shared-memory (WMMA) apply kernel, for the A/B of the register-resident one
-  LINVIDEO_KERNELS_APPLY=wmma timeout 120 $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 \
-    --head-dim 128 --repeats 20 --no-backward --json "$out/bench_attention_D128_wmma_apply.json" | grep -E 'linear-fused|fused_vs'
+  # the same forward on the WMMA kernels, for the A/B of the mma.sync ones
+  LINVIDEO_KERNELS_FORWARD=wmma timeout 120 $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 \
+    --head-dim 128 --repeats 20 --no-backward --json "$out/bench_attention_D128_wmma_forward.json" | grep -E 'linear-fused|fused_vs'
 fi
 if has profile; then  # per-kernel time and speed-of-light of the fused kernels (Nsight Compute), D 128
-  /usr/local/cuda/bin/ncu --clock-control none --kernel-name regex:"${PROFILE_KERNELS:-partial|apply|bq_|bkv}" --launch-count "${PROFILE_COUNT:-12}" \
+  /usr/local/cuda/bin/ncu --clock-control none --kernel-name regex:"${PROFILE_KERNELS:-partial|apply|mma|center|bq_|bkv}" --launch-count "${PROFILE_COUNT:-12}" \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
     $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 --head-dim 128 --repeats 1 --warmup 0 \
     > "$out/profile.txt" 2>&1

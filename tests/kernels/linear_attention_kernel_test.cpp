@@ -295,14 +295,14 @@ TEST_F(FusedAttentionCuda, CompactConfigurationMatchesTheReference) {
 #endif
 }
 
-TEST_F(FusedAttentionCuda, SharedMemoryApplyMatchesTheReference) {
+TEST_F(FusedAttentionCuda, WmmaForwardMatchesTheReference) {
 #ifdef LINVIDEO_WITH_CUDA
-  // bf16 applies the state with the register-resident kernel; the shared-memory one stays for
-  // comparisons (LINVIDEO_KERNELS_APPLY=wmma) and must stay right.
-  ::setenv("LINVIDEO_KERNELS_APPLY", "wmma", 1);
+  // bf16 runs the forward on the mma.sync kernels; the WMMA ones stay for comparisons
+  // (LINVIDEO_KERNELS_FORWARD=wmma) and must stay right.
+  ::setenv("LINVIDEO_KERNELS_FORWARD", "wmma", 1);
   for (const int64_t D : {128, 56})
-    check_against_reference(1, 3, 777, D, /*is_bf16=*/true, 60 + D, " (wmma apply, D " + std::to_string(D) + ")");
-  ::unsetenv("LINVIDEO_KERNELS_APPLY");
+    check_against_reference(1, 3, 777, D, /*is_bf16=*/true, 60 + D, " (wmma forward, D " + std::to_string(D) + ")");
+  ::unsetenv("LINVIDEO_KERNELS_FORWARD");
 #endif
 }
 
