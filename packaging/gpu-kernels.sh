@@ -9,16 +9,18 @@ mkdir -p "$out"
 cd "$root"
 stages=" ${STAGES:-build test attention dit transfer} "
 has() { [[ "$stages" == *" $1 "* ]]; }
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
-(git log --oneline -1 2>/dev/null || echo "${LINVIDEO_COMMIT:-unknown commit}") | tee "$out/commit.txt"
+logs="${LOGS:-/tmp/linvideo-gpu-logs}"  # build logs stay on the machine: the device tool returns few files
+mkdir -p "$logs"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+git log --oneline -1 2>/dev/null || echo "${LINVIDEO_COMMIT:-unknown commit}"
 if has build; then
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
-    -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCH:-90a}" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
-  grep "LinVideo" "$out/configure.log"
-  ( time cmake --build build-gpu -j "$(nproc)" --target linvideo linvideo_kernel_tests -- -k 0 ) > "$out/build.log" 2>&1 \
-    || { grep -E "error" -A3 "$out/build.log" | head -80; exit 1; }
-  tail -3 "$out/build.log"
+    -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCH:-90a}" > "$logs/configure.log" 2>&1 || { tail -30 "$logs/configure.log"; exit 1; }
+  grep "LinVideo" "$logs/configure.log"
+  ( time cmake --build build-gpu -j "$(nproc)" --target linvideo linvideo_kernel_tests -- -k 0 ) > "$logs/build.log" 2>&1 \
+    || { grep -E "error" -A3 "$logs/build.log" | head -80; exit 1; }
+  tail -3 "$logs/build.log"
 fi
 bin=build-gpu/app/linvideo
 if has test; then
@@ -41,12 +43,14 @@ if has attention; then
     --head-dim 128 --repeats 20 --no-backward --json "$out/bench_attention_D128_wmma_forward.json" | grep -E 'linear-fused|fused_vs'
 fi
 if has profile; then  # per-kernel time and speed-of-light of the fused kernels (Nsight Compute), D 128
-  /usr/local/cuda/bin/ncu --clock-control none --kernel-name regex:"${PROFILE_KERNELS:-partial|apply|mma|center|bq_|bkv}" --launch-count "${PROFILE_COUNT:-12}" \
+  /usr/local/cuda/bin/ncu --clock-control none --kernel-name regex:"${PROFILE_KERNELS:-^(state_|apply_|reduce_|center_|bq_|bkv_)}" --launch-count "${PROFILE_COUNT:-12}" \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
+    --section WarpStateStats --section SchedulerStats --section ComputeWorkloadAnalysis \
     $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 --head-dim 128 --repeats 1 --warmup 0 \
     > "$out/profile.txt" 2>&1
   echo "profile exit $?"
-  grep -E "^  [a-z_]+kernel|Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|Registers Per|Achieved Occupancy|Grid Size|Shared Memory Configuration Size|Dynamic Shared|L1/TEX Hit|L2 Hit|Mem Busy|Max Bandwidth" "$out/profile.txt" | head -${PROFILE_LINES:-150}
+  grep -E "_kernel|Duration|Compute \(SM\) Throughput|Memory Throughput|Issued Ipc|Warp Cycles Per Issued|stall|Achieved Occupancy|Registers Per|Bank|One or More Eligible" "$out/profile.txt" \
+    | sed -E 's/\(int, .*\) \(/ (/' | cut -c1-240 | head -${PROFILE_LINES:-150}
 fi
 has dit && timeout 200 $bin bench dit --device cuda --dtype bf16 --repeats 10 --warmup 3 --json "$out/bench_dit_1p3b_480p.json"
 has transfer && timeout 200 $bin bench transfer --device cuda --steps 30 --skip 5 --json "$out/bench_transfer_shapes.json"
