@@ -638,9 +638,13 @@ __device__ __forceinline__ void warp_gemm_smem_a(float (&acc)[N / 8][4], const b
 }
 
 // Rows, shared-memory bytes and launch width of the register-resident apply kernel.
-template <int D>
+// NW_ 8: the feature map keeps exp(a - max) and exp(min - a) in registers (about 234 of them);
+// NW_ 12: it computes them twice instead, to fit 168 registers and have 12 warps per SM
+// (LINVIDEO_KERNELS_APPLY_WARPS=12 picks it, for comparisons).
+template <int D, int NW_ = 8>
 struct ApplyMma {
-  static constexpr int NW = 8;           // warps per block, 16 rows each at a time
+  static constexpr int NW = NW_;         // warps per block, 16 rows each at a time
+  static constexpr bool LOWREG = NW_ > 8;
   static constexpr int NT = NW * 32;
   static constexpr int LDX = D + 8;      // bf16 elements per shared row (16-byte rows, no bank conflicts)
   static constexpr int ROWS = 16;        // rows per warp tile
@@ -648,11 +652,11 @@ struct ApplyMma {
                                        align_up(std::size_t(2 * D) * 4) + align_up(std::size_t(NW) * 2 * ROWS * LDX * 2);
 };
 
-template <int D>
-__global__ void __launch_bounds__(ApplyMma<D>::NT, 1)
+template <int D, int NW_>
+__global__ void __launch_bounds__(ApplyMma<D, NW_>::NT, 1)
     apply_mma_kernel(int H, int L, int dr, Rows q, const float* __restrict__ w_q, const bf16* __restrict__ S_mma,
                      const float* __restrict__ z, Rows soft, const float* __restrict__ r, MutRows o) {
-  using AM = ApplyMma<D>;
+  using AM = ApplyMma<D, NW_>;
   constexpr int LDX = AM::LDX, NJ = D / 8, KD = D / 16, ROWS = AM::ROWS;
   extern __shared__ __align__(128) char smem[];
   Carve cv{smem};
@@ -710,7 +714,7 @@ __global__ void __launch_bounds__(ApplyMma<D>::NT, 1)
       for (int e = 0; e < 4; ++e)
         if (8 * j + 2 * tq + (e & 1) < dr) mx[e / 2] = fmaxf(mx[e / 2], a[j][e]), mn[e / 2] = fminf(mn[e / 2], a[j][e]);
     float sp[2] = {0.f, 0.f}, sn[2] = {0.f, 0.f};
-    float nr[NJ][4];
+    float nr[AM::LOWREG ? 1 : NJ][4];
 #pragma unroll
     for (int h = 0; h < 2; ++h) mx[h] = quad_max(mx[h]), mn[h] = quad_min(mn[h]);
 #pragma unroll
@@ -719,8 +723,7 @@ __global__ void __launch_bounds__(ApplyMma<D>::NT, 1)
       for (int e = 0; e < 4; ++e) {
         const bool col = 8 * j + 2 * tq + (e & 1) < dr;
         const float p = col ? __expf(a[j][e] - mx[e / 2]) : 0.f, n = col ? __expf(mn[e / 2] - a[j][e]) : 0.f;
-        a[j][e] = p;
-        nr[j][e] = n;
+        if constexpr (!AM::LOWREG) a[j][e] = p, nr[j][e] = n;
         sp[e / 2] += p;
         sn[e / 2] += n;
       }
@@ -738,8 +741,14 @@ __global__ void __launch_bounds__(ApplyMma<D>::NT, 1)
         float pv[4], nv[4];
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          pv[e] = mma_round<bf16>(a[j][e] * ip[e / 2]);
-          nv[e] = mma_round<bf16>(nr[j][e] * in[e / 2]);
+          if constexpr (AM::LOWREG) {
+            const bool col = c + (e & 1) < dr;
+            pv[e] = col ? mma_round<bf16>(__expf(a[j][e] - mx[e / 2]) * ip[e / 2]) : 0.f;
+            nv[e] = col ? mma_round<bf16>(__expf(mn[e / 2] - a[j][e]) * in[e / 2]) : 0.f;
+          } else {
+            pv[e] = mma_round<bf16>(a[j][e] * ip[e / 2]);
+            nv[e] = mma_round<bf16>(nr[j][e] * in[e / 2]);
+          }
           dot[e / 2] += pv[e] * zs[c + (e & 1)] + nv[e] * zs[D + c + (e & 1)];
         }
         pa[kb][2 * half] = pack_bf16(pv[0], pv[1]);
@@ -1395,8 +1404,11 @@ LinAttnPlan plan_for(const LinAttnDims& d, const DeviceInfo& info) {
     p.forward_mma = !(fwd && std::strcmp(fwd, "wmma") == 0);
     if (p.forward_mma) {
       p.state_chunks = chunks_for(d.Lk, StateMma<D>::TT, bh, info.sms, blocks_per_sm(D, StateMma<D>::bytes, info.smem_optin));
+      const char* warps = std::getenv("LINVIDEO_KERNELS_APPLY_WARPS");
+      p.apply_warps = warps && std::strcmp(warps, "12") == 0 ? 12 : 8;
       p.apply_chunks = chunks_for(d.Lq, ApplyMma<D>::ROWS, bh, info.sms,
-                                  blocks_per_sm(D, ApplyMma<D>::bytes, info.smem_optin));
+                                  blocks_per_sm(D, p.apply_warps == 12 ? ApplyMma<D, 12>::bytes : ApplyMma<D>::bytes,
+                                                info.smem_optin));
     }
   }
   p.bq_chunks = chunks_for(d.Lq, C::TT_B, bh, info.sms, blocks_per_sm(D, SM::bq2, info.smem_optin));
@@ -1433,16 +1445,22 @@ std::string forward_impl(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Row
     if (p.forward_mma) {
       using SMm = StateMma<D>;
       using AM = ApplyMma<D>;
+      using AM12 = ApplyMma<D, 12>;
       static const cudaError_t a3 = allow_smem(state_mma_kernel<D>, SMm::bytes);
-      static const cudaError_t a4 = allow_smem(apply_mma_kernel<D>, AM::bytes);
-      if (auto e = err(a3, "shared memory"); !e.empty()) return e;
-      if (auto e = err(a4, "shared memory"); !e.empty()) return e;
+      static const cudaError_t a4 = allow_smem(apply_mma_kernel<D, 8>, AM::bytes);
+      static const cudaError_t a5 = allow_smem(apply_mma_kernel<D, 12>, AM12::bytes);
+      for (cudaError_t a : {a3, a4, a5})
+        if (auto e = err(a, "shared memory"); !e.empty()) return e;
       state_mma_kernel<D><<<dim3(p.state_chunks, d.H, d.B), SMm::NT, SMm::bytes, s>>>(d.H, d.Lk, d.D, k, v, w_k, S_part,
                                                                                      z_part);
       launch_reduce<T>(S_part, bh, p.state_chunks, st, S, S_mma, s);
       launch_reduce<T>(z_part, bh, p.state_chunks, zn, z, nullptr, s);
-      apply_mma_kernel<D><<<dim3(p.apply_chunks, d.H, d.B), AM::NT, AM::bytes, s>>>(d.H, d.Lq, d.D, q, w_q, S_mma, z,
-                                                                                   soft, r, o);
+      if (p.apply_warps == 12)
+        apply_mma_kernel<D, 12><<<dim3(p.apply_chunks, d.H, d.B), AM12::NT, AM12::bytes, s>>>(d.H, d.Lq, d.D, q, w_q,
+                                                                                              S_mma, z, soft, r, o);
+      else
+        apply_mma_kernel<D, 8><<<dim3(p.apply_chunks, d.H, d.B), AM::NT, AM::bytes, s>>>(d.H, d.Lq, d.D, q, w_q, S_mma,
+                                                                                         z, soft, r, o);
       return err(cudaGetLastError(), "forward launch");
     }
   }

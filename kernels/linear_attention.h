@@ -47,6 +47,7 @@ struct LinAttnPlan {
   int state_chunks = 1;   // forward pass 1 (over k tokens)
   int apply_chunks = 1;   // forward pass 2 (over q tokens)
   bool forward_mma = false;  // both passes on the mma.sync kernels (bf16, big configuration)
+  int apply_warps = 8;       // warps per block of the mma.sync apply kernel (8 or 12)
   int bq_chunks = 1;      // backward over q tokens (dS, dz, dr partials; dq, dW_q partials)
   int bkv_chunks = 1;     // backward over k tokens (dk, dv, dW_k partials)
   // Workspace elements (float32) the launchers below expect, sized by these chunk counts.

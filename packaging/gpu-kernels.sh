@@ -41,6 +41,9 @@ if has attention; then
   # the same forward on the WMMA kernels, for the A/B of the mma.sync ones
   LINVIDEO_KERNELS_FORWARD=wmma timeout 120 $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 \
     --head-dim 128 --repeats 20 --no-backward --json "$out/bench_attention_D128_wmma_forward.json" | grep -E 'linear-fused|fused_vs'
+  # and with the 12-warp apply variant
+  LINVIDEO_KERNELS_APPLY_WARPS=12 timeout 120 $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 \
+    --head-dim 128 --repeats 20 --no-backward | grep -E 'linear-fused|fused_vs_sdpa'
 fi
 if has profile; then  # per-kernel time and speed-of-light of the fused kernels (Nsight Compute), D 128
   /usr/local/cuda/bin/ncu --clock-control none --kernel-name regex:"${PROFILE_KERNELS:-^(state_|apply_|reduce_|center_|bq_|bkv_)}" --launch-count "${PROFILE_COUNT:-12}" \

@@ -309,6 +309,16 @@ TEST_F(FusedAttentionCuda, WmmaForwardMatchesTheReference) {
 #endif
 }
 
+TEST_F(FusedAttentionCuda, TwelveWarpApplyMatchesTheReference) {
+#ifdef LINVIDEO_WITH_CUDA
+  // The 12-warp apply variant (feature map exponentials computed twice, LINVIDEO_KERNELS_APPLY_WARPS=12).
+  ::setenv("LINVIDEO_KERNELS_APPLY_WARPS", "12", 1);
+  for (const int64_t D : {128, 56})
+    check_against_reference(1, 3, 777, D, /*is_bf16=*/true, 80 + D, " (12-warp apply, D " + std::to_string(D) + ")");
+  ::unsetenv("LINVIDEO_KERNELS_APPLY_WARPS");
+#endif
+}
+
 TEST_F(FusedAttentionCuda, KeyLengthMayDifferFromQueryLength) {
 #ifdef LINVIDEO_WITH_CUDA
   const Inputs a = make_inputs(1, 2, 100, 64, at::kBFloat16, at::kCUDA, 11);
