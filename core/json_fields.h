@@ -67,6 +67,19 @@ inline std::string require_json_string(const nlohmann::json& j, const char* key,
   return it->get<std::string>();
 }
 
+// An optional string field (absent or null: `fallback`) of at most max_bytes; the error names the
+// file and the field.
+inline std::string read_json_string(const nlohmann::json& j, const char* key, const std::string& fallback,
+                                    const std::string& label, std::size_t max_bytes = 1 << 20) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_string()) throw Error(label + ": field '" + key + "' must be a string (got " + it->dump() + ")");
+  const auto& text = it->get_ref<const std::string&>();
+  if (text.size() > max_bytes)
+    throw Error(label + ": field '" + key + "' is longer than " + std::to_string(max_bytes) + " bytes");
+  return text;
+}
+
 // A file or folder name that stays inside the folder it is read from: relative, no "..", no
 // separators (progress.json and cache indexes name their neighbours; a file must not point elsewhere).
 inline std::string require_plain_name(const std::string& name, const char* key, const std::string& label) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start 2: install what is missing, build, and run every test (ctest), then fuzz the
-# checkpoint parser and the .pth pickle scan briefly with libFuzzer + AddressSanitizer.
+# checkpoint parser, the .pth pickle scan and the clip tag reader briefly with libFuzzer +
+# AddressSanitizer.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/packaging/deps.sh"
@@ -30,4 +31,11 @@ mkdir -p "$pickle_corpus"
 printf '\x80\x02}q\x00(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00b]q\x01u.' > "$pickle_corpus/flat.pkl"
 "$fuzz_build/tests/fuzz/fuzz_pickle_scan" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
   -max_len=4096 -print_final_stats=1 "$pickle_corpus" 2>&1 | tail -n 12
+# libFuzzer over the clip tag reader (issue 18), seeded with a tag the engine writes.
+tag_corpus="$fuzz_build/corpus-tag"
+mkdir -p "$tag_corpus"
+printf '{"version":1,"prompt":"a cat","seed":3,"steps":4,"guidance":5.0,"shift":3.0,"sampler":"unipc","attention_modes":["linear","softmax"]}' \
+  > "$tag_corpus/tag.json"
+"$fuzz_build/tests/fuzz/fuzz_generation_tag" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
+  -max_len=4096 -print_final_stats=1 "$tag_corpus" 2>&1 | tail -n 12
 echo "test.sh: all tests passed"

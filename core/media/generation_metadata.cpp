@@ -1,9 +1,11 @@
 #include "core/media/generation_metadata.h"
 
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 
 namespace linvideo::media {
 namespace {
@@ -66,21 +68,35 @@ GenerationSettings generation_settings_from_metadata(const VideoMetadata& metada
   if (found == metadata.tags.end()) {
     throw Error(path + ": no '" + std::string(kGenerationTag) + "' tag with generation settings");
   }
+  const std::string label = path + ": '" + kGenerationTag + "' tag";
+  // A clip is a file from anywhere: every field is checked for its type and range, and an error
+  // names the file and the field (a wrong type used to surface as nlohmann's own message, and a
+  // huge "steps" was converted unchecked).
+  const nlohmann::json blob = nlohmann::json::parse(found->second, nullptr, /*allow_exceptions=*/false);
+  if (blob.is_discarded()) throw Error(label + " is not valid JSON");
+  if (!blob.is_object()) throw Error(label + " must be a JSON object (got " + std::string(blob.type_name()) + ")");
   GenerationSettings s;
-  try {
-    const auto blob = nlohmann::json::parse(found->second);
-    s.prompt = blob.value("prompt", "");
-    s.negative_prompt = blob.value("negative_prompt", "");
-    s.seed = blob.value("seed", std::int64_t{0});
-    s.steps = blob.value("steps", 0);
-    s.guidance = blob.value("guidance", 0.0);
-    s.shift = blob.value("shift", 0.0);
-    s.sampler = blob.value("sampler", "");
-    s.model = blob.value("model", "");
-    s.attention_modes = blob.value("attention_modes", std::vector<std::string>{});
-    s.student = blob.value("student", "");
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": malformed '" + std::string(kGenerationTag) + "' tag: " + e.what());
+  s.prompt = read_json_string(blob, "prompt", "", label);
+  s.negative_prompt = read_json_string(blob, "negative_prompt", "", label);
+  s.seed = read_json_int(blob, "seed", std::numeric_limits<std::int64_t>::min(),
+                         std::numeric_limits<std::int64_t>::max(), 0, label);
+  s.steps = static_cast<int>(read_json_int(blob, "steps", 0, 100000, 0, label));
+  s.guidance = read_json_number(blob, "guidance", -1e6, 1e6, 0.0, label);
+  s.shift = read_json_number(blob, "shift", -1e6, 1e6, 0.0, label);
+  s.sampler = read_json_string(blob, "sampler", "", label, 256);
+  s.model = read_json_string(blob, "model", "", label, 4096);
+  s.student = read_json_string(blob, "student", "", label, 4096);
+  const auto modes = blob.find("attention_modes");
+  if (modes != blob.end() && !modes->is_null()) {
+    if (!modes->is_array()) throw Error(label + ": field 'attention_modes' must be a list of strings");
+    if (modes->size() > 4096) throw Error(label + ": field 'attention_modes' has more than 4096 layers");
+    for (std::size_t i = 0; i < modes->size(); ++i) {
+      const auto& m = (*modes)[i];
+      if (!m.is_string() || (m != "softmax" && m != "linear" && m != "mixed"))
+        throw Error(label + ": field 'attention_modes' entry " + std::to_string(i) +
+                    " must be \"softmax\", \"linear\" or \"mixed\" (got " + m.dump() + ")");
+      s.attention_modes.push_back(m.get<std::string>());
+    }
   }
   return s;
 }

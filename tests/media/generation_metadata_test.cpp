@@ -67,5 +67,46 @@ TEST(MediaGenerationMetadata, MissingOrMalformedBlobNamesTheFile) {
   EXPECT_THROW(generation_settings_from_metadata(metadata, "clip.mp4"), Error);
 }
 
+// The error for a tag, or "" when it reads.
+std::string tag_error(const std::string& blob) {
+  VideoMetadata metadata;
+  metadata.tags["linvideo"] = blob;
+  try {
+    generation_settings_from_metadata(metadata, "clip.mp4");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(MediaGenerationMetadata, EveryFieldIsCheckedAndTheErrorNamesIt) {
+  const std::string ok = tag_error(R"({"prompt": "a", "steps": 4, "seed": -3, "attention_modes": ["linear"]})");
+  EXPECT_EQ(ok, "");
+  struct Case {
+    const char* blob;
+    const char* field;
+  };
+  for (const Case& c : {Case{R"({"prompt": 5})", "'prompt'"}, Case{R"({"negative_prompt": []})", "'negative_prompt'"},
+                        Case{R"({"seed": 1.5})", "'seed'"}, Case{R"({"seed": 18446744073709551615})", "'seed'"},
+                        Case{R"({"steps": 1e20})", "'steps'"}, Case{R"({"steps": -1})", "'steps'"},
+                        Case{R"({"steps": 100001})", "'steps'"}, Case{R"({"guidance": "high"})", "'guidance'"},
+                        Case{R"({"shift": 1e300})", "'shift'"}, Case{R"({"sampler": {"a": 1}})", "'sampler'"},
+                        Case{R"({"model": false})", "'model'"}, Case{R"({"student": 7})", "'student'"},
+                        Case{R"({"attention_modes": "linear"})", "'attention_modes'"},
+                        Case{R"({"attention_modes": ["linear", 3]})", "entry 1"},
+                        Case{R"({"attention_modes": ["softmax", "cosine"]})", "entry 1"}}) {
+    const std::string e = tag_error(c.blob);
+    EXPECT_NE(e.find("clip.mp4"), std::string::npos) << c.blob << " -> " << e;
+    EXPECT_NE(e.find(c.field), std::string::npos) << c.blob << " -> " << e;
+  }
+  // Not an object, not JSON: the file is named.
+  for (const char* blob : {"[1, 2]", "42", "\"text\"", "{\"prompt\": ", ""}) {
+    const std::string e = tag_error(blob);
+    EXPECT_NE(e.find("clip.mp4: 'linvideo' tag"), std::string::npos) << blob << " -> " << e;
+  }
+  // Null keeps the default.
+  EXPECT_EQ(tag_error(R"({"prompt": null, "steps": null, "attention_modes": null})"), "");
+}
+
 }  // namespace
 }  // namespace linvideo::media
