@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/linvideo/sidecar.h"
@@ -21,6 +22,34 @@ nlohmann::json manifest_of(const io::SafetensorsFile& file) {
   const auto it = file.header().metadata.find("linvideo");
   if (it == file.header().metadata.end()) return nlohmann::json();
   return nlohmann::json::parse(it->second, nullptr, false);
+}
+
+// The manifest's format when it is an object with a string "format", else "" (never throws: any
+// safetensors file may be asked).
+std::string format_of(const nlohmann::json& m) {
+  if (!m.is_object()) return "";
+  const auto it = m.find("format");
+  return it != m.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// The schedule of a student manifest, every field typed and bounded; errors name the file and field.
+FewStepSchedule schedule_of(const nlohmann::json& m, const std::string& path) {
+  const std::string label = path + ": student manifest";
+  const auto sch = m.find("schedule");
+  if (sch == m.end() || !sch->is_object()) throw Error(label + ": field 'schedule' must be an object");
+  const auto raw = sch->find("raw_timesteps");
+  if (raw == sch->end() || !raw->is_array() || raw->empty() || raw->size() > 1000)
+    throw Error(label + ": field 'schedule.raw_timesteps' must be a list of 1 to 1000 numbers");
+  std::vector<double> t;
+  for (std::size_t i = 0; i < raw->size(); ++i) {
+    if (!(*raw)[i].is_number())
+      throw Error(label + ": field 'schedule.raw_timesteps' entry " + std::to_string(i) + " must be a number (got " +
+                  (*raw)[i].dump() + ")");
+    t.push_back((*raw)[i].get<double>());
+  }
+  if (sch->find("shift") == sch->end()) throw Error(label + ": field 'schedule.shift' is missing");
+  const double shift = read_json_number(*sch, "shift", 1e-6, 1e6, 1.0, label + " schedule");
+  return make_few_step_schedule(t, shift, label + ": schedule");
 }
 
 }  // namespace
@@ -62,8 +91,7 @@ void save_student(const std::string& path, const model::WanDiT& dit, const FewSt
 
 bool is_student_file(const std::string& path) {
   const io::SafetensorsFile file(path);
-  const nlohmann::json m = manifest_of(file);
-  return m.is_object() && m.value("format", "") == kFormat;
+  return format_of(manifest_of(file)) == kFormat;
 }
 
 FewStepSchedule load_student(const std::string& path, model::WanDiT& dit) {
@@ -71,15 +99,10 @@ FewStepSchedule load_student(const std::string& path, model::WanDiT& dit) {
   {
     const io::SafetensorsFile file(path);
     const nlohmann::json m = manifest_of(file);
-    if (!m.is_object() || m.value("format", "") != kFormat || !m.contains("schedule")) {
+    if (format_of(m) != kFormat) {
       throw Error(path + ": not a distilled student file (no '" + std::string(kFormat) + "' manifest)");
     }
-    try {
-      schedule = make_few_step_schedule(m["schedule"].at("raw_timesteps").get<std::vector<double>>(),
-                                        m["schedule"].at("shift").get<double>(), path + ": schedule");
-    } catch (const nlohmann::json::exception&) {
-      throw Error(path + ": the student's schedule is malformed");
-    }
+    schedule = schedule_of(m, path);
     at::NoGradGuard no_grad;
     for (const auto& [name, t] : dit.named_weights()) {
       if (!file.contains(name)) throw Error(path + ": student lacks tensor '" + name + "'");

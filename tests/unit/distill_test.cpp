@@ -226,6 +226,53 @@ TEST(Distill, FewStepSamplingFeedsExactlyTheScheduleWithoutCfg) {
   EXPECT_TRUE(at::allclose(r.latents, x, 1e-5, 1e-6));
 }
 
+TEST(Distill, HostileStudentManifestsNameTheFileAndField) {
+  auto t2v = test::tiny_pipeline();
+  const std::string file = test::temp_dir() + "/hostile.student.safetensors";
+  const at::Tensor w = at::zeros({2});
+  auto error_for = [&](const std::string& manifest) -> std::string {
+    io::write_safetensors(file, {{"x", w}}, {{"linvideo", manifest}});
+    try {
+      load_student(file, t2v->dit());
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  struct Case {
+    const char* manifest;
+    const char* says;
+  };
+  for (const Case& c : {Case{R"({"format": 5})", "not a distilled student"},
+                        Case{R"([1, 2])", "not a distilled student"},
+                        Case{R"({"format": "linvideo-student"})", "'schedule'"},
+                        Case{R"({"format": "linvideo-student", "schedule": 3})", "'schedule'"},
+                        Case{R"({"format": "linvideo-student", "schedule": {"raw_timesteps": "1000", "shift": 3}})",
+                             "'schedule.raw_timesteps'"},
+                        Case{R"({"format": "linvideo-student", "schedule": {"raw_timesteps": [], "shift": 3}})",
+                             "'schedule.raw_timesteps'"},
+                        Case{R"({"format": "linvideo-student", "schedule": {"raw_timesteps": [1000, "x"], "shift": 3}})",
+                             "entry 1"},
+                        Case{R"({"format": "linvideo-student", "schedule": {"raw_timesteps": [1000]}})", "'schedule.shift'"},
+                        Case{R"({"format": "linvideo-student", "schedule": {"raw_timesteps": [1000], "shift": "3"}})",
+                             "'shift'"},
+                        Case{R"({"format": "linvideo-student", "schedule": {"raw_timesteps": [1000], "shift": -1}})",
+                             "'shift'"},
+                        Case{R"({"format": "linvideo-student", "schedule": {"raw_timesteps": [500, 900], "shift": 3}})",
+                             "decrease"}}) {
+    const std::string e = error_for(c.manifest);
+    EXPECT_NE(e.find(file), std::string::npos) << c.manifest << " -> " << e;
+    EXPECT_NE(e.find(c.says), std::string::npos) << c.manifest << " -> " << e;
+  }
+  // More than 1000 timesteps is refused before anything is built from them.
+  std::string many = R"({"format": "linvideo-student", "schedule": {"shift": 3, "raw_timesteps": [)";
+  for (int i = 0; i < 1001; ++i) many += (i ? "," : "") + std::to_string(1000 - i * 0.5);
+  EXPECT_NE(error_for(many + "]}}").find("1 to 1000"), std::string::npos);
+  // Asking whether a hostile file is a student never throws.
+  io::write_safetensors(file, {{"x", w}}, {{"linvideo", R"({"format": {"nested": true}})"}});
+  EXPECT_FALSE(is_student_file(file));
+}
+
 TEST(Distill, BadOptionsAreOneLineErrorsNamingTheOption) {
   auto t2v = test::tiny_pipeline();
   const DistillOptions good = tiny_options(*t2v, "distill-bad");
