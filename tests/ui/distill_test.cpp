@@ -61,17 +61,29 @@ void DistillTest::settingsRoundTripThroughJson() {
   s.lrGenerator = 3e-6;
   s.frames = 5;
   s.seed = 18446744073709551615ull;  // survives JSON (as text)
-  bool ok = false;
-  const DistillSettings back = DistillSettings::fromJson(s.toJson(), &ok);
-  QVERIFY(ok);
+  QString error = QStringLiteral("unset");
+  const DistillSettings back = DistillSettings::fromJson(s.toJson(), &error);
+  QCOMPARE(error, QString());
   QCOMPARE(back.sidecar, s.sidecar);
   QCOMPARE(back.studentTimesteps, s.studentTimesteps);
   QCOMPARE(back.criticUpdates, 3);
   QCOMPARE(back.lrGenerator, 3e-6);
   QCOMPARE(back.frames, qint64(5));
   QCOMPARE(back.seed, s.seed);
-  DistillSettings::fromJson(QStringLiteral("[1, 2]"), &ok);
-  QVERIFY(!ok);
+  DistillSettings::fromJson(QStringLiteral("[1, 2]"), &error, QStringLiteral("d.json"));
+  QVERIFY(error.startsWith(QStringLiteral("d.json ")));
+  const QList<QPair<const char*, const char*>> cases = {
+      {R"({"student_timesteps": [1000, "x"]})", "'student_timesteps'"},
+      {R"({"student_timesteps": 4})", "'student_timesteps'"},
+      {R"({"critic_updates": 0})", "'critic_updates'"},
+      {R"({"frames": -5})", "'frames'"},
+      {R"({"seed": 12})", "'seed'"},
+      {R"({"seed": "12abc"})", "'seed'"},
+      {R"({"sidecar": false})", "'sidecar'"}};
+  for (const auto& [json, field] : cases) {
+    DistillSettings::fromJson(QString::fromUtf8(json), &error, QStringLiteral("d.json"));
+    QVERIFY2(error.startsWith(QStringLiteral("d.json")) && error.contains(QLatin1String(field)), qPrintable(error));
+  }
 }
 
 void DistillTest::initTestCase() {

@@ -34,15 +34,29 @@ void TrainTest::settingsRoundTripThroughJson() {
   s.targetLinear = 3;
   s.lambda = 0.25;
   s.runDir = QStringLiteral("/tmp/x");
-  bool ok = false;
-  const ui::TrainSettings back = ui::TrainSettings::fromJson(s.toJson(), &ok);
-  QVERIFY(ok);
+  QString error = QStringLiteral("unset");
+  const ui::TrainSettings back = ui::TrainSettings::fromJson(s.toJson(), &error);
+  QCOMPARE(error, QString());
   QCOMPARE(back.objective, s.objective);
   QCOMPARE(back.targetLinear, 3);
   QCOMPARE(back.lambda, 0.25);
   QCOMPARE(back.runDir, s.runDir);
-  ui::TrainSettings::fromJson(QStringLiteral("nonsense"), &ok);
-  QVERIFY(!ok);
+  ui::TrainSettings::fromJson(QStringLiteral("nonsense"), &error, QStringLiteral("run/studio-train.json"));
+  QVERIFY(error.startsWith(QStringLiteral("run/studio-train.json ")));
+  // A hostile or damaged settings file: the error names the file and the field; nothing is half-read.
+  const QList<QPair<const char*, const char*>> cases = {
+      {R"({"steps": "many"})", "'steps'"},          {R"({"steps": -4})", "'steps'"},
+      {R"({"steps": 1e12})", "'steps'"},            {R"({"steps": 2.5})", "'steps'"},
+      {R"({"objective": "sgd"})", "'objective'"},   {R"({"lr": "fast"})", "'lr'"},
+      {R"({"lambda": -1})", "'lambda'"},            {R"({"run_dir": 7})", "'run_dir'"},
+      {R"({"checkpoint_every": []})", "'checkpoint_every'"}, {R"([1, 2])", "JSON object"}};
+  for (const auto& [json, field] : cases) {
+    const ui::TrainSettings got = ui::TrainSettings::fromJson(QString::fromUtf8(json), &error, QStringLiteral("x.json"));
+    QVERIFY2(error.startsWith(QStringLiteral("x.json")) && error.contains(QLatin1String(field)), qPrintable(error));
+    QCOMPARE(got.steps, ui::TrainSettings{}.steps);
+  }
+  ui::TrainSettings::fromJson(QStringLiteral(R"({"steps": null, "objective": "mse"})"), &error);
+  QCOMPARE(error, QString());
 }
 
 void TrainTest::tinyRunPausesResumesAndInstallsItsModes() {

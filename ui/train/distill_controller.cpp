@@ -11,6 +11,7 @@
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
 #include "ui/train/prompts_file.h"
+#include "ui/train/settings_json.h"
 
 namespace linvideo::ui {
 namespace {
@@ -59,30 +60,30 @@ QString DistillSettings::toJson() const {
   return QString::fromUtf8(QJsonDocument(o).toJson());
 }
 
-DistillSettings DistillSettings::fromJson(const QString& json, bool* ok) {
-  const QJsonDocument doc = QJsonDocument::fromJson(json.toUtf8());
+DistillSettings DistillSettings::fromJson(const QString& json, QString* error, const QString& label) {
+  SettingsJson j(json, label);
   DistillSettings s;
-  if (ok) *ok = doc.isObject();
-  const QJsonObject o = doc.object();
-  s.sidecar = o.value("sidecar").toString();
-  s.steps = o.value("steps").toInt(s.steps);
-  if (o.contains("student_timesteps")) {
-    s.studentTimesteps.clear();
-    for (const QJsonValue& v : o.value("student_timesteps").toArray())
-      s.studentTimesteps << v.toDouble();
-  }
-  s.criticUpdates = o.value("critic_updates").toInt(s.criticUpdates);
-  s.lrGenerator = o.value("lr_generator").toDouble(s.lrGenerator);
-  s.lrCritic = o.value("lr_critic").toDouble(s.lrCritic);
-  s.promptsFile = o.value("prompts_file").toString();
-  s.maxPrompts = o.value("max_prompts").toInt(s.maxPrompts);
-  s.checkpointEvery = o.value("checkpoint_every").toInt(s.checkpointEvery);
-  s.frames = o.value("frames").toInteger(s.frames);
-  s.height = o.value("height").toInteger(s.height);
-  s.width = o.value("width").toInteger(s.width);
-  s.seed = o.value("seed").toString().toULongLong();
-  s.runDir = o.value("run_dir").toString();
-  return s;
+  s.sidecar = j.string("sidecar", QString());
+  s.steps = int(j.integer("steps", s.steps, 1, 10000000));
+  s.studentTimesteps = j.numbers("student_timesteps", s.studentTimesteps, 1000, 0, 1000);
+  s.criticUpdates = int(j.integer("critic_updates", s.criticUpdates, 1, 1000));
+  s.lrGenerator = j.number("lr_generator", s.lrGenerator, 0, 10);
+  s.lrCritic = j.number("lr_critic", s.lrCritic, 0, 10);
+  s.promptsFile = j.string("prompts_file", QString());
+  s.maxPrompts = int(j.integer("max_prompts", s.maxPrompts, 0, 1000000));
+  s.checkpointEvery = int(j.integer("checkpoint_every", s.checkpointEvery, 0, 10000000));
+  s.frames = j.integer("frames", s.frames, 0, 100000);
+  s.height = j.integer("height", s.height, 0, 65536);
+  s.width = j.integer("width", s.width, 0, 65536);
+  // The seed travels as text (JSON numbers lose 64-bit integers): digits only.
+  const QString seed = j.string("seed", QStringLiteral("0"));
+  bool seed_ok = false;
+  s.seed = seed.toULongLong(&seed_ok);
+  s.runDir = j.string("run_dir", QString());
+  QString e = j.error();
+  if (e.isEmpty() && !seed_ok) e = QStringLiteral("%1: field 'seed' must be a decimal integer from 0 to 2^64 - 1 (got \"%2\")").arg(label, seed.left(80));
+  if (error) *error = e;
+  return e.isEmpty() ? s : DistillSettings{};
 }
 
 DistillController::DistillController(StudioSession* session, bool persist, QObject* parent)
@@ -116,11 +117,12 @@ bool DistillController::start(const DistillSettings& settings) {
 
 bool DistillController::resumeRun(const QString& runDir) {
   if (runDir.isEmpty() || isActive()) return false;
-  bool ok = false;
-  DistillSettings s = DistillSettings::fromJson(readRunSettings(runDir), &ok);
-  if (!ok)
-    return refuse(
-        tr("%1: no studio distillation settings (%2) to resume").arg(runDir, kSettingsFile));
+  const QString json = readRunSettings(runDir);
+  if (json.isEmpty())
+    return refuse(tr("%1: no studio distillation settings (%2) to resume").arg(runDir, kSettingsFile));
+  QString error;
+  DistillSettings s = DistillSettings::fromJson(json, &error, QDir(runDir).filePath(kSettingsFile));
+  if (!error.isEmpty()) return refuse(error);
   s.runDir = runDir;
   return launch(s, runDir);
 }

@@ -35,7 +35,10 @@ struct DistillSettings {
   // --student-steps` spaces them.
   static QVector<double> evenTimesteps(int steps);
   QString toJson() const;
-  static DistillSettings fromJson(const QString& json, bool* ok = nullptr);
+  // Every field typed and ranged; *error (if given) is empty, or one line naming `label` and the
+  // field, and then the defaults stand.
+  static DistillSettings fromJson(const QString& json, QString* error = nullptr,
+                                  const QString& label = QStringLiteral("studio-distill.json"));
 };
 
 struct DistillStepReport {

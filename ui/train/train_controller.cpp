@@ -16,6 +16,7 @@
 #include "ui/layers/layer_engine.h"
 #include "ui/layers/layer_table_model.h"
 #include "ui/train/prompts_file.h"
+#include "ui/train/settings_json.h"
 
 namespace linvideo::ui {
 namespace {
@@ -67,24 +68,23 @@ QString TrainSettings::toJson() const {
   return QString::fromUtf8(QJsonDocument(o).toJson());
 }
 
-TrainSettings TrainSettings::fromJson(const QString& json, bool* ok) {
-  const QJsonDocument doc = QJsonDocument::fromJson(json.toUtf8());
+TrainSettings TrainSettings::fromJson(const QString& json, QString* error, const QString& label) {
+  SettingsJson j(json, label);
   TrainSettings s;
-  if (ok) *ok = doc.isObject();
-  const QJsonObject o = doc.object();
-  s.objective = o.value("objective").toString(s.objective);
-  s.targetLinear = o.value("target_linear").toInt(s.targetLinear);
-  s.steps = o.value("steps").toInt(s.steps);
-  s.lr = o.value("lr").toDouble(s.lr);
-  s.lrR = o.value("lr_r").toDouble(s.lrR);
-  s.lambda = o.value("lambda").toDouble(s.lambda);
-  s.promptsFile = o.value("prompts_file").toString();
-  s.maxPrompts = o.value("max_prompts").toInt(s.maxPrompts);
-  s.cacheSteps = o.value("cache_steps").toInt(s.cacheSteps);
-  s.warmupSteps = o.value("warmup_steps").toInt(s.warmupSteps);
-  s.checkpointEvery = o.value("checkpoint_every").toInt(s.checkpointEvery);
-  s.runDir = o.value("run_dir").toString();
-  return s;
+  s.objective = j.string("objective", s.objective, {QStringLiteral("adm"), QStringLiteral("mse")});
+  s.targetLinear = int(j.integer("target_linear", s.targetLinear, 0, 4096));
+  s.steps = int(j.integer("steps", s.steps, 1, 10000000));
+  s.lr = j.number("lr", s.lr, 0, 10);
+  s.lrR = j.number("lr_r", s.lrR, 0, 10);
+  s.lambda = j.number("lambda", s.lambda, 0, 1e6);
+  s.promptsFile = j.string("prompts_file", QString());
+  s.maxPrompts = int(j.integer("max_prompts", s.maxPrompts, 0, 1000000));
+  s.cacheSteps = int(j.integer("cache_steps", s.cacheSteps, 0, 10000));
+  s.warmupSteps = int(j.integer("warmup_steps", s.warmupSteps, 0, 10000000));
+  s.checkpointEvery = int(j.integer("checkpoint_every", s.checkpointEvery, 0, 10000000));
+  s.runDir = j.string("run_dir", QString());
+  if (error) *error = j.error();
+  return j.ok() ? s : TrainSettings{};
 }
 
 TrainController::TrainController(StudioSession* session, bool persist, QObject* parent)
@@ -105,12 +105,14 @@ bool TrainController::start(const TrainSettings& settings) {
 
 bool TrainController::resumeRun(const QString& runDir) {
   if (runDir.isEmpty()) return false;
-  bool ok = false;
-  TrainSettings s = TrainSettings::fromJson(readRunSettings(runDir), &ok);
-  if (!ok) {
+  const QString json = readRunSettings(runDir);
+  if (json.isEmpty()) {
     const QString message = tr("%1: no studio run settings (%2) to resume").arg(runDir, kSettingsFile);
     return fail(message, message);
   }
+  QString error;
+  TrainSettings s = TrainSettings::fromJson(json, &error, QDir(runDir).filePath(kSettingsFile));
+  if (!error.isEmpty()) return fail(error, error);
   s.runDir = runDir;
   return launch(s, runDir);
 }

@@ -27,7 +27,10 @@ struct TrainSettings {
   QString runDir;  // empty: RunController::defaultRunDir()
 
   QString toJson() const;
-  static TrainSettings fromJson(const QString& json, bool* ok = nullptr);
+  // Every field typed and ranged; *error (if given) is empty, or one line naming `label` and the
+  // field, and then the defaults stand.
+  static TrainSettings fromJson(const QString& json, QString* error = nullptr,
+                                const QString& label = QStringLiteral("studio-train.json"));
 };
 
 struct TrainStepReport {
