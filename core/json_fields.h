@@ -2,6 +2,9 @@
 // Reading optional typed fields of a config.json: absent or null keeps the default, a wrong type is
 // a linvideo::Error naming the file and the field. Shared by every config parser.
 #include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -9,15 +12,43 @@
 
 namespace linvideo {
 
+namespace json_detail {
+template <typename T>
+struct is_vector : std::false_type {};
+template <typename U>
+struct is_vector<std::vector<U>> : std::true_type {};
+
+// v as T. Integers must be JSON integers within T's range: nlohmann would convert a float such as
+// 1e22 with a plain cast, which is undefined behaviour (found by fuzz_dit_config).
+template <typename T>
+T checked_get(const nlohmann::json& v, const char* key, const std::string& label) {
+  if constexpr (is_vector<T>::value) {
+    if (!v.is_array()) throw Error(label + ": config field '" + key + "' must be a list (got " + v.dump() + ")");
+    T out;
+    for (const auto& e : v) out.push_back(checked_get<typename T::value_type>(e, key, label));
+    return out;
+  } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const bool fits = v.is_number_unsigned()
+                          ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                          : v.is_number_integer() && v.get<std::int64_t>() >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+                                (std::is_unsigned_v<T> || v.get<std::int64_t>() <= static_cast<std::int64_t>(std::numeric_limits<T>::max()));
+    if (!fits) throw Error(label + ": config field '" + key + "' must be an integer in range (got " + v.dump() + ")");
+    return v.is_number_unsigned() ? static_cast<T>(v.get<std::uint64_t>()) : static_cast<T>(v.get<std::int64_t>());
+  } else {
+    try {
+      return v.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      throw Error(label + ": config field '" + key + "' has the wrong type");
+    }
+  }
+}
+}  // namespace json_detail
+
 template <typename T>
 void read_json_field(const nlohmann::json& j, const char* key, T* out, const std::string& label) {
   const auto it = j.find(key);
   if (it == j.end() || it->is_null()) return;
-  try {
-    *out = it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(label + ": config field '" + key + "' has the wrong type");
-  }
+  *out = json_detail::checked_get<T>(*it, key, label);
 }
 
 // A required integer field in [lo, hi]; anything else (absent, another type, a float, out of range)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start 2: install what is missing, build, and run every test (ctest), then fuzz the
-# checkpoint parser, the .pth pickle scan and the clip tag reader briefly with libFuzzer +
-# AddressSanitizer.
+# checkpoint parser, the .pth pickle scan, the clip tag reader and the DiT config parser briefly
+# with libFuzzer + AddressSanitizer + UBSan.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/packaging/deps.sh"
@@ -38,4 +38,10 @@ printf '{"version":1,"prompt":"a cat","seed":3,"steps":4,"guidance":5.0,"shift":
   > "$tag_corpus/tag.json"
 "$fuzz_build/tests/fuzz/fuzz_generation_tag" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
   -max_len=4096 -print_final_stats=1 "$tag_corpus" 2>&1 | tail -n 12
+# libFuzzer over the DiT config.json parser (issue 18), seeded with the shipped model's config.
+dit_corpus="$fuzz_build/corpus-dit-config"
+mkdir -p "$dit_corpus"
+cp -n "$root/resources/models/shapes/transformer/config.json" "$dit_corpus/shapes.json" 2>/dev/null || true
+"$fuzz_build/tests/fuzz/fuzz_dit_config" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
+  -max_len=4096 -print_final_stats=1 "$dit_corpus" 2>&1 | tail -n 12
 echo "test.sh: all tests passed"

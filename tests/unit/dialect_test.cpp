@@ -137,6 +137,10 @@ TEST(Dialect, HostileConfigValuesAreRefusedNamingTheField) {
       {R"({"dim": 128, "num_heads": 1, "num_layers": 100000})", "num_layers"},
       {R"({"num_attention_heads": 1000000000, "attention_head_dim": 128})", "num_attention_heads"},
       {R"({"dim": 128, "num_heads": 1, "text_len": "long"})", "text_len"},
+      // Floats far outside int64: converting them was undefined behaviour (fuzz_dit_config).
+      {R"({"dim": 1.88889e22, "num_heads": 1})", "'dim'"},
+      {R"({"dim": 128, "num_heads": 1, "patch_size": [1, 2.5e30, 2]})", "patch_size"},
+      {R"({"dim": 128, "num_heads": 1, "num_layers": 18446744073709551615})", "num_layers"},
   };
   for (const auto& [text, field] : cases) {
     SCOPED_TRACE(text);
