@@ -42,7 +42,9 @@ linvideo_build() {
   export CCACHE_DIR="${CCACHE_DIR:-$root/.cache/ccache}"
   export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
   if [ ! -f "$build/build.ninja" ]; then
-    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+    # LINVIDEO_CMAKE_ARGS: extra configure options (test.sh's sanitizer build passes its own).
+    # shellcheck disable=SC2086
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${LINVIDEO_CMAKE_ARGS:-}
   fi
   cmake --build "$build" -j "$(nproc)"
 }

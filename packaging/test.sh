@@ -7,6 +7,16 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/packaging/deps.sh"
 "$root/packaging/check-sources.sh"
 linvideo_install_deps
+# LINVIDEO_SANITIZE=1: the whole suite on an AddressSanitizer + UBSan build (build-asan/; about
+# 40 minutes cold on 2 cores, so not in the default CI run; see docs/reliability.md).
+if [ "${LINVIDEO_SANITIZE:-0}" = 1 ]; then
+  export LINVIDEO_BUILD_DIR="${LINVIDEO_BUILD_DIR:-$root/build-asan}"
+  export LINVIDEO_CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLINVIDEO_ASAN=ON ${LINVIDEO_CMAKE_ARGS:-}"
+  # LibTorch, Qt and FFmpeg are not instrumented: ODR and container-overflow reports across their
+  # boundary are not ours. Everything else stops the test.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_odr_violation=0:detect_container_overflow=0:detect_leaks=0}"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+fi
 linvideo_build
 build="${LINVIDEO_BUILD_DIR:-$root/build}"
 export LINVIDEO_GOLDEN_DIR="${LINVIDEO_GOLDEN_DIR:-$root/../shared/golden}"

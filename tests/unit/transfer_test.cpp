@@ -87,7 +87,8 @@ TEST(Transfer, SelectionEndsWithExactlyKLinearLayers) {
   std::ifstream in(o.run_dir + "/metrics.jsonl");
   std::string line, last;
   while (std::getline(in, line)) last = line;
-  for (double v : nlohmann::json::parse(last).at("r")) EXPECT_NE(v, o.r_init);
+  const nlohmann::json metrics = nlohmann::json::parse(last);  // kept: a range-for over a temporary's member dangles (ASan)
+  for (double v : metrics.at("r")) EXPECT_NE(v, o.r_init);
   ASSERT_TRUE(fs::exists(r.sidecar));
   int linear = 0;
   for (int l = 0; l < 3; ++l) {
