@@ -98,6 +98,14 @@ inline std::string require_json_string(const nlohmann::json& j, const char* key,
   return it->get<std::string>();
 }
 
+// Text that must be one JSON object; otherwise an error naming `label` (never nlohmann's exceptions).
+inline nlohmann::json parse_json_object(const std::string& text, const std::string& label) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw Error(label + " is not valid JSON");
+  if (!j.is_object()) throw Error(label + " must be a JSON object (got " + std::string(j.type_name()) + ")");
+  return j;
+}
+
 // An optional string field (absent or null: `fallback`) of at most max_bytes; the error names the
 // file and the field.
 inline std::string read_json_string(const nlohmann::json& j, const char* key, const std::string& fallback,

@@ -637,6 +637,22 @@ __device__ __forceinline__ void warp_gemm_smem_a(float (&acc)[N / 8][4], const b
   }
 }
 
+// Maxima and minima of rows g and g + 8 (h = 0, 1) of m16n8 accumulator tiles over the real
+// columns (< dr; tile j's columns start at col0 + 8 j), reduced across the lane quad.
+template <int NJ>
+__device__ __forceinline__ void masked_row_minmax(const float (&a)[NJ][4], int col0, int dr, float (&mx)[2],
+                                                  float (&mn)[2]) {
+  mx[0] = mx[1] = -INFINITY;
+  mn[0] = mn[1] = INFINITY;
+#pragma unroll
+  for (int j = 0; j < NJ; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+      if (col0 + 8 * j + (e & 1) < dr) mx[e / 2] = fmaxf(mx[e / 2], a[j][e]), mn[e / 2] = fminf(mn[e / 2], a[j][e]);
+#pragma unroll
+  for (int h = 0; h < 2; ++h) mx[h] = quad_max(mx[h]), mn[h] = quad_min(mn[h]);
+}
+
 // Rows, shared-memory bytes and launch width of the register-resident apply kernel.
 // NW_ 8: the feature map keeps exp(a - max) and exp(min - a) in registers (about 234 of them);
 // NW_ 12: it computes them twice instead, to fit 168 registers and have 12 warps per SM
@@ -707,16 +723,10 @@ __global__ void __launch_bounds__(ApplyMma<D, NW_>::NT, 1)
     warp_gemm_smem_a<D, D>(a, x, LDX, W, LDX, lane);
 
     // Feature map: phi = [softmax(a), softmax(-a)] over the real columns, per row (h: row g + 8 h).
-    float mx[2] = {-INFINITY, -INFINITY}, mn[2] = {INFINITY, INFINITY};
-#pragma unroll
-    for (int j = 0; j < NJ; ++j)
-#pragma unroll
-      for (int e = 0; e < 4; ++e)
-        if (8 * j + 2 * tq + (e & 1) < dr) mx[e / 2] = fmaxf(mx[e / 2], a[j][e]), mn[e / 2] = fminf(mn[e / 2], a[j][e]);
+    float mx[2], mn[2];
+    masked_row_minmax(a, 2 * tq, dr, mx, mn);
     float sp[2] = {0.f, 0.f}, sn[2] = {0.f, 0.f};
     float nr[AM::LOWREG ? 1 : NJ][4];
-#pragma unroll
-    for (int h = 0; h < 2; ++h) mx[h] = quad_max(mx[h]), mn[h] = quad_min(mn[h]);
 #pragma unroll
     for (int j = 0; j < NJ; ++j)
 #pragma unroll
@@ -868,42 +878,21 @@ __global__ void __launch_bounds__(StateMma<D>::NT, 1)
     float a[NJA][4];
 #pragma unroll
     for (int j = 0; j < NJA; ++j) a[j][0] = a[j][1] = a[j][2] = a[j][3] = 0.f;
-    const bf16* kt = ks[st] + rb * 16 * LDX;
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      unsigned fa[4];
-      ldsm_x4(fa, kt + (lane % 16) * LDX + kk * 16 + (lane / 16) * 8);
-#pragma unroll
-      for (int jp = 0; jp < NJA / 2; ++jp) {
-        unsigned b[4];
-        ldsm_x4_t(b, W + (kk * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * LDX + ch * HALF + jp * 16 + (lane / 16) * 8);
-        mma16816(a[2 * jp], fa, b[0], b[1]);
-        mma16816(a[2 * jp + 1], fa, b[2], b[3]);
-      }
-    }
-    // row maxima and minima over the real columns, this half, then both halves
-    float mx[2] = {-INFINITY, -INFINITY}, mn[2] = {INFINITY, INFINITY};
-#pragma unroll
-    for (int j = 0; j < NJA; ++j)
-#pragma unroll
-      for (int e = 0; e < 4; ++e)
-        if (ch * HALF + 8 * j + 2 * tq + (e & 1) < dr) mx[e / 2] = fmaxf(mx[e / 2], a[j][e]), mn[e / 2] = fminf(mn[e / 2], a[j][e]);
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      mx[h] = quad_max(mx[h]), mn[h] = quad_min(mn[h]);
-      if (tq == 0) {
-        const int row = rb * 16 + g + 8 * h;
-        red[(0 * 2 + ch) * TT + row] = mx[h];
-        red[(1 * 2 + ch) * TT + row] = mn[h];
-      }
-    }
+    warp_gemm_smem_a<D, HALF>(a, ks[st] + rb * 16 * LDX, LDX, W + ch * HALF, LDX, lane);
+    // Row statistics are traded between the two column halves through red[quantity][half][row]:
+    // put() publishes this half's (quad-reduced) value, half_of() reads either half's.
+    auto put = [&](int q, const float (&v)[2]) {
+      if (tq == 0)
+        for (int h = 0; h < 2; ++h) red[(q * 2 + ch) * TT + rb * 16 + g + 8 * h] = v[h];
+    };
+    auto half_of = [&](int q, int half, int h) { return red[(q * 2 + half) * TT + rb * 16 + g + 8 * h]; };
+    float mx[2], mn[2];
+    masked_row_minmax(a, ch * HALF + 2 * tq, dr, mx, mn);
+    put(0, mx);
+    put(1, mn);
     __syncthreads();
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int row = rb * 16 + g + 8 * h;
-      mx[h] = fmaxf(red[(0 * 2 + 0) * TT + row], red[(0 * 2 + 1) * TT + row]);
-      mn[h] = fminf(red[(1 * 2 + 0) * TT + row], red[(1 * 2 + 1) * TT + row]);
-    }
+    for (int h = 0; h < 2; ++h) mx[h] = fmaxf(half_of(0, 0, h), half_of(0, 1, h)), mn[h] = fminf(half_of(1, 0, h), half_of(1, 1, h));
     float n[NJA][4], sp[2] = {0.f, 0.f}, sn[2] = {0.f, 0.f};
 #pragma unroll
     for (int j = 0; j < NJA; ++j)
@@ -917,21 +906,15 @@ __global__ void __launch_bounds__(StateMma<D>::NT, 1)
         sn[e / 2] += n[j][e];
       }
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      sp[h] = quad_sum(sp[h]), sn[h] = quad_sum(sn[h]);
-      if (tq == 0) {
-        const int row = rb * 16 + g + 8 * h;
-        red[(2 * 2 + ch) * TT + row] = sp[h];
-        red[(3 * 2 + ch) * TT + row] = sn[h];
-      }
-    }
+    for (int h = 0; h < 2; ++h) sp[h] = quad_sum(sp[h]), sn[h] = quad_sum(sn[h]);
+    put(2, sp);
+    put(3, sn);
     __syncthreads();
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const int row = rb * 16 + g + 8 * h;
-      const bool ok = row < valid;  // keys past the end contribute nothing
-      sp[h] = ok ? 1.f / (red[(2 * 2 + 0) * TT + row] + red[(2 * 2 + 1) * TT + row]) : 0.f;
-      sn[h] = ok ? 1.f / (red[(3 * 2 + 0) * TT + row] + red[(3 * 2 + 1) * TT + row]) : 0.f;
+      const bool ok = rb * 16 + g + 8 * h < valid;  // keys past the end contribute nothing
+      sp[h] = ok ? 1.f / (half_of(2, 0, h) + half_of(2, 1, h)) : 0.f;
+      sn[h] = ok ? 1.f / (half_of(3, 0, h) + half_of(3, 1, h)) : 0.f;
     }
 #pragma unroll
     for (int j = 0; j < NJA; ++j)

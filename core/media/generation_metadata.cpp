@@ -72,9 +72,7 @@ GenerationSettings generation_settings_from_metadata(const VideoMetadata& metada
   // A clip is a file from anywhere: every field is checked for its type and range, and an error
   // names the file and the field (a wrong type used to surface as nlohmann's own message, and a
   // huge "steps" was converted unchecked).
-  const nlohmann::json blob = nlohmann::json::parse(found->second, nullptr, /*allow_exceptions=*/false);
-  if (blob.is_discarded()) throw Error(label + " is not valid JSON");
-  if (!blob.is_object()) throw Error(label + " must be a JSON object (got " + std::string(blob.type_name()) + ")");
+  const nlohmann::json blob = parse_json_object(found->second, label);
   GenerationSettings s;
   s.prompt = read_json_string(blob, "prompt", "", label);
   s.negative_prompt = read_json_string(blob, "negative_prompt", "", label);

@@ -132,6 +132,13 @@ void check_against_reference(int64_t B, int64_t H, int64_t L, int64_t D, bool is
 }
 #endif
 
+// Sets an environment variable for a scope (the kernels read their switches when they plan a call).
+struct ScopedEnv {
+  const char* name;
+  ScopedEnv(const char* n, const char* value) : name(n) { ::setenv(n, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name); }
+};
+
 bool cuda_kernels_built() {
 #ifdef LINVIDEO_WITH_CUDA
   return true;
@@ -289,12 +296,11 @@ TEST_F(FusedAttentionCuda, HeadDimsBelowTheTileArePaddedInside) {
 TEST_F(FusedAttentionCuda, CompactConfigurationMatchesTheReference) {
 #ifdef LINVIDEO_WITH_CUDA
   // The configuration cards with less shared memory per block take (A100, RTX 4090), forced here.
-  ::setenv("LINVIDEO_KERNELS_COMPACT", "1", 1);
+  const ScopedEnv compact("LINVIDEO_KERNELS_COMPACT", "1");
   for (const int64_t D : {128, 56})
     for (const bool is_bf16 : {true, false})
       check_against_reference(2, 3, 1000, D, is_bf16, 40 + D,
                               " (compact, D " + std::to_string(D) + (is_bf16 ? ", bf16)" : ", f32)"));
-  ::unsetenv("LINVIDEO_KERNELS_COMPACT");
 #endif
 }
 
@@ -302,20 +308,18 @@ TEST_F(FusedAttentionCuda, WmmaForwardMatchesTheReference) {
 #ifdef LINVIDEO_WITH_CUDA
   // bf16 runs the forward on the mma.sync kernels; the WMMA ones stay for comparisons
   // (LINVIDEO_KERNELS_FORWARD=wmma) and must stay right.
-  ::setenv("LINVIDEO_KERNELS_FORWARD", "wmma", 1);
+  const ScopedEnv wmma("LINVIDEO_KERNELS_FORWARD", "wmma");
   for (const int64_t D : {128, 56})
     check_against_reference(1, 3, 777, D, /*is_bf16=*/true, 60 + D, " (wmma forward, D " + std::to_string(D) + ")");
-  ::unsetenv("LINVIDEO_KERNELS_FORWARD");
 #endif
 }
 
 TEST_F(FusedAttentionCuda, TwelveWarpApplyMatchesTheReference) {
 #ifdef LINVIDEO_WITH_CUDA
   // The 12-warp apply variant (feature map exponentials computed twice, LINVIDEO_KERNELS_APPLY_WARPS=12).
-  ::setenv("LINVIDEO_KERNELS_APPLY_WARPS", "12", 1);
+  const ScopedEnv twelve("LINVIDEO_KERNELS_APPLY_WARPS", "12");
   for (const int64_t D : {128, 56})
     check_against_reference(1, 3, 777, D, /*is_bf16=*/true, 80 + D, " (12-warp apply, D " + std::to_string(D) + ")");
-  ::unsetenv("LINVIDEO_KERNELS_APPLY_WARPS");
 #endif
 }
 

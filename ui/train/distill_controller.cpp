@@ -6,12 +6,14 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
+#include "core/error.h"
+#include "core/json_fields.h"
 #include "core/linvideo/distill.h"
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
 #include "ui/train/prompts_file.h"
-#include "ui/train/settings_json.h"
 
 namespace linvideo::ui {
 namespace {
@@ -61,29 +63,45 @@ QString DistillSettings::toJson() const {
 }
 
 DistillSettings DistillSettings::fromJson(const QString& json, QString* error, const QString& label) {
-  SettingsJson j(json, label);
+  // The engine's typed readers (core/json_fields.h): a wrong type or range names the file and field.
+  const std::string where = label.toStdString();
   DistillSettings s;
-  s.sidecar = j.string("sidecar", QString());
-  s.steps = int(j.integer("steps", s.steps, 1, 10000000));
-  s.studentTimesteps = j.numbers("student_timesteps", s.studentTimesteps, 1000, 0, 1000);
-  s.criticUpdates = int(j.integer("critic_updates", s.criticUpdates, 1, 1000));
-  s.lrGenerator = j.number("lr_generator", s.lrGenerator, 0, 10);
-  s.lrCritic = j.number("lr_critic", s.lrCritic, 0, 10);
-  s.promptsFile = j.string("prompts_file", QString());
-  s.maxPrompts = int(j.integer("max_prompts", s.maxPrompts, 0, 1000000));
-  s.checkpointEvery = int(j.integer("checkpoint_every", s.checkpointEvery, 0, 10000000));
-  s.frames = j.integer("frames", s.frames, 0, 100000);
-  s.height = j.integer("height", s.height, 0, 65536);
-  s.width = j.integer("width", s.width, 0, 65536);
-  // The seed travels as text (JSON numbers lose 64-bit integers): digits only.
-  const QString seed = j.string("seed", QStringLiteral("0"));
-  bool seed_ok = false;
-  s.seed = seed.toULongLong(&seed_ok);
-  s.runDir = j.string("run_dir", QString());
-  QString e = j.error();
-  if (e.isEmpty() && !seed_ok) e = QStringLiteral("%1: field 'seed' must be a decimal integer from 0 to 2^64 - 1 (got \"%2\")").arg(label, seed.left(80));
-  if (error) *error = e;
-  return e.isEmpty() ? s : DistillSettings{};
+  try {
+    const nlohmann::json j = parse_json_object(json.toStdString(), where);
+    auto text = [&](const char* key) { return QString::fromStdString(read_json_string(j, key, "", where)); };
+    s.sidecar = text("sidecar");
+    s.steps = int(read_json_int(j, "steps", 1, 10000000, s.steps, where));
+    if (const auto t = j.find("student_timesteps"); t != j.end() && !t->is_null()) {
+      if (!t->is_array() || t->size() > 1000) throw Error(where + ": field 'student_timesteps' must be a list of at most 1000 numbers");
+      s.studentTimesteps.clear();
+      for (const auto& v : *t) {
+        if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= 1000))
+          throw Error(where + ": field 'student_timesteps' entries must be numbers from 0 to 1000 (got " + v.dump() + ")");
+        s.studentTimesteps << v.get<double>();
+      }
+    }
+    s.criticUpdates = int(read_json_int(j, "critic_updates", 1, 1000, s.criticUpdates, where));
+    s.lrGenerator = read_json_number(j, "lr_generator", 0, 10, s.lrGenerator, where);
+    s.lrCritic = read_json_number(j, "lr_critic", 0, 10, s.lrCritic, where);
+    s.promptsFile = text("prompts_file");
+    s.maxPrompts = int(read_json_int(j, "max_prompts", 0, 1000000, s.maxPrompts, where));
+    s.checkpointEvery = int(read_json_int(j, "checkpoint_every", 0, 10000000, s.checkpointEvery, where));
+    s.frames = read_json_int(j, "frames", 0, 100000, s.frames, where);
+    s.height = read_json_int(j, "height", 0, 65536, s.height, where);
+    s.width = read_json_int(j, "width", 0, 65536, s.width, where);
+    // The seed travels as text (JSON numbers lose 64-bit integers): digits only.
+    const QString seed = QString::fromStdString(read_json_string(j, "seed", "0", where));
+    bool seed_ok = false;
+    s.seed = seed.toULongLong(&seed_ok);
+    if (!seed_ok)
+      throw Error(where + ": field 'seed' must be a decimal integer from 0 to 2^64 - 1 (got \"" + seed.left(80).toStdString() + "\")");
+    s.runDir = text("run_dir");
+  } catch (const Error& e) {
+    if (error) *error = QString::fromUtf8(e.what());
+    return DistillSettings{};
+  }
+  if (error) error->clear();
+  return s;
 }
 
 DistillController::DistillController(StudioSession* session, bool persist, QObject* parent)

@@ -6,7 +6,10 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
+#include "core/error.h"
+#include "core/json_fields.h"
 #include "core/linvideo/sidecar.h"
 #include "core/linvideo/trajectory_cache.h"
 #include "core/linvideo/transfer.h"
@@ -16,7 +19,6 @@
 #include "ui/layers/layer_engine.h"
 #include "ui/layers/layer_table_model.h"
 #include "ui/train/prompts_file.h"
-#include "ui/train/settings_json.h"
 
 namespace linvideo::ui {
 namespace {
@@ -69,22 +71,34 @@ QString TrainSettings::toJson() const {
 }
 
 TrainSettings TrainSettings::fromJson(const QString& json, QString* error, const QString& label) {
-  SettingsJson j(json, label);
+  // The engine's typed readers (core/json_fields.h): a wrong type or range names the file and field.
+  const std::string where = label.toStdString();
   TrainSettings s;
-  s.objective = j.string("objective", s.objective, {QStringLiteral("adm"), QStringLiteral("mse")});
-  s.targetLinear = int(j.integer("target_linear", s.targetLinear, 0, 4096));
-  s.steps = int(j.integer("steps", s.steps, 1, 10000000));
-  s.lr = j.number("lr", s.lr, 0, 10);
-  s.lrR = j.number("lr_r", s.lrR, 0, 10);
-  s.lambda = j.number("lambda", s.lambda, 0, 1e6);
-  s.promptsFile = j.string("prompts_file", QString());
-  s.maxPrompts = int(j.integer("max_prompts", s.maxPrompts, 0, 1000000));
-  s.cacheSteps = int(j.integer("cache_steps", s.cacheSteps, 0, 10000));
-  s.warmupSteps = int(j.integer("warmup_steps", s.warmupSteps, 0, 10000000));
-  s.checkpointEvery = int(j.integer("checkpoint_every", s.checkpointEvery, 0, 10000000));
-  s.runDir = j.string("run_dir", QString());
-  if (error) *error = j.error();
-  return j.ok() ? s : TrainSettings{};
+  try {
+    const nlohmann::json j = parse_json_object(json.toStdString(), where);
+    auto text = [&](const char* key, const QString& fallback) {
+      return QString::fromStdString(read_json_string(j, key, fallback.toStdString(), where));
+    };
+    s.objective = text("objective", s.objective);
+    if (s.objective != QLatin1String("adm") && s.objective != QLatin1String("mse"))
+      throw Error(where + ": field 'objective' must be \"adm\" or \"mse\" (got \"" + s.objective.toStdString() + "\")");
+    s.targetLinear = int(read_json_int(j, "target_linear", 0, 4096, s.targetLinear, where));
+    s.steps = int(read_json_int(j, "steps", 1, 10000000, s.steps, where));
+    s.lr = read_json_number(j, "lr", 0, 10, s.lr, where);
+    s.lrR = read_json_number(j, "lr_r", 0, 10, s.lrR, where);
+    s.lambda = read_json_number(j, "lambda", 0, 1e6, s.lambda, where);
+    s.promptsFile = text("prompts_file", QString());
+    s.maxPrompts = int(read_json_int(j, "max_prompts", 0, 1000000, s.maxPrompts, where));
+    s.cacheSteps = int(read_json_int(j, "cache_steps", 0, 10000, s.cacheSteps, where));
+    s.warmupSteps = int(read_json_int(j, "warmup_steps", 0, 10000000, s.warmupSteps, where));
+    s.checkpointEvery = int(read_json_int(j, "checkpoint_every", 0, 10000000, s.checkpointEvery, where));
+    s.runDir = text("run_dir", QString());
+  } catch (const Error& e) {
+    if (error) *error = QString::fromUtf8(e.what());
+    return TrainSettings{};
+  }
+  if (error) error->clear();
+  return s;
 }
 
 TrainController::TrainController(StudioSession* session, bool persist, QObject* parent)
