@@ -10,7 +10,7 @@ LINVIDEO_PACKAGES=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev  # MP4 encode/decode
   ffmpeg                                    # ffprobe for the media metadata tests
   libopencv-dev                             # metrics, image utilities
-  libsentencepiece-dev sentencepiece        # umT5 tokenizer (+ spm_train/spm_encode for its tests)
+  sentencepiece                             # spm_train (shapes tokenizer trainer) and spm_encode (tokenizer tests)
   nlohmann-json3-dev libcli11-dev           # JSON, command-line parsing
   libgtest-dev libgmock-dev                 # engine tests
   xvfb xauth                                # UI screenshots without a display

@@ -54,4 +54,21 @@ mkdir -p "$dit_corpus"
 cp -n "$root/resources/models/shapes/transformer/config.json" "$dit_corpus/shapes.json" 2>/dev/null || true
 "$fuzz_build/tests/fuzz/fuzz_dit_config" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
   -max_len=4096 -print_final_stats=1 "$dit_corpus" 2>&1 | tail -n 12
+# libFuzzer over the tokenizer loader (issue 18), seeded with two small models trained here: one
+# with the identity normaliser, one with a five-rule character map (the NFKC map is 240 KB).
+spm_corpus="$fuzz_build/corpus-spm"
+mkdir -p "$spm_corpus"
+if [ ! -f "$spm_corpus/rules.model" ] && command -v spm_train > /dev/null; then
+  for i in $(seq 1 200); do echo "a cat sits on the red mat, two dogs run across a green field at night"; done \
+    > "$fuzz_build/spm-corpus.txt"
+  printf '41\t61\n42\t62\nFF21\t61\n2160\t49\n2163\t49 56\n' > "$fuzz_build/spm-rules.tsv"
+  spm_train --input="$fuzz_build/spm-corpus.txt" --model_prefix="$fuzz_build/spm-identity" --vocab_size=40 \
+    --hard_vocab_limit=false --normalization_rule_name=identity > /dev/null 2>&1 \
+    && cp "$fuzz_build/spm-identity.model" "$spm_corpus/identity.model"
+  spm_train --input="$fuzz_build/spm-corpus.txt" --model_prefix="$fuzz_build/spm-rules" --vocab_size=40 \
+    --hard_vocab_limit=false --normalization_rule_tsv="$fuzz_build/spm-rules.tsv" > /dev/null 2>&1 \
+    && cp "$fuzz_build/spm-rules.model" "$spm_corpus/rules.model"
+fi
+"$fuzz_build/tests/fuzz/fuzz_sentencepiece_model" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
+  -max_len=8192 -print_final_stats=1 "$spm_corpus" 2>&1 | tail -n 12
 echo "test.sh: all tests passed"

@@ -14,10 +14,8 @@
 #include "core/io/dit_dialect.h"
 #include "core/io/vae_dialect.h"
 #include "core/model/wan_dit.h"
-#ifdef LINVIDEO_WITH_SENTENCEPIECE
 #include "core/text/prompt_cleanup.h"
 #include "core/text/t5_tokenizer.h"
-#endif
 #include "core/text/umt5_encoder.h"
 
 namespace fs = std::filesystem;
@@ -32,7 +30,6 @@ std::string first_existing(const fs::path& dir, std::initializer_list<const char
   return {};
 }
 
-#ifdef LINVIDEO_WITH_SENTENCEPIECE
 class UMT5PromptEncoder final : public PromptEncoder {
  public:
   UMT5PromptEncoder(std::unique_ptr<text::UMT5Encoder> encoder, std::unique_ptr<text::T5Tokenizer> tokenizer,
@@ -59,7 +56,6 @@ class UMT5PromptEncoder final : public PromptEncoder {
   std::unique_ptr<text::T5Tokenizer> tokenizer_;
   std::int64_t text_len_;
 };
-#endif
 
 }  // namespace
 
@@ -169,10 +165,6 @@ std::shared_ptr<PromptEncoder> load_prompt_encoder(const ModelSources& sources, 
                                                    std::int64_t text_len) {
   if (sources.text_encoder.empty()) throw Error("no text encoder found (give --text-encoder, or --random-text)");
   if (sources.tokenizer.empty()) throw Error("no tokenizer (spiece.model) found (give --tokenizer)");
-#ifndef LINVIDEO_WITH_SENTENCEPIECE
-  (void)policy, (void)text_len;
-  throw Error("this build has no sentencepiece, so it cannot tokenize prompts (use --random-text)");
-#else
   auto tokenizer = std::make_unique<text::T5Tokenizer>(sources.tokenizer);
   const io::Checkpoint ckpt = io::Checkpoint::open(sources.text_encoder);
   text::TextLoadOptions opts;
@@ -184,7 +176,6 @@ std::shared_ptr<PromptEncoder> load_prompt_encoder(const ModelSources& sources, 
                 " pieces but the text encoder only " + std::to_string(encoder->config().vocab_size) + " embeddings");
   }
   return std::make_shared<UMT5PromptEncoder>(std::move(encoder), std::move(tokenizer), text_len);
-#endif
 }
 
 }  // namespace linvideo::pipeline

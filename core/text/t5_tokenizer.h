@@ -1,7 +1,7 @@
 #pragma once
 // The T5 / umT5 tokenizer: a SentencePiece model (`spiece.model`) with T5's conventions: no BOS,
 // EOS appended, padded with the pad id to a fixed length (Wan: 512) with an attention mask.
-// Only built when sentencepiece is available (LINVIDEO_WITH_SENTENCEPIECE).
+// The model is read and applied by core/text/sentencepiece_model.h (no libsentencepiece).
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
