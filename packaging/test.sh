@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start 2: install what is missing, build, and run every test (ctest), then fuzz the
-# checkpoint parser, the .pth pickle scan, the clip tag reader and the DiT config parser briefly
-# with libFuzzer + AddressSanitizer + UBSan.
+# checkpoint parser, the .pth pickle scan, the clip tag reader, the DiT config parser, the tokenizer
+# loader and the model/run folder JSON readers briefly with libFuzzer + AddressSanitizer + UBSan.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/packaging/deps.sh"
@@ -71,4 +71,16 @@ if [ ! -f "$spm_corpus/rules.model" ] && command -v spm_train > /dev/null; then
 fi
 "$fuzz_build/tests/fuzz/fuzz_sentencepiece_model" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
   -max_len=8192 -print_final_stats=1 "$spm_corpus" 2>&1 | tail -n 12
+# libFuzzer over the JSON readers of model and run folders (issue 18); the first byte picks the
+# reader: 0 model_index.json, 1 progress.json, 2 a cache's index.json, 3 a sidecar manifest.
+json_corpus="$fuzz_build/corpus-json"
+mkdir -p "$json_corpus"
+{ printf '\x00'; cat "$root/resources/models/shapes/model_index.json"; } > "$json_corpus/model_index"
+printf '\x01{"step":8,"checkpoint":"step-000008","info":{"loss":"0.5"},"previous":{"step":4,"checkpoint":"step-000004"}}' \
+  > "$json_corpus/progress"
+printf '\x02{"format":"linvideo-trajectory-cache","version":1,"settings":{"steps":4,"guidance":5.0},"shards":[{"job":0,"file":"shard-000000.safetensors","prompt":"a cat","seed":1,"states":4,"bytes":100}]}' \
+  > "$json_corpus/cache_index"
+{ printf '\x03'; cat "$root/resources/models/shapes/shapes.linvideo.safetensors.json"; } > "$json_corpus/sidecar"
+"$fuzz_build/tests/fuzz/fuzz_json_readers" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
+  -max_len=4096 -print_final_stats=1 "$json_corpus" 2>&1 | tail -n 12
 echo "test.sh: all tests passed"

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/linvideo/sidecar_manifest.h"
 #include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/model/wan_dit.h"
@@ -58,11 +59,7 @@ void load_sidecar(const std::string& path, model::WanDiT& dit) {
   const io::SafetensorsFile file(path);
   const auto it = file.header().metadata.find("linvideo");
   if (it == file.header().metadata.end()) throw Error(path + ": not a LinVideo sidecar (no 'linvideo' metadata)");
-  const auto manifest = nlohmann::json::parse(it->second, nullptr, false);
-  if (manifest.is_discarded() || !manifest.is_object() || !manifest.contains("layers"))
-    throw Error(path + ": sidecar manifest is not valid JSON");
-  const auto& layers = manifest["layers"];
-  if (!layers.is_array()) throw Error(path + ": sidecar manifest field 'layers' must be an array");
+  const std::vector<SidecarLayerEntry> layers = parse_sidecar_manifest(it->second, path);
   if (static_cast<std::int64_t>(layers.size()) != dit.num_layers()) {
     throw Error(path + ": sidecar has " + std::to_string(layers.size()) + " layers, the model " +
                 std::to_string(dit.num_layers()));
@@ -71,13 +68,8 @@ void load_sidecar(const std::string& path, model::WanDiT& dit) {
   const auto device = dit.options().device;
   for (int l = 0; l < dit.num_layers(); ++l) {
     auto& s = dit.attention_state(l);
-    const auto& entry = layers[static_cast<std::size_t>(l)];
-    const std::string where = path + ": sidecar layer " + std::to_string(l + 1);
-    if (!entry.is_object()) throw Error(where + " is not an object");
-    if (entry.contains("has_maps") && !entry["has_maps"].is_boolean())
-      throw Error(where + ": field 'has_maps' must be true or false");
-    if (entry.contains("mode") && !entry["mode"].is_string()) throw Error(where + ": field 'mode' must be a string");
-    if (entry.value("has_maps", false)) {
+    const SidecarLayerEntry& entry = layers[static_cast<std::size_t>(l)];
+    if (entry.has_maps) {
       const at::Tensor wq = file.tensor(key(l, "w_q")), wk = file.tensor(key(l, "w_k"));
       const std::vector<std::int64_t> want = {c.num_heads, c.head_dim(), c.head_dim()};
       if (wq.sizes().vec() != want || wk.sizes().vec() != want) {
@@ -89,10 +81,7 @@ void load_sidecar(const std::string& path, model::WanDiT& dit) {
       if (r.numel() != 1) throw Error(path + ": tensor '" + key(l, "r") + "' must hold one value");
       s.mix_score = r.to(device, at::kFloat).reshape({}).clone();
     }
-    s.mode = mode_from(entry.value("mode", "softmax"), path);
-    if (s.mode != model::AttentionMode::Softmax && !s.has_linear_branch()) {
-      throw Error(path + ": layer " + std::to_string(l + 1) + " is " + entry.value("mode", "") + " but has no maps");
-    }
+    s.mode = mode_from(entry.mode, path);
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/json_fields.h"
+#include "core/linvideo/cache_index.h"
 #include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/model/wan_dit.h"
@@ -26,11 +27,13 @@ std::string shard_name(std::int64_t job) {
   return buf;
 }
 
-nlohmann::json read_index(const fs::path& file) {
-  if (!fs::exists(file)) return nlohmann::json{{"format", "linvideo-trajectory-cache"}, {"version", 1}, {"shards", nlohmann::json::array()}};
-  auto j = nlohmann::json::parse(io::read_text_file(file.string()), nullptr, false);
-  if (j.is_discarded() || !j.contains("shards")) throw Error(file.string() + ": not a trajectory-cache index");
-  return j;
+CacheIndex read_index(const fs::path& file) {
+  if (!fs::exists(file)) {
+    CacheIndex empty;
+    empty.json = empty_cache_index();
+    return empty;
+  }
+  return parse_cache_index(io::read_text_file(file.string()), file.string());
 }
 
 void write_index(const fs::path& file, const nlohmann::json& j) { io::write_text_atomically(file.string(), j.dump(2) + "\n"); }
@@ -51,14 +54,15 @@ CacheSummary build_trajectory_cache(pipeline::TextToVideo& t2v, const pipeline::
   if (o.seeds < 1) throw Error("cache: --seeds must be at least 1");
   fs::create_directories(o.dir);
   const fs::path index_file = fs::path(o.dir) / "index.json";
-  nlohmann::json index = read_index(index_file);
+  const CacheIndex existing = read_index(index_file);
+  nlohmann::json index = existing.json;
   const nlohmann::json settings = settings_json(base, t2v.dit().config().summary());
   if (index.contains("settings") && index["settings"] != settings) {
     throw Error(index_file.string() + ": cache was built with other settings (" + index["settings"].dump() + ")");
   }
   index["settings"] = settings;
   std::set<std::int64_t> done;
-  for (const auto& s : index["shards"]) done.insert(s.at("job").get<std::int64_t>());
+  for (const auto& s : existing.shards) done.insert(s.job);
 
   CacheSummary sum;
   const std::int64_t jobs = static_cast<std::int64_t>(o.prompts.size()) * o.seeds;
@@ -95,10 +99,10 @@ CacheSummary build_trajectory_cache(pipeline::TextToVideo& t2v, const pipeline::
     ++sum.new_shards;
     if (log) log("cache: " + name + " (" + std::to_string(xs.size()) + " states, " + std::to_string(bytes / 1024) + " KiB) " + s.prompt);
   }
-  for (const auto& s : index["shards"]) {
+  for (const auto& s : index["shards"]) {  // validated above, or written here
     ++sum.shards;
-    sum.states += s.at("states").get<std::int64_t>();
-    sum.bytes += s.at("bytes").get<std::int64_t>();
+    sum.states += s.value("states", std::int64_t{0});
+    sum.bytes += s.value("bytes", std::int64_t{0});
   }
   sum.complete = sum.shards == jobs;
   index["total_states"] = sum.states;
@@ -107,45 +111,27 @@ CacheSummary build_trajectory_cache(pipeline::TextToVideo& t2v, const pipeline::
   return sum;
 }
 
-namespace {
-// FNV-1a 64 over the canonical dump of the settings and the shard list (nlohmann orders keys).
-std::string index_digest(const nlohmann::json& index) {
-  const std::string text =
-      nlohmann::json{{"settings", index.value("settings", nlohmann::json())}, {"shards", index["shards"]}}.dump();
-  std::uint64_t h = 1469598103934665603ull;
-  for (const unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
-}
-}  // namespace
 
 std::string trajectory_cache_digest(const std::string& dir) {
   const fs::path index_file = fs::path(dir) / "index.json";
   if (!fs::exists(index_file)) throw Error(dir + ": not a trajectory cache (no index.json; build one with `linvideo cache`)");
-  return index_digest(read_index(index_file));
+  return read_index(index_file).digest;
 }
 
 CacheContents read_trajectory_cache(const std::string& dir) {
   const fs::path index_file = fs::path(dir) / "index.json";
   if (!fs::exists(index_file)) throw Error(dir + ": not a trajectory cache (no index.json; build one with `linvideo cache`)");
-  const nlohmann::json index = read_index(index_file);
+  const CacheIndex index = read_index(index_file);
   CacheContents out;
-  out.digest = index_digest(index);
-  if (index.contains("settings")) {
-    out.guidance = index["settings"].value("guidance", 1.0);
-    out.steps = index["settings"].value("steps", 0);
-  }
-  for (const auto& entry : index["shards"]) {
-    if (!entry.is_object()) throw Error(index_file.string() + ": a shard entry is not an object");
-    const std::string file =
-        (fs::path(dir) / require_plain_name(require_json_string(entry, "file", index_file.string()), "file",
-                                            index_file.string()))
-            .string();
+  out.digest = index.digest;
+  out.guidance = index.guidance;
+  out.steps = static_cast<int>(index.steps);
+  for (const CacheShardEntry& entry : index.shards) {
+    const std::string file = (fs::path(dir) / entry.file).string();
     const io::SafetensorsFile shard(file);
     CachedTrajectory c;
     c.file = file;
-    c.prompt = entry.value("prompt", "");
+    c.prompt = entry.prompt;
     auto get = [&](const char* name) { return shard.tensor(name).clone(); };
     c.x_t = get("x_t").to(at::kFloat), c.u_t = get("u_t").to(at::kFloat);
     c.t = get("t").to(at::kDouble), c.sigma = get("sigma").to(at::kDouble);

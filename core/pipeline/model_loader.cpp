@@ -14,6 +14,7 @@
 #include "core/io/dit_dialect.h"
 #include "core/io/vae_dialect.h"
 #include "core/model/wan_dit.h"
+#include "core/pipeline/model_index.h"
 #include "core/text/prompt_cleanup.h"
 #include "core/text/t5_tokenizer.h"
 #include "core/text/umt5_encoder.h"
@@ -72,20 +73,15 @@ std::string default_model_dir() {
 GenerationSettings model_defaults(const std::string& folder, GenerationSettings s) {
   const fs::path index = fs::path(folder) / "model_index.json";
   if (!fs::exists(index)) return s;
-  const auto j = nlohmann::json::parse(io::read_text_file(index.string()), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw Error(index.string() + ": not a JSON object");
-  const auto d = j.find("defaults");
-  if (d == j.end() || !d->is_object()) return s;
-  // Every field typed and ranged; errors name the file and the field (issue 18).
-  const std::string label = index.string() + ": defaults";
-  s.steps = static_cast<int>(read_json_int(*d, "steps", 1, 10000, s.steps, label));
-  s.guidance = read_json_number(*d, "guidance", 0.0, 100.0, s.guidance, label);
-  s.shift = read_json_number(*d, "shift", 1e-3, 1000.0, s.shift, label);
-  s.frames = read_json_int(*d, "frames", 1, 4097, s.frames, label);
-  s.height = read_json_int(*d, "height", 16, 8192, s.height, label);
-  s.width = read_json_int(*d, "width", 16, 8192, s.width, label);
-  if (d->contains("negative_prompt")) {
-    s.negative_prompt = require_json_string(*d, "negative_prompt", label);
+  const ModelIndex m = parse_model_index(io::read_text_file(index.string()), index.string());
+  if (m.steps) s.steps = static_cast<int>(*m.steps);
+  if (m.guidance) s.guidance = *m.guidance;
+  if (m.shift) s.shift = *m.shift;
+  if (m.frames) s.frames = *m.frames;
+  if (m.height) s.height = *m.height;
+  if (m.width) s.width = *m.width;
+  if (m.negative_prompt) {
+    s.negative_prompt = *m.negative_prompt;
     s.use_default_negative = false;
   }
   return s;
@@ -94,10 +90,7 @@ GenerationSettings model_defaults(const std::string& folder, GenerationSettings 
 std::string model_world(const std::string& folder) {
   const fs::path index = fs::path(folder) / "model_index.json";
   if (!fs::exists(index)) return {};
-  const auto j = nlohmann::json::parse(io::read_text_file(index.string()), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw Error(index.string() + ": not a JSON object");
-  const auto world = j.find("linvideo_model");
-  return world != j.end() && world->is_string() ? world->get<std::string>() : std::string();
+  return parse_model_index(io::read_text_file(index.string()), index.string()).world;
 }
 
 std::unique_ptr<TextToVideo> load_text_to_video(const ModelSources& sources, const RuntimePolicy& policy) {

@@ -37,31 +37,9 @@ std::string optimizer_file(const std::string& name) {
 }  // namespace
 
 Progress read_progress(const std::string& dir) {
-  Progress p;
   const fs::path file = fs::path(dir) / "progress.json";
-  if (!fs::exists(file)) return p;
-  const auto j = nlohmann::json::parse(io::read_text_file(file.string()), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j.contains("checkpoint")) {
-    throw Error(file.string() + ": not a training progress file");
-  }
-  const std::string label = file.string();
-  p.step = require_json_int(j, "step", 0, std::int64_t{1} << 40, label);
-  p.checkpoint = require_plain_name(require_json_string(j, "checkpoint", label), "checkpoint", label);
-  auto read_info = [](const nlohmann::json& o, std::map<std::string, std::string>* info) {
-    if (!o.contains("info") || !o["info"].is_object()) return;
-    for (auto it = o["info"].begin(); it != o["info"].end(); ++it)
-      if (it->is_string()) (*info)[it.key()] = it->get<std::string>();
-  };
-  read_info(j, &p.info);
-  if (j.contains("previous") && j["previous"].is_object()) {
-    const auto& prev = j["previous"];
-    const std::string prev_label = label + ": previous";
-    p.previous_step = require_json_int(prev, "step", 0, p.step, prev_label);
-    p.previous_checkpoint =
-        require_plain_name(require_json_string(prev, "checkpoint", prev_label), "checkpoint", prev_label);
-    read_info(prev, &p.previous_info);
-  }
-  return p;
+  if (!fs::exists(file)) return {};
+  return parse_progress(io::read_text_file(file.string()), file.string());
 }
 
 void save_checkpoint(const std::string& dir, std::int64_t step,

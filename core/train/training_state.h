@@ -13,21 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "core/train/progress_file.h"
+
 namespace torch::optim {
 class Optimizer;
 }
 
 namespace linvideo::train {
-
-struct Progress {
-  std::int64_t step = 0;  // steps completed
-  std::string checkpoint;  // folder name under the run dir; empty: none yet
-  std::map<std::string, std::string> info;  // free-form (losses, config), kept in progress.json
-  // The checkpoint before, kept on disk as a fallback (empty: none).
-  std::int64_t previous_step = 0;
-  std::string previous_checkpoint;
-  std::map<std::string, std::string> previous_info;
-};
 
 // Reads DIR/progress.json; a missing file means a fresh run (step 0).
 Progress read_progress(const std::string& dir);

@@ -285,6 +285,10 @@ TEST(ModelFolder, HostileDefaultsAreRefusedNamingTheField) {
       {R"({"defaults": {"steps": 1000000000}})", "'steps'"},   {R"({"defaults": {"steps": 0}})", "'steps'"},
       {R"({"defaults": {"guidance": "high"}})", "'guidance'"}, {R"({"defaults": {"height": 1e9}})", "'height'"},
       {R"({"defaults": {"negative_prompt": 3}})", "'negative_prompt'"},
+      {R"({"defaults": {"negative_prompt": null}})", "'negative_prompt'"},
+      {R"({"defaults": [4]})", "defaults must be a JSON object"},
+      {R"({"linvideo_model": 3})", "'linvideo_model'"},
+      {R"([1])", "must be a JSON object"},
   };
   for (const auto& [text, field] : cases) {
     SCOPED_TRACE(text);

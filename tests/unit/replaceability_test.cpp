@@ -136,6 +136,10 @@ TEST(Sidecar, HostileManifestsNameTheFileAndField) {
       {R"({"layers": [7, {}]})", "layer 1"},
       {R"({"layers": [{"has_maps": "yes"}, {}]})", "'has_maps'"},
       {R"({"layers": [{"mode": 3}, {}]})", "'mode'"},
+      {R"({"layers": [{}, {"mode": "fast"}]})", "layer 2: unknown attention mode 'fast'"},
+      {R"({"layers": [{"mode": "linear"}, {}]})", "layer 1 is linear but has no maps"},
+      {R"({"layers": [{}, {}, {}]})", "sidecar has 3 layers, the model 2"},
+      {R"("layers")", "must be a JSON object"},
   };
   int n = 0;
   for (const auto& [manifest, field] : cases) {

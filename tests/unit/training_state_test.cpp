@@ -73,6 +73,12 @@ TEST(TrainingState, HostileProgressFilesAreRefusedNamingTheField) {
       {R"({"step": 4, "checkpoint": "../other/step-000004"})", "'checkpoint'"},
       {R"({"step": 4, "checkpoint": "/etc"})", "'checkpoint'"},
       {R"({"step": 4, "checkpoint": 7})", "'checkpoint'"},
+      {R"({"step": 4, "checkpoint": "step-000004", "info": [1]})", "'info'"},
+      {R"({"step": 4, "checkpoint": "step-000004", "previous": 3})", "previous must be an object"},
+      {R"({"step": 4, "checkpoint": "step-000004", "previous": {"step": 9, "checkpoint": "step-000009"}})",
+       "previous: field 'step' must be between 0 and 4"},
+      {R"({"step": 4, "checkpoint": "step-000004", "previous": {"step": 2, "checkpoint": ".."}})",
+       "previous: field 'checkpoint'"},
   };
   for (const auto& [text, field] : cases) {
     SCOPED_TRACE(text);

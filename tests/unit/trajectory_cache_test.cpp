@@ -75,6 +75,39 @@ TEST(TrajectoryCache, ShardPathsMustStayInsideTheCache) {
   }
 }
 
+// Issue 18: every field of index.json is typed before use (a string guidance or job was an
+// nlohmann exception that named nothing).
+TEST(TrajectoryCache, HostileIndexFieldsAreRefusedNamingTheField) {
+  const std::string dir = test::temp_dir() + "/hostile_cache";
+  std::filesystem::create_directories(dir);
+  const nlohmann::json shard = {{"file", "shard-0.safetensors"}, {"job", 0}, {"states", 2}, {"bytes", 1}};
+  const struct {
+    nlohmann::json index;
+    const char* expect;
+  } cases[] = {
+      {{{"shards", {shard}}, {"settings", {{"guidance", "x"}}}}, "settings: field 'guidance' must be a number"},
+      {{{"shards", {shard}}, {"settings", {{"steps", 1.5}}}}, "settings: field 'steps' must be an integer"},
+      {{{"shards", {shard}}, {"settings", 7}}, "settings must be an object"},
+      {{{"shards", 3}}, "field 'shards' must be an array"},
+      {{{"shards", {{{"file", "a"}, {"job", "0"}}}}}, "shards[0]: field 'job' must be an integer"},
+      {{{"shards", {shard, shard}}}, "shards[1]: job 0 is listed twice"},
+      {{{"shards", {{{"file", "a"}, {"job", 0}, {"states", -2}}}}}, "shards[0]: field 'states' must be between"},
+      {{{"shards", {{{"file", "a"}, {"job", 0}, {"prompt", 5}}}}}, "shards[0]: field 'prompt' must be a string"},
+      {nlohmann::json::array(), "must be a JSON object"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.index.dump());
+    std::ofstream(dir + "/index.json") << c.index.dump();
+    try {
+      linvideo_method::read_trajectory_cache(dir);
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(dir + "/index.json"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.expect), std::string::npos) << e.what();
+    }
+  }
+}
+
 // Issue 18: the digest that goes into a run's identity follows the cache's contents.
 TEST(TrajectoryCache, DigestFollowsTheContents) {
   const std::string dir = test::temp_dir() + "/digest_cache";

@@ -1,0 +1,37 @@
+#include "core/linvideo/sidecar_manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/json_fields.h"
+
+namespace linvideo::linvideo_method {
+
+std::vector<SidecarLayerEntry> parse_sidecar_manifest(const std::string& text, const std::string& label) {
+  const nlohmann::json manifest = parse_json_object(text, label + ": sidecar manifest");
+  const auto layers = manifest.find("layers");
+  if (layers == manifest.end()) throw Error(label + ": sidecar manifest has no field 'layers'");
+  if (!layers->is_array()) throw Error(label + ": sidecar manifest field 'layers' must be an array");
+  if (layers->size() > 4096) throw Error(label + ": sidecar manifest lists more than 4096 layers");
+  std::vector<SidecarLayerEntry> out;
+  for (std::size_t l = 0; l < layers->size(); ++l) {
+    const nlohmann::json& entry = (*layers)[l];
+    const std::string where = label + ": sidecar layer " + std::to_string(l + 1);
+    if (!entry.is_object()) throw Error(where + " is not an object");
+    SidecarLayerEntry e;
+    const auto maps = entry.find("has_maps");
+    if (maps != entry.end() && !maps->is_null()) {
+      if (!maps->is_boolean()) throw Error(where + ": field 'has_maps' must be true or false");
+      e.has_maps = maps->get<bool>();
+    }
+    e.mode = read_json_string(entry, "mode", "softmax", where, 16);
+    if (e.mode != "softmax" && e.mode != "linear" && e.mode != "mixed") {
+      throw Error(where + ": unknown attention mode '" + e.mode + "'");
+    }
+    if (e.mode != "softmax" && !e.has_maps) throw Error(where + " is " + e.mode + " but has no maps");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace linvideo::linvideo_method
