@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start 2: install what is missing, build, and run every test (ctest), then fuzz the
-# checkpoint parser, the .pth pickle scan, the clip tag reader, the DiT config parser, the tokenizer
+# checkpoint parser, the torch.save reader, the clip tag reader, the DiT config parser, the tokenizer
 # loader and the model/run folder JSON readers briefly with libFuzzer + AddressSanitizer + UBSan.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,12 +35,13 @@ mkdir -p "$corpus"
 cp -n "$LINVIDEO_GOLDEN_DIR"/dit_tiny.io.safetensors "$corpus/" 2>/dev/null || true
 "$fuzz_build/tests/fuzz/fuzz_safetensors_header" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
   -max_len=4096 -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
-# libFuzzer over the .pth pickle depth scan (issue 18), seeded with a small state-dict program.
-pickle_corpus="$fuzz_build/corpus-pickle"
-mkdir -p "$pickle_corpus"
-printf '\x80\x02}q\x00(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00b]q\x01u.' > "$pickle_corpus/flat.pkl"
-"$fuzz_build/tests/fuzz/fuzz_pickle_scan" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
-  -max_len=4096 -print_final_stats=1 "$pickle_corpus" 2>&1 | tail -n 12
+# libFuzzer over the torch.save reader (issue 18: the zip directory and the pickle machine), seeded
+# with archives in torch.save's and LibTorch's layouts (tests/fuzz/seeds/torch_archive).
+pth_corpus="$fuzz_build/corpus-pth"
+mkdir -p "$pth_corpus"
+cp -n "$root"/tests/fuzz/seeds/torch_archive/*.pth "$pth_corpus/"
+"$fuzz_build/tests/fuzz/fuzz_torch_archive" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
+  -max_len=4096 -print_final_stats=1 "$pth_corpus" 2>&1 | tail -n 12
 # libFuzzer over the clip tag reader (issue 18), seeded with a tag the engine writes.
 tag_corpus="$fuzz_build/corpus-tag"
 mkdir -p "$tag_corpus"

@@ -4,10 +4,14 @@
 #include <torch/csrc/jit/serialization/pickle.h>
 
 #include <fstream>
+#include <iterator>
+#include <map>
+#include <random>
 
 #include "core/error.h"
 #include "core/io/checkpoint.h"
-#include "core/io/pickle_scan.h"
+#include "core/io/format/torch_archive.h"
+#include "core/io/torch_pickle.h"
 #include "core/io/safetensors.h"
 #include "tests/support/test_support.h"
 
@@ -109,9 +113,8 @@ TEST(TorchPickle, DeeplyNestedDictsAreRefusedWithTheirFile) {
   }
 }
 
-// Issue 18: pickles nested beyond what LibTorch's recursive unpickler survives are refused from
-// their opcodes, before it runs.
-TEST(TorchPickle, PickleDepthIsBoundedBeforeUnpickling) {
+// Issue 18: nesting LibTorch's recursive unpickler did not survive is an error like any other now.
+TEST(TorchPickle, VeryDeepDictsAreRefusedWithoutRecursion) {
   const std::string dir = temp_dir();
   c10::IValue inner = at::ones({1});
   for (int i = 0; i < 2000; ++i) {
@@ -124,22 +127,260 @@ TEST(TorchPickle, PickleDepthIsBoundedBeforeUnpickling) {
     io::Checkpoint::open(dir + "/very_deep.pth");
     FAIL() << "accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("nests deeper than 1000"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("nested deeper than 64"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).rfind(dir + "/very_deep.pth", 0), 0u) << e.what();
   }
-  // The scanner on bare programs: a flat dict passes; deep lists, unknown opcodes and truncation do not.
-  auto scan = [](const std::vector<unsigned char>& program, std::size_t max_depth) {
-    return io::pickle_program_depth_problem(program.data(), program.size(), max_depth);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Our torch.save reader (core/io/format/torch_archive) on files Python's torch.save layout makes,
+// against LibTorch's own unpickler, and on hostile archives.
+
+namespace {
+
+std::vector<std::uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+void put_le(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+// A zip of stored entries, as torch.save writes one (CRCs are not checked by the reader; 0 here).
+std::vector<std::uint8_t> stored_zip(const std::vector<std::pair<std::string, std::string>>& entries, int method = 0) {
+  std::vector<std::uint8_t> out, dir;
+  for (const auto& [name, data] : entries) {
+    const std::size_t local = out.size();
+    put_le(out, 0x04034b50u, 4); put_le(out, 20, 2); put_le(out, 0, 2); put_le(out, method, 2);
+    put_le(out, 0, 4); put_le(out, 0, 4); put_le(out, data.size(), 4); put_le(out, data.size(), 4);
+    put_le(out, name.size(), 2); put_le(out, 0, 2);
+    out.insert(out.end(), name.begin(), name.end());
+    out.insert(out.end(), data.begin(), data.end());
+    put_le(dir, 0x02014b50u, 4); put_le(dir, 20, 2); put_le(dir, 20, 2); put_le(dir, 0, 2); put_le(dir, method, 2);
+    put_le(dir, 0, 4); put_le(dir, 0, 4); put_le(dir, data.size(), 4); put_le(dir, data.size(), 4);
+    put_le(dir, name.size(), 2); put_le(dir, 0, 2); put_le(dir, 0, 2); put_le(dir, 0, 2); put_le(dir, 0, 2);
+    put_le(dir, 0, 4); put_le(dir, local, 4);
+    dir.insert(dir.end(), name.begin(), name.end());
+  }
+  const std::size_t dir_at = out.size();
+  out.insert(out.end(), dir.begin(), dir.end());
+  put_le(out, 0x06054b50u, 4); put_le(out, 0, 2); put_le(out, 0, 2); put_le(out, entries.size(), 2);
+  put_le(out, entries.size(), 2); put_le(out, dir.size(), 4); put_le(out, dir_at, 4); put_le(out, 0, 2);
+  return out;
+}
+
+// Pickle opcodes by hand (protocol 2).
+struct Pickle {
+  std::string b = std::string("\x80\x02", 2);
+  Pickle& op(char c) { b += c; return *this; }
+  Pickle& str(const std::string& s) {
+    b += 'X';
+    for (int i = 0; i < 4; ++i) b += static_cast<char>((s.size() >> (8 * i)) & 0xff);
+    b += s;
+    return *this;
+  }
+  Pickle& global(const std::string& module, const std::string& name) { b += 'c' + module + '\n' + name + '\n'; return *this; }
+  Pickle& int1(int v) { b += 'K'; b += static_cast<char>(v); return *this; }
+  // ('storage', torch.<type>, key, 'cpu', numel) as a persistent id
+  Pickle& storage(const std::string& type, const std::string& key, int numel) {
+    op('(').str("storage").global("torch", type).str(key).str("cpu").int1(numel).op('t').op('Q');
+    return *this;
+  }
+  // _rebuild_tensor_v2(storage, 0, (n,), (1,), False, OrderedDict())
+  Pickle& vector_tensor(const std::string& type, const std::string& key, int n) {
+    global("torch._utils", "_rebuild_tensor_v2").op('(');
+    storage(type, key, n).int1(0).int1(n).op('\x85').int1(1).op('\x85').op('\x89');
+    global("collections", "OrderedDict").op(')').op('R').op('t').op('R');
+    return *this;
+  }
+};
+
+std::vector<std::uint8_t> archive(const std::string& pickle, std::vector<std::pair<std::string, std::string>> more = {}) {
+  more.insert(more.begin(), {"archive/data.pkl", pickle});
+  return stored_zip(more);
+}
+
+std::string error_of(const std::vector<std::uint8_t>& bytes) {
+  try {
+    io::parse_torch_archive(bytes.data(), bytes.size(), "hostile.pth");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+// The seeds were made by tests/fuzz/seeds/make_torch_archive_seeds.py exactly as torch.save lays
+// out a state dict: an OrderedDict with _metadata (a BUILD), a Parameter (_rebuild_parameter), a
+// byteorder entry, a transposed view and one with an offset and a stride.
+TEST(TorchArchive, ReadsTheTorchSaveLayout) {
+  const std::string seeds = std::string(LINVIDEO_SEEDS_DIR) + "/torch_archive";
+  const io::Checkpoint c = io::Checkpoint::open(seeds + "/state_dict.pth");
+  EXPECT_EQ(c.keys(), (std::vector<std::string>{"blocks.0.scale", "blocks.0.weight", "steps"}));
+  EXPECT_TRUE(at::equal(c.tensor("blocks.0.weight"), at::tensor({0.f, 3.f, 1.f, 4.f, 2.f, 5.f}).view({3, 2})));
+  EXPECT_EQ(c.tensor("blocks.0.scale").scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(at::equal(c.tensor("blocks.0.scale").to(at::kFloat), at::ones({4})));
+  EXPECT_TRUE(at::equal(c.tensor("steps"), at::tensor({2, 4, 6}, at::kLong)));
+  // A training checkpoint's dict: the tensors under "model", the numbers beside them ignored.
+  const io::Checkpoint n = io::Checkpoint::open(seeds + "/nested.pth");
+  EXPECT_EQ(n.keys(), (std::vector<std::string>{"model.w"}));
+  EXPECT_TRUE(at::equal(n.tensor("model.w"), at::tensor({1.f, 2.f, 3.f, 4.f}).view({2, 2})));
+}
+
+// Differential: random nested state dicts written by LibTorch's pickle_save, read by our reader and
+// by LibTorch's unpickler, must give the same names, dtypes, shapes, strides and values.
+TEST(TorchArchive, MatchesLibTorchsUnpicklerOnRandomStateDicts) {
+  const std::string dir = temp_dir();
+  at::manual_seed(7);
+  std::mt19937 rng(11);
+  const std::vector<at::ScalarType> dtypes = {at::kFloat, at::kBFloat16, at::kHalf, at::kDouble, at::kLong,
+                                              at::kInt, at::kShort, at::kChar, at::kByte, at::kBool};
+  for (int trial = 0; trial < 40; ++trial) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+    std::vector<c10::impl::GenericDict> dicts{root};
+    const int count = 1 + static_cast<int>(rng() % 12);
+    at::Tensor shared;
+    for (int i = 0; i < count; ++i) {
+      const auto dtype = dtypes[rng() % dtypes.size()];
+      std::vector<std::int64_t> shape;
+      for (int d = 0, dims = static_cast<int>(rng() % 4); d < dims; ++d) shape.push_back(static_cast<std::int64_t>(rng() % 5));
+      at::Tensor t = (at::rand(shape) * 100).to(dtype);
+      switch (rng() % 4) {  // views: transposed, sliced with a step, a view of an earlier tensor
+        case 0: if (t.dim() >= 2) t = t.transpose(0, 1); break;
+        case 1: if (t.dim() >= 1 && t.size(0) > 1) t = t.slice(0, 1, t.size(0), 2); break;
+        case 2: if (shared.defined()) t = shared.view({-1}).slice(0, 0, std::max<std::int64_t>(shared.numel() / 2, 0)); break;
+        default: break;
+      }
+      if (!shared.defined() && t.numel() > 0) shared = t.contiguous();
+      auto& target = dicts[rng() % dicts.size()];
+      target.insert("t" + std::to_string(i), t);
+      if (rng() % 3 == 0) {  // a new level
+        c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+        target.insert("d" + std::to_string(i), d);
+        dicts.push_back(d);
+      }
+    }
+    root.insert("epoch", static_cast<std::int64_t>(trial));  // non-tensors are skipped by both
+    const std::vector<char> bytes = torch::jit::pickle_save(root);
+    const std::string path = dir + "/random.pth";
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+
+    std::map<std::string, at::Tensor> expected;
+    std::vector<std::pair<c10::IValue, std::string>> pending{{torch::jit::pickle_load(bytes), ""}};
+    while (!pending.empty()) {
+      auto [v, prefix] = pending.back();
+      pending.pop_back();
+      if (v.isTensor()) expected[prefix] = v.toTensor();
+      if (v.isGenericDict()) {
+        for (const auto& item : v.toGenericDict()) {
+          pending.emplace_back(item.value(), prefix.empty() ? item.key().toStringRef() : prefix + "." + item.key().toStringRef());
+        }
+      }
+    }
+    const auto ours = io::load_torch_state_dict(path);
+    ASSERT_EQ(ours.size(), expected.size());
+    for (const auto& [name, t] : ours) {
+      SCOPED_TRACE(name);
+      ASSERT_EQ(expected.count(name), 1u);
+      const at::Tensor& e = expected.at(name);
+      EXPECT_EQ(t.scalar_type(), e.scalar_type());
+      EXPECT_EQ(t.sizes(), e.sizes());
+      EXPECT_EQ(t.strides(), e.strides());
+      EXPECT_TRUE(at::equal(t, e));
+    }
+  }
+}
+
+TEST(TorchArchive, HostileArchivesAreRefusedNamingTheEntryOrByte) {
+  const std::string ok_pickle = Pickle().op('}').str("w").vector_tensor("FloatStorage", "0", 2).op('s').op('.').b;
+  const std::string two_floats(8, '\0');
+  ASSERT_EQ(error_of(archive(ok_pickle, {{"archive/data/0", two_floats}})), "");
+  const std::vector<std::pair<std::string, std::vector<std::uint8_t>>> cases = {
+      {"entry 'archive/data/0' holds 4 bytes; its storage is 2 elements of F32 (8 bytes)",
+       archive(ok_pickle, {{"archive/data/0", std::string(4, '\0')}})},
+      {"the archive has no entry 'archive/data/0'", archive(ok_pickle)},
+      {"the archive has no data.pkl", stored_zip({{"archive/data/0", two_floats}})},
+      {"is compressed", stored_zip({{"archive/data.pkl", ok_pickle}, {"archive/data/0", two_floats}}, 8)},
+      {"the archive holds two pickles", archive(ok_pickle, {{"other/data.pkl", ok_pickle}, {"archive/data/0", two_floats}})},
+      {"only little-endian archives are read", archive(ok_pickle, {{"archive/byteorder", "big"}, {"archive/data/0", two_floats}})},
+      {"unsupported storage type 'torch.ComplexFloatStorage'",
+       archive(Pickle().op('}').str("w").vector_tensor("ComplexFloatStorage", "0", 2).op('s').op('.').b)},
+      {"a storage key that is not a plain name",
+       archive(Pickle().op('}').str("w").vector_tensor("FloatStorage", "../0", 2).op('s').op('.').b)},
+      {"storage '0' is read as two different types or sizes",
+       archive(Pickle().op('}').str("a").vector_tensor("FloatStorage", "0", 2).str("b").vector_tensor("HalfStorage", "0", 4).op('s').op('s').op('.').b)},
+      {"tensor 'w' appears twice",
+       archive(Pickle().op('}').str("w").vector_tensor("FloatStorage", "0", 2).op('s').op('q').op('\0').str("w")
+                   .vector_tensor("FloatStorage", "0", 2).op('s').op('.').b, {{"archive/data/0", two_floats}})},
+      {"the dict at 'self' appears twice",  // a dict holding itself
+       archive(Pickle().op('}').op('q').op('\0').str("self").op('h').op('\0').op('s').op('.').b)},
+      {"holds a list, not a dict of tensors", archive(Pickle().op(']').op('.').b)},
+      {"holds no tensors", archive(Pickle().op('}').str("n").int1(3).op('s').op('.').b)},
+      {"data.pkl byte 2: unsupported pickle opcode 0xff", archive(std::string("\x80\x02\xff.", 4))},
+      {"data.pkl byte 2: pops from an empty stack", archive(std::string("\x80\x02s.", 4))},
+      {"the pickle ends inside opcode", archive(std::string("\x80\x02X\xff\0\0\0ab", 9))},
+      {"memo entry 9 was never set", archive(std::string("\x80\x02h\x09.", 5))},
+      {"the pickle ends without STOP", archive(std::string("\x80\x02}", 3))},
+      {"an integer wider than 64 bits", archive(std::string("\x80\x02\x8a\x09", 4) + std::string(9, '\1') + ".")},
+      {"no zip end-of-directory record", std::vector<std::uint8_t>(100, 'P')},
   };
-  const std::vector<unsigned char> flat = {0x80, 2, '}', 'q', 0, '(', 'X', 1, 0, 0, 0, 'a', 'K', 1,
-                                           'X', 1, 0, 0, 0, 'b', 'K', 2, 'u', '.'};
-  EXPECT_EQ(scan(flat, 10), "");
-  std::vector<unsigned char> deep = {0x80, 2};
-  deep.insert(deep.end(), 50, ']');
-  deep.push_back('.');
-  EXPECT_NE(scan(deep, 10).find("deeper"), std::string::npos) << scan(deep, 10);
-  EXPECT_NE(scan({0x80, 2, 0xff, '.'}, 10).find("0xff"), std::string::npos);
-  EXPECT_NE(scan({0x80, 2, 'X', 0xff, 0, 0, 0, 'a', 'b'}, 10).find("truncated"), std::string::npos);
-  EXPECT_NE(scan({0x80, 2, 'X', 0xff}, 10).find("truncated"), std::string::npos);
-  EXPECT_NE(scan({0x80, 2, 's', '.'}, 10).find("malformed"), std::string::npos);  // SETITEM on an empty stack
+  for (const auto& [want, bytes] : cases) {
+    SCOPED_TRACE(want);
+    const std::string e = error_of(bytes);
+    EXPECT_EQ(e.rfind("hostile.pth: ", 0), 0u) << e;
+    EXPECT_NE(e.find(want), std::string::npos) << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  }
+  // A tensor reaching past its storage, written by hand: 4 elements over a 2-element storage.
+  std::string liar = Pickle().op('}').str("liar").global("torch._utils", "_rebuild_tensor_v2").op('(')
+                         .storage("FloatStorage", "0", 2).int1(0).int1(4).op('\x85').int1(1).op('\x85').op('\x89').op(')').op('t').op('R').op('s').op('.').b;
+  EXPECT_NE(error_of(archive(liar, {{"archive/data/0", two_floats}})).find("tensor 'liar' addresses 4 elements but its storage holds 2"), std::string::npos);
+}
+
+// 200,000 nested lists, and 300,000 MARKs: LibTorch's unpickler crashed on much less; ours builds
+// them flat, so it answers with an error and no recursion.
+TEST(TorchArchive, DeepNestingNeitherRecursesNorCrashes) {
+  std::string nested("\x80\x02", 2);
+  nested += std::string(200000, ']') + std::string(199999, 'a') + ".";
+  EXPECT_NE(error_of(archive(nested)).find("holds a list"), std::string::npos);
+  std::string marks("\x80\x02", 2);
+  marks += std::string(300000, '(') + "}.";
+  EXPECT_NE(error_of(archive(marks)).find("holds no tensors"), std::string::npos);
+}
+
+// Every prefix of a real archive, and every single-byte change of it, is either read or refused
+// with an Error naming the file: never a crash or another exception (the fuzzer does more).
+TEST(TorchArchive, TruncatedAndCorruptedSeedsNeverCrash) {
+  const std::vector<std::uint8_t> seed = read_bytes(std::string(LINVIDEO_SEEDS_DIR) + "/torch_archive/state_dict.pth");
+  ASSERT_GT(seed.size(), 1000u);
+  std::size_t refused = 0;
+  for (std::size_t n = 0; n < seed.size(); ++n) {
+    const std::vector<std::uint8_t> prefix(seed.begin(), seed.begin() + static_cast<std::ptrdiff_t>(n));
+    const std::string e = error_of(prefix);
+    ASSERT_FALSE(e.empty()) << "a " << n << "-byte prefix was accepted";
+    ++refused;
+  }
+  std::mt19937 rng(5);
+  for (std::size_t i = 0; i < seed.size(); ++i) {
+    std::vector<std::uint8_t> bad = seed;
+    bad[i] = static_cast<std::uint8_t>(bad[i] ^ (1u + rng() % 255));
+    const std::string e = error_of(bad);  // throws nothing but linvideo::Error
+    if (!e.empty()) EXPECT_EQ(e.rfind("hostile.pth: ", 0), 0u) << e;
+  }
+  EXPECT_EQ(refused, seed.size());
+  const std::string dir = temp_dir();
+  write_bytes(dir + "/cut.pth", std::vector<std::uint8_t>(seed.begin(), seed.begin() + 700));
+  try {
+    io::Checkpoint::open(dir + "/cut.pth");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(dir + "/cut.pth: ", 0), 0u) << e.what();
+  }
 }
