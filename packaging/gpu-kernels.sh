@@ -29,7 +29,7 @@ if has test; then
   grep -vE "^linvideo:|^$" "$out/kernel_tests.txt" | head -${TEST_LINES:-60}
 fi
 if has memcheck || [ "${MEMCHECK:-0}" = 1 ]; then
-  /usr/local/cuda/bin/compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/linvideo_kernel_tests \
+  timeout "${MEMCHECK_TIMEOUT:-240}" /usr/local/cuda/bin/compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/linvideo_kernel_tests \
     --gtest_filter="${MEMCHECK_FILTER:-*L320*:*L17_*:*L1_*:FusedAttentionCuda.*}" > "$out/memcheck.log" 2>&1
   echo "memcheck exit $? ($(grep -E 'ERROR SUMMARY' "$out/memcheck.log" | tail -1))"; grep -E "PASSED|FAILED" "$out/memcheck.log" | head
 fi

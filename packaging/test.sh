@@ -8,7 +8,12 @@ source "$root/packaging/deps.sh"
 "$root/packaging/check-sources.sh"
 linvideo_install_deps
 # LINVIDEO_SANITIZE=1: the whole suite on an AddressSanitizer + UBSan build (build-asan/; about
-# 40 minutes cold on 2 cores, so not in the default CI run; see docs/reliability.md).
+# 17 minutes cold on 2 cores, the tests 5 more). CI (CI=true) runs that build instead of the
+# release one, so every test runs sanitized there; LINVIDEO_SANITIZE=0 asks for the release build.
+# See docs/reliability.md.
+if [ "${CI:-}" = true ] && [ -z "${LINVIDEO_SANITIZE:-}" ]; then
+  LINVIDEO_SANITIZE=1
+fi
 if [ "${LINVIDEO_SANITIZE:-0}" = 1 ]; then
   export LINVIDEO_BUILD_DIR="${LINVIDEO_BUILD_DIR:-$root/build-asan}"
   export LINVIDEO_CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLINVIDEO_ASAN=ON ${LINVIDEO_CMAKE_ARGS:-}"
@@ -73,7 +78,8 @@ fi
 "$fuzz_build/tests/fuzz/fuzz_sentencepiece_model" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
   -max_len=8192 -print_final_stats=1 "$spm_corpus" 2>&1 | tail -n 12
 # libFuzzer over the JSON readers of model and run folders (issue 18); the first byte picks the
-# reader: 0 model_index.json, 1 progress.json, 2 a cache's index.json, 3 a sidecar manifest.
+# reader: 0 model_index.json, 1 progress.json, 2 a cache's index.json, 3 a sidecar manifest,
+# 4 a VAE config, 5 a umT5 config, 6 a layer mask file, 7 a layer list.
 json_corpus="$fuzz_build/corpus-json"
 mkdir -p "$json_corpus"
 { printf '\x00'; cat "$root/resources/models/shapes/model_index.json"; } > "$json_corpus/model_index"
@@ -82,6 +88,10 @@ printf '\x01{"step":8,"checkpoint":"step-000008","info":{"loss":"0.5"},"previous
 printf '\x02{"format":"linvideo-trajectory-cache","version":1,"settings":{"steps":4,"guidance":5.0},"shards":[{"job":0,"file":"shard-000000.safetensors","prompt":"a cat","seed":1,"states":4,"bytes":100}]}' \
   > "$json_corpus/cache_index"
 { printf '\x03'; cat "$root/resources/models/shapes/shapes.linvideo.safetensors.json"; } > "$json_corpus/sidecar"
+{ printf '\x04'; cat "$root/resources/models/shapes/vae/config.json"; } > "$json_corpus/vae_config"
+{ printf '\x05'; cat "$root/resources/models/shapes/text_encoder/config.json"; } > "$json_corpus/umt5_config"
+printf '\x06{"format":"linvideo-layer-mask","num_layers":30,"linear":[2,3,4,10]}' > "$json_corpus/layer_mask"
+printf '\x072-8,10-13,30' > "$json_corpus/layer_list"
 "$fuzz_build/tests/fuzz/fuzz_json_readers" -max_total_time="${LINVIDEO_FUZZ_SECONDS:-30}" \
   -max_len=4096 -print_final_stats=1 "$json_corpus" 2>&1 | tail -n 12
 echo "test.sh: all tests passed"

@@ -1,12 +1,12 @@
 #include "core/linvideo/layer_mask.h"
 
 #include <algorithm>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/json_fields.h"
 #include "core/io/atomic_write.h"
-#include "core/linvideo/sidecar.h"
 
 namespace linvideo::linvideo_method {
 namespace {
@@ -24,8 +24,13 @@ LayerMask read_layer_mask(const std::string& text_or_file, int num_layers, const
     mask.linear = parse_layer_list(text_or_file, num_layers, option);
     return mask;
   }
-  const std::string& path = text_or_file;
-  const auto j = nlohmann::json::parse(io::read_text_file(path), nullptr, false);
+  return parse_layer_mask(io::read_text_file(text_or_file), num_layers, text_or_file);
+}
+
+LayerMask parse_layer_mask(const std::string& json_text, int num_layers, const std::string& path) {
+  LayerMask mask;
+  mask.num_layers = num_layers;
+  const auto j = nlohmann::json::parse(json_text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw Error(path + ": not a JSON object (expected a linvideo layer mask)");
   if (!j.contains("format") || !j["format"].is_string() || j["format"].get<std::string>() != "linvideo-layer-mask") {
     throw Error(path + ": \"format\" must be \"linvideo-layer-mask\"");
@@ -46,6 +51,37 @@ LayerMask read_layer_mask(const std::string& text_or_file, int num_layers, const
   std::sort(mask.linear.begin(), mask.linear.end());
   mask.linear.erase(std::unique(mask.linear.begin(), mask.linear.end()), mask.linear.end());
   return mask;
+}
+
+std::vector<int> parse_layer_list(const std::string& text, int num_layers, const std::string& option) {
+  std::set<int> out;
+  std::size_t pos = 0;
+  auto bad = [&](const std::string& why) -> Error {
+    return Error(option + " '" + text + "': " + why + " (layers 1.." + std::to_string(num_layers) + ", e.g. 2-8,10-13)");
+  };
+  while (pos < text.size()) {
+    const std::size_t comma = text.find(',', pos);
+    const std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? text.size() : comma + 1;
+    if (part.empty()) continue;
+    // Digits only ("2", "2-8", spaces around them allowed): no signs or trailing text, at most 7 digits.
+    const auto number = [&](std::string digits, int* out) {
+      const std::size_t first = digits.find_first_not_of(' '), last = digits.find_last_not_of(' ');
+      digits = first == std::string::npos ? std::string() : digits.substr(first, last - first + 1);
+      if (digits.empty() || digits.size() > 7 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+      *out = std::stoi(digits);
+      return true;
+    };
+    const std::size_t dash = part.find('-');
+    int lo = 0, hi = 0;
+    const bool ok = number(part.substr(0, dash), &lo) &&
+                    (dash == std::string::npos ? (hi = lo, true) : number(part.substr(dash + 1), &hi));
+    if (!ok) throw bad("'" + part + "' is not a number or range");
+    if (lo < 1 || hi > num_layers || lo > hi) throw bad("'" + part + "' is out of range");
+    for (int l = lo; l <= hi; ++l) out.insert(l);
+  }
+  if (out.empty()) throw bad("no layers");
+  return {out.begin(), out.end()};
 }
 
 void write_layer_mask(const std::string& path, const LayerMask& mask) {

@@ -16,6 +16,10 @@ struct LayerMask {
 // Parses `text_or_file`: a path ending in .json is read as a mask file, anything else is a layer
 // list ("2-8,10-13"). Errors name the file (or `option`) and say what is wrong.
 LayerMask read_layer_mask(const std::string& text_or_file, int num_layers, const std::string& option);
+// The same on a mask file's text; `label` (the path) starts every error.
+LayerMask parse_layer_mask(const std::string& json_text, int num_layers, const std::string& label);
+// "2-8,10-13,30" -> {2,...,8,10,...,13,30} (1-based); Error naming the option on bad input.
+std::vector<int> parse_layer_list(const std::string& text, int num_layers, const std::string& option);
 // Writes the mask atomically (temp file + rename).
 void write_layer_mask(const std::string& path, const LayerMask& mask);
 // "1-4,7" for {1,2,3,4,7}; "" for none.

@@ -85,30 +85,4 @@ void load_sidecar(const std::string& path, model::WanDiT& dit) {
   }
 }
 
-std::vector<int> parse_layer_list(const std::string& text, int num_layers, const std::string& option) {
-  std::set<int> out;
-  std::size_t pos = 0;
-  auto bad = [&](const std::string& why) -> Error {
-    return Error(option + " '" + text + "': " + why + " (layers 1.." + std::to_string(num_layers) + ", e.g. 2-8,10-13)");
-  };
-  while (pos < text.size()) {
-    const std::size_t comma = text.find(',', pos);
-    const std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    pos = comma == std::string::npos ? text.size() : comma + 1;
-    if (part.empty()) continue;
-    const std::size_t dash = part.find('-');
-    int lo = 0, hi = 0;
-    try {
-      lo = std::stoi(part.substr(0, dash));
-      hi = dash == std::string::npos ? lo : std::stoi(part.substr(dash + 1));
-    } catch (...) {
-      throw bad("'" + part + "' is not a number or range");
-    }
-    if (lo < 1 || hi > num_layers || lo > hi) throw bad("'" + part + "' is out of range");
-    for (int l = lo; l <= hi; ++l) out.insert(l);
-  }
-  if (out.empty()) throw bad("no layers");
-  return {out.begin(), out.end()};
-}
-
 }  // namespace linvideo::linvideo_method

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/linvideo/layer_mask.h"  // parse_layer_list
+
 namespace linvideo::model {
 class WanDiT;
 }
@@ -21,8 +23,5 @@ std::vector<std::pair<std::string, at::Tensor>> sidecar_contents(const model::Wa
                                                                  std::string* manifest_json);
 // Installs the sidecar's states; an Error names the file when it does not fit this model.
 void load_sidecar(const std::string& path, model::WanDiT& dit);
-
-// "2-8,10-13,30" -> {2,...,8,10,...,13,30} (1-based); Error naming the option on bad input.
-std::vector<int> parse_layer_list(const std::string& text, int num_layers, const std::string& option);
 
 }  // namespace linvideo::linvideo_method

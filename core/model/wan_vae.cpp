@@ -290,58 +290,6 @@ struct WanVAE::Impl {
   at::Tensor mean, inv_std;                  // [1, z, 1, 1, 1] float32
 };
 
-std::int64_t VaeConfig::temporal_stride() const {
-  std::int64_t s = 1;
-  for (bool t : temporal_downsample) s *= t ? 2 : 1;
-  return s;
-}
-std::int64_t VaeConfig::spatial_stride() const { return std::int64_t{1} << (dim_mult.size() - 1); }
-
-void VaeConfig::validate(const std::string& label) const {
-  auto bad = [&](const std::string& what) { throw Error(label + ": invalid VAE config: " + what); };
-  if (base_dim <= 0 || z_dim <= 0 || num_res_blocks <= 0) bad("sizes must be positive");
-  if (dim_mult.size() < 2) bad("dim_mult needs at least 2 entries");
-  if (temporal_downsample.size() + 1 != dim_mult.size()) bad("temperal_downsample needs one entry less than dim_mult");
-  if (static_cast<std::int64_t>(latents_mean.size()) != z_dim || static_cast<std::int64_t>(latents_std.size()) != z_dim) {
-    bad("latents_mean/latents_std need z_dim entries");
-  }
-  for (double s : latents_std) {
-    if (!(s > 0)) bad("latents_std must be positive");
-  }
-}
-
-VaeConfig parse_vae_config(const std::string& json_text, const std::string& label) {
-  nlohmann::json root = nlohmann::json::parse(json_text, nullptr, false);
-  if (root.is_discarded() || !root.is_object()) throw Error(label + ": VAE config is not a JSON object");
-  VaeConfig c;
-  if (!root.contains("dim") && !root.contains("base_dim")) {
-    // Golden-style wrapper: take the diffusers part (it carries the latent statistics).
-    if (root.contains("diffusers")) {
-      root = root["diffusers"];
-    } else if (root.contains("original")) {
-      root = root["original"];
-    }
-  }
-  read_json_field(root, "dim", &c.base_dim, label);
-  read_json_field(root, "base_dim", &c.base_dim, label);
-  read_json_field(root, "z_dim", &c.z_dim, label);
-  read_json_field(root, "dim_mult", &c.dim_mult, label);
-  read_json_field(root, "num_res_blocks", &c.num_res_blocks, label);
-  read_json_field(root, "temperal_downsample", &c.temporal_downsample, label);
-  read_json_field(root, "latents_mean", &c.latents_mean, label);
-  read_json_field(root, "latents_std", &c.latents_std, label);
-  c.validate(label);
-  return c;
-}
-
-VaeConfig load_vae_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open VAE config");
-  std::stringstream s;
-  s << in.rdbuf();
-  return parse_vae_config(s.str(), path);
-}
-
 WanVAE::WanVAE(VaeConfig config, VaeOptions options)
     : config_(std::move(config)), options_(options), impl_(std::make_unique<Impl>()) {}
 WanVAE::~WanVAE() = default;

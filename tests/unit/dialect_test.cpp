@@ -6,6 +6,7 @@
 #include "core/io/dit_dialect.h"
 #include "core/io/safetensors.h"
 #include "core/model/dit_config.h"
+#include "core/model/vae_config.h"
 #include "tests/support/test_support.h"
 
 using namespace linvideo::io;
@@ -152,4 +153,35 @@ TEST(Dialect, HostileConfigValuesAreRefusedNamingTheField) {
       EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
     }
   }
+}
+
+// Issue 18: the VAE config had no upper bounds (a dim_mult of 70 levels made spatial_stride() shift
+// past 64 bits) and took a non-object "diffusers" part without a word.
+TEST(VaeConfig, HostileValuesAreRefusedNamingTheField) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"base_dim": 1000000})", "base_dim"},
+      {R"({"base_dim": 96, "z_dim": 4096})", "z_dim"},
+      {R"({"base_dim": 96, "num_res_blocks": 1000})", "num_res_blocks"},
+      {R"({"base_dim": 96, "dim_mult": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]})", "dim_mult"},
+      {R"({"base_dim": 96, "dim_mult": [1, 2, 0, 4]})", "dim_mult"},
+      {R"({"base_dim": 96, "dim_mult": [1, 2, 4, 4000]})", "dim_mult"},
+      {R"({"base_dim": 96, "dim_mult": [1, 2.5]})", "dim_mult"},
+      {R"({"base_dim": 96, "temperal_downsample": [false, "yes", true]})", "temperal_downsample"},
+      {R"({"base_dim": 96, "z_dim": 2, "latents_mean": [0, 0], "latents_std": [1, 0]})", "latents_std"},
+      {R"({"diffusers": 7})", "diffusers"},
+      {R"({"base_dim": 1.5e300})", "base_dim"},
+  };
+  for (const auto& [text, field] : cases) {
+    SCOPED_TRACE(text);
+    try {
+      linvideo::model::parse_vae_config(text, "hostile/vae.json");
+      ADD_FAILURE() << "accepted";
+    } catch (const linvideo::Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("hostile/vae.json: ", 0), 0u) << e.what();
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  }
+  const auto wan = linvideo::model::parse_vae_config(R"({"base_dim": 96, "z_dim": 16})", "wan.json");
+  EXPECT_EQ(wan.spatial_stride(), 8);
+  EXPECT_EQ(wan.temporal_stride(), 4);
 }

@@ -113,7 +113,9 @@ TEST(Sidecar, RoundTripsModesMapsAndScoresAndRejectsMismatches) {
 TEST(Sidecar, LayerListsAreOneBasedRangesWithClearErrors) {
   EXPECT_EQ(linvideo_method::parse_layer_list("2-4,7,9-9", 10, "--linear"), (std::vector<int>{2, 3, 4, 7, 9}));
   EXPECT_EQ(linvideo_method::parse_layer_list("3,1-2", 3, "--linear"), (std::vector<int>{1, 2, 3}));
-  for (const std::string bad : {"0-3", "5-2", "a", "", "11", "2-x"}) {
+  EXPECT_EQ(linvideo_method::parse_layer_list("2 - 4, 7", 10, "--linear"), (std::vector<int>{2, 3, 4, 7}));
+  // Trailing text, signs and huge numbers were read by std::stoi's prefix rule ("1-2-3" was 1-2).
+  for (const std::string bad : {"0-3", "5-2", "a", "", "11", "2-x", "1-2-3", "+2", "-3", "2x", "99999999999", "1-99999999999"}) {
     SCOPED_TRACE(bad);
     try {
       linvideo_method::parse_layer_list(bad, 10, "--linear");

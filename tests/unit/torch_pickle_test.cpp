@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -152,7 +153,10 @@ void put_le(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
 }
 
 // A zip of stored entries, as torch.save writes one (CRCs are not checked by the reader; 0 here).
-std::vector<std::uint8_t> stored_zip(const std::vector<std::pair<std::string, std::string>>& entries, int method = 0) {
+// With zip64, every size and offset in the directory is 0xffffffff and the real values sit in the
+// zip64 extra field, and the end record points to a zip64 end record, as for files past 4 GiB.
+std::vector<std::uint8_t> stored_zip(const std::vector<std::pair<std::string, std::string>>& entries, int method = 0,
+                                     bool zip64 = false) {
   std::vector<std::uint8_t> out, dir;
   for (const auto& [name, data] : entries) {
     const std::size_t local = out.size();
@@ -162,13 +166,28 @@ std::vector<std::uint8_t> stored_zip(const std::vector<std::pair<std::string, st
     out.insert(out.end(), name.begin(), name.end());
     out.insert(out.end(), data.begin(), data.end());
     put_le(dir, 0x02014b50u, 4); put_le(dir, 20, 2); put_le(dir, 20, 2); put_le(dir, 0, 2); put_le(dir, method, 2);
-    put_le(dir, 0, 4); put_le(dir, 0, 4); put_le(dir, data.size(), 4); put_le(dir, data.size(), 4);
-    put_le(dir, name.size(), 2); put_le(dir, 0, 2); put_le(dir, 0, 2); put_le(dir, 0, 2); put_le(dir, 0, 2);
-    put_le(dir, 0, 4); put_le(dir, local, 4);
+    const std::uint64_t big = 0xffffffffu;
+    put_le(dir, 0, 4); put_le(dir, 0, 4); put_le(dir, zip64 ? big : data.size(), 4); put_le(dir, zip64 ? big : data.size(), 4);
+    put_le(dir, name.size(), 2); put_le(dir, zip64 ? 28 : 0, 2); put_le(dir, 0, 2); put_le(dir, 0, 2); put_le(dir, 0, 2);
+    put_le(dir, 0, 4); put_le(dir, zip64 ? big : local, 4);
     dir.insert(dir.end(), name.begin(), name.end());
+    if (zip64) {  // uncompressed size, compressed size, local header offset
+      put_le(dir, 0x0001, 2); put_le(dir, 24, 2);
+      put_le(dir, data.size(), 8); put_le(dir, data.size(), 8); put_le(dir, local, 8);
+    }
   }
   const std::size_t dir_at = out.size();
   out.insert(out.end(), dir.begin(), dir.end());
+  if (zip64) {
+    const std::size_t record = out.size();
+    put_le(out, 0x06064b50u, 4); put_le(out, 44, 8); put_le(out, 45, 2); put_le(out, 45, 2); put_le(out, 0, 4);
+    put_le(out, 0, 4); put_le(out, entries.size(), 8); put_le(out, entries.size(), 8); put_le(out, dir.size(), 8);
+    put_le(out, dir_at, 8);
+    put_le(out, 0x07064b50u, 4); put_le(out, 0, 4); put_le(out, record, 8); put_le(out, 1, 4);
+    put_le(out, 0x06054b50u, 4); put_le(out, 0, 2); put_le(out, 0, 2); put_le(out, 0xffff, 2);
+    put_le(out, 0xffff, 2); put_le(out, 0xffffffffu, 4); put_le(out, 0xffffffffu, 4); put_le(out, 0, 2);
+    return out;
+  }
   put_le(out, 0x06054b50u, 4); put_le(out, 0, 2); put_le(out, 0, 2); put_le(out, entries.size(), 2);
   put_le(out, entries.size(), 2); put_le(out, dir.size(), 4); put_le(out, dir_at, 4); put_le(out, 0, 2);
   return out;
@@ -338,6 +357,20 @@ TEST(TorchArchive, HostileArchivesAreRefusedNamingTheEntryOrByte) {
     EXPECT_NE(e.find(want), std::string::npos) << e;
     EXPECT_EQ(e.find('\n'), std::string::npos) << e;
   }
+  // The same archive in zip64 form (Wan's 11 GB umT5 .pth is one) reads the same.
+  const std::vector<std::uint8_t> z64 = stored_zip({{"archive/data.pkl", ok_pickle}, {"archive/data/0", std::string("\0\0\x80\x3f\0\0\0\x40", 8)}}, 0, true);
+  ASSERT_EQ(error_of(z64), "");
+  const io::TorchArchive a = io::parse_torch_archive(z64.data(), z64.size(), "z64.pth");
+  ASSERT_EQ(a.tensors.size(), 1u);
+  EXPECT_EQ(a.tensors[0].name, "w");
+  EXPECT_EQ(a.tensors[0].sizes, (std::vector<std::int64_t>{2}));
+  float values[2];
+  std::memcpy(values, z64.data() + a.storages.at("0").bytes.offset, sizeof values);
+  EXPECT_EQ(values[0], 1.0f);
+  EXPECT_EQ(values[1], 2.0f);
+  std::vector<std::uint8_t> no_locator = z64;
+  no_locator[no_locator.size() - 22 - 20] ^= 0xff;  // break the zip64 locator's signature
+  EXPECT_NE(error_of(no_locator).find("zip64"), std::string::npos) << error_of(no_locator);
   // A tensor reaching past its storage, written by hand: 4 elements over a 2-element storage.
   std::string liar = Pickle().op('}').str("liar").global("torch._utils", "_rebuild_tensor_v2").op('(')
                          .storage("FloatStorage", "0", 2).int1(0).int1(4).op('\x85').int1(1).op('\x85').op('\x89').op(')').op('t').op('R').op('s').op('.').b;

@@ -118,6 +118,33 @@ TEST(Umt5Config, ParsesTransformersConfigAndRejectsOtherActivations) {
   EXPECT_THROW(text::parse_umt5_config("[1, 2]", "cfg.json"), Error);
 }
 
+// Issue 18: sizes had no upper bound, so a config could ask for any amount of memory and make
+// parameter_count() overflow.
+TEST(Umt5Config, HostileValuesAreRefusedNamingTheField) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"vocab_size": 9000000000000})", "vocab_size"},
+      {R"({"d_model": 1000000})", "d_model"},
+      {R"({"d_ff": 1e9})", "d_ff"},
+      {R"({"num_layers": 100000})", "num_layers"},
+      {R"({"num_heads": 4096})", "num_heads"},
+      {R"({"relative_attention_num_buckets": 1000000})", "relative_attention_num_buckets"},
+      {R"({"relative_attention_max_distance": 9007199254740993})", "relative_attention_max_distance"},
+      {R"({"layer_norm_epsilon": 5})", "layer_norm_epsilon"},
+      {R"({"layer_norm_epsilon": "small"})", "layer_norm_epsilon"},
+      {R"({"d_kv": -3})", "d_kv"},
+  };
+  for (const auto& [text, field] : cases) {
+    SCOPED_TRACE(text);
+    try {
+      text::parse_umt5_config(text, "hostile/config.json");
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("hostile/config.json: ", 0), 0u) << e.what();
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Umt5Config, TakesMaxDistanceAndEpsFromAConfigBesideTheWeights) {
   const std::string path = write_temp(read_all(test::golden_dir() + "/" + kHfFile));
   const std::string folder = path.substr(0, path.rfind('/'));
