@@ -15,6 +15,7 @@
 #include "core/io/dit_dialect.h"
 #include "core/io/safetensors.h"
 #include "core/linvideo/apply.h"
+#include "core/linvideo/sidecar.h"
 #include "core/linvideo/student.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
@@ -51,6 +52,7 @@ struct Args {
   std::string sampler = "unipc", grid = "wan";
   std::string device = "auto", dtype = "auto", text_device = "auto";
   std::string out = "linvideo.mp4", save_latents;
+  bool teacher = false;  // every layer softmax: the folder's shipped sidecar is not applied
   bool random_text = false, no_memory_plan = false;
   std::int64_t vae_tile = -1;
   int crf = 18;
@@ -73,6 +75,8 @@ void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit
 
 void run_generate(Args& a, const CLI::App& cmd) {
   const auto started = std::chrono::steady_clock::now();
+  if (a.teacher && (!a.linvideo_sidecar.empty() || !a.linear_layers.empty()))
+    throw Error("--teacher runs every layer softmax; it cannot be combined with --linvideo or --linear");
   if (!sampling::parse_solver(a.sampler, &a.s.solver)) throw Error("--sampler must be unipc or euler (got '" + a.sampler + "')");
   if (!sampling::parse_grid(a.grid, &a.s.grid)) throw Error("--grid must be wan or diffusers (got '" + a.grid + "')");
   if (a.negative_given) {
@@ -189,10 +193,25 @@ void run_generate(Args& a, const CLI::App& cmd) {
                  cmd.count("--steps") || cmd.count("--guidance") || cmd.count("--sampler") ? "; --steps/--guidance/--sampler ignored" : "");
     sidecar.clear();
   }
+  // As in the studio, a model folder's shipped sidecar applies unless --teacher (or another
+  // sidecar, a student or --linear) is given; one that does not fit is a warning, not an error.
+  bool shipped = false;
+  if (a.teacher) {
+    std::fprintf(stderr, "linvideo: --teacher: every layer softmax\n");
+  } else if (sidecar.empty() && student.empty() && a.linear_layers.empty() && !a.model.empty()) {
+    sidecar = linvideo_method::find_shipped_sidecar(a.model);
+    shipped = !sidecar.empty();
+  }
   if (!sidecar.empty() || !a.linear_layers.empty()) {
-    std::fprintf(stderr, "linvideo: %s\n",
-                 linvideo_method::apply_linvideo(t2v, sidecar, a.linear_layers, a.s,
-                                                 {{context, negative_context}}).c_str());
+    try {
+      std::fprintf(stderr, "linvideo: %s%s\n",
+                   linvideo_method::apply_linvideo(t2v, sidecar, a.linear_layers, a.s, {{context, negative_context}}).c_str(),
+                   shipped ? " (the folder's sidecar; --teacher for every layer softmax)" : "");
+    } catch (const Error& e) {
+      if (!shipped) throw;
+      for (std::int64_t l = 0; l < dit->num_layers(); ++l) dit->attention_state(l).mode = model::AttentionMode::Softmax;
+      std::fprintf(stderr, "warning: the folder's sidecar was not applied: %s\n", e.what());
+    }
   }
   const std::vector<std::string> modes = pipeline::attention_mode_names(*dit);
   const std::string model_name = dit->config().family();
@@ -261,6 +280,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--linvideo,--student", a->linvideo_sidecar,
                   "A LinVideo sidecar (per-layer modes and maps) to apply, or a distilled student (linvideo distill; "
                   "its few-step schedule is used)");
+  cmd->add_flag("--teacher", a->teacher, "Every layer softmax: do not apply the model folder's shipped LinVideo sidecar");
   cmd->add_option("--linear", a->linear_layers, "Make exactly these layers linear, the rest softmax (1-based, e.g. 2-8,10-13, or a layer-mask .json)");
   cmd->add_option("--crf", a->crf, "H.264 quality (lower is better)")->capture_default_str();
   cmd->add_option("--save-latents", a->save_latents, "Also save the final latents (.safetensors)");

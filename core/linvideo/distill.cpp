@@ -19,6 +19,7 @@
 #include "core/linvideo/sidecar.h"
 #include "core/linvideo/student.h"
 #include "core/linvideo/trajectory_cache.h"
+#include "core/model/attention_scope.h"
 #include "core/model/autocast.h"
 #include "core/model/wan_dit.h"
 #include "core/sampling/flow_schedule.h"
@@ -59,21 +60,12 @@ void validate(const DistillOptions& o) {
 // The teacher's layer modes, set to softmax for the run and restored on scope exit.
 class SoftmaxTeacher {
  public:
-  explicit SoftmaxTeacher(WanDiT& dit) : dit_(dit) {
-    for (std::int64_t l = 0; l < dit.num_layers(); ++l) {
-      modes_.push_back(dit.attention_state(l).mode);
-      dit.attention_state(l).mode = AttentionMode::Softmax;
-    }
+  explicit SoftmaxTeacher(WanDiT& dit) : modes_(dit, model::AttentionStateScope::Depth::Modes) {
+    for (std::int64_t l = 0; l < dit.num_layers(); ++l) dit.attention_state(l).mode = AttentionMode::Softmax;
   }
-  ~SoftmaxTeacher() {
-    for (std::int64_t l = 0; l < dit_.num_layers(); ++l) dit_.attention_state(l).mode = modes_[static_cast<std::size_t>(l)];
-  }
-  SoftmaxTeacher(const SoftmaxTeacher&) = delete;
-  SoftmaxTeacher& operator=(const SoftmaxTeacher&) = delete;
 
  private:
-  WanDiT& dit_;
-  std::vector<AttentionMode> modes_;
+  model::AttentionStateScope modes_;
 };
 
 // A trainable float32 copy of `source`'s weights (the master weights AdamW updates, whatever dtype

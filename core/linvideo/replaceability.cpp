@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 
 namespace linvideo::linvideo_method {
@@ -100,14 +101,12 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
 
   // 1. Teacher trajectories, capturing every layer's q, k, v.
   std::vector<States> captured(static_cast<std::size_t>(layers));
-  std::vector<model::AttentionMode> modes;
-  for (int l = 0; l < layers; ++l) modes.push_back(dit.attention_state(l).mode);
+  // Modes and capture hooks as they were on every way out (a hook left pointing at `captured` after
+  // an exception would be written through on the next forward); fitted maps stay.
+  model::AttentionStateScope modes(dit, model::AttentionStateScope::Depth::Modes);
   ScanResult result;
   auto stop = [&] {  // cancelled: modes and hooks as they were, the finished layers returned
-    for (int l = 0; l < layers; ++l) {
-      dit.attention_state(l).capture = nullptr;
-      dit.attention_state(l).mode = modes[static_cast<std::size_t>(l)];
-    }
+    modes.restore();
     result.cancelled = true;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     say("scan: cancelled");
@@ -199,7 +198,7 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
     say("scan: layer " + std::to_string(l + 1) + " sensitivity " + std::to_string(result.layers[i].sensitivity));
   }
   // Modes as they were before the scan (maps of the chosen layers now fitted).
-  for (int l = 0; l < layers; ++l) dit.attention_state(l).mode = modes[static_cast<std::size_t>(l)];
+  modes.restore();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

@@ -1,5 +1,8 @@
 #include "core/linvideo/sidecar.h"
 
+#include <algorithm>
+#include <filesystem>
+
 #include <ATen/ATen.h>
 
 #include <fstream>
@@ -83,6 +86,22 @@ void load_sidecar(const std::string& path, model::WanDiT& dit) {
     }
     s.mode = mode_from(entry.mode, path);
   }
+}
+
+std::string find_shipped_sidecar(const std::string& model_folder) {
+  namespace fs = std::filesystem;
+  const std::string suffix = ".linvideo.safetensors";
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (fs::directory_iterator it(model_folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        it->is_regular_file(ec))
+      found.push_back(it->path().string());
+  }
+  if (found.empty()) return {};
+  std::sort(found.begin(), found.end());
+  return found.front();
 }
 
 }  // namespace linvideo::linvideo_method

@@ -21,6 +21,9 @@ void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::
 // metadata. A distilled student file (student.h) holds these too, so load_sidecar reads it.
 std::vector<std::pair<std::string, at::Tensor>> sidecar_contents(const model::WanDiT& dit, const std::string& note,
                                                                  std::string* manifest_json);
+// The sidecar a model folder ships (`*.linvideo.safetensors` directly inside it; the first by name
+// if there are several), or "" if none. The CLI and the studio both apply it on load.
+std::string find_shipped_sidecar(const std::string& model_folder);
 // Installs the sidecar's states; an Error names the file when it does not fit this model.
 void load_sidecar(const std::string& path, model::WanDiT& dit);
 

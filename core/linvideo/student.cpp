@@ -94,15 +94,20 @@ bool is_student_file(const std::string& path) {
   return format_of(manifest_of(file)) == kFormat;
 }
 
+FewStepSchedule read_student_schedule(const std::string& path) {
+  const io::SafetensorsFile file(path);
+  const nlohmann::json m = manifest_of(file);
+  if (format_of(m) != kFormat) {
+    throw Error(path + ": not a distilled student file (no '" + std::string(kFormat) +
+                "' manifest; a LinVideo sidecar or another file; `linvideo distill` or the studio's Distill makes one)");
+  }
+  return schedule_of(m, path);
+}
+
 FewStepSchedule load_student(const std::string& path, model::WanDiT& dit) {
-  FewStepSchedule schedule;
+  FewStepSchedule schedule = read_student_schedule(path);
   {
     const io::SafetensorsFile file(path);
-    const nlohmann::json m = manifest_of(file);
-    if (format_of(m) != kFormat) {
-      throw Error(path + ": not a distilled student file (no '" + std::string(kFormat) + "' manifest)");
-    }
-    schedule = schedule_of(m, path);
     at::NoGradGuard no_grad;
     for (const auto& [name, t] : dit.named_weights()) {
       if (!file.contains(name)) throw Error(path + ": student lacks tensor '" + name + "'");

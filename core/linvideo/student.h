@@ -31,6 +31,9 @@ void save_student(const std::string& path, const model::WanDiT& dit, const FewSt
                   const std::string& note = {});
 // True for a file save_student wrote (a plain sidecar gives false).
 bool is_student_file(const std::string& path);
+// The schedule in a student file's manifest, without reading its weights; Error naming the file
+// (and the field) when it is not a student or the schedule is malformed.
+FewStepSchedule read_student_schedule(const std::string& path);
 // Copies the student's weights and attention states into `dit` (same architecture; Error naming the
 // file and tensor otherwise) and returns its schedule.
 FewStepSchedule load_student(const std::string& path, model::WanDiT& dit);

@@ -17,6 +17,7 @@
 #include "core/linvideo/objectives.h"
 #include "core/linvideo/replaceability.h"
 #include "core/linvideo/sidecar.h"
+#include "core/model/attention_scope.h"
 #include "core/model/autocast.h"
 #include "core/model/wan_vae.h"
 #include "core/linvideo/trajectory_cache.h"
@@ -87,22 +88,6 @@ class CheckpointingGuard {
 };
 
 // Every layer's mode, restored on scope exit (teacher passes switch all layers to softmax).
-class ModesGuard {
- public:
-  explicit ModesGuard(model::WanDiT& dit) : dit_(dit) {
-    for (std::int64_t l = 0; l < dit.num_layers(); ++l) modes_.push_back(dit.attention_state(l).mode);
-  }
-  ~ModesGuard() {
-    for (std::int64_t l = 0; l < dit_.num_layers(); ++l) dit_.attention_state(l).mode = modes_[static_cast<std::size_t>(l)];
-  }
-  ModesGuard(const ModesGuard&) = delete;
-  ModesGuard& operator=(const ModesGuard&) = delete;
-
- private:
-  model::WanDiT& dit_;
-  std::vector<AttentionMode> modes_;
-};
-
 // The guided velocity v_uncond + g (v_cond - v_uncond) at model time `t` (0..1000).
 at::Tensor guided_velocity(const model::WanDiT& dit, const at::Tensor& x, double t, const model::TextCondition& pos,
                            const model::TextCondition& neg, double guidance) {
@@ -116,7 +101,7 @@ at::Tensor guided_velocity(const model::WanDiT& dit, const at::Tensor& x, double
 at::Tensor teacher_velocity(model::WanDiT& dit, const at::Tensor& x, double t, const model::TextCondition& pos,
                             const model::TextCondition& neg, double guidance) {
   at::NoGradGuard no_grad;
-  ModesGuard keep(dit);
+  const model::AttentionStateScope keep(dit, model::AttentionStateScope::Depth::Modes);
   for (std::int64_t l = 0; l < dit.num_layers(); ++l) dit.attention_state(l).mode = AttentionMode::Softmax;
   return guided_velocity(dit, x, t, pos, neg, guidance);
 }

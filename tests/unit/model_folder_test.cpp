@@ -334,3 +334,47 @@ TEST(PromptsFile, BinaryOrOversizedLinesAreRefusedWithFileAndLine) {
     }
   }
 }
+
+// Issue 19: the CLI behaves as the studio does on the same folder. The embedded model's shipped
+// sidecar applies unless --teacher, and the CLI's latents are bit-identical to the library path the
+// studio takes (load, install the folder's sidecar, generate).
+TEST(EmbeddedModel, CliAppliesTheShippedSidecarUnlessTeacherAndMatchesTheLibrary) {
+  const std::string dir = pipeline::default_model_dir();
+  const std::string sidecar = linvideo_method::find_shipped_sidecar(dir);
+  ASSERT_EQ(sidecar, dir + "/shapes.linvideo.safetensors");
+  const std::string tmp = test::temp_dir();
+  const std::string prompt = "a small red circle moving left on a black background";
+  const auto run = [&](const std::string& name, const std::string& extra) {
+    const std::string cmd = std::string(LINVIDEO_CLI) + " generate -p '" + prompt + "' --seed 5 --steps 2 --frames 5 " +
+                            extra + " --save-latents " + tmp + "/" + name + ".safetensors --out " + tmp + "/" + name +
+                            ".y4m > /dev/null 2> " + tmp + "/" + name + ".txt";
+    return std::system(cmd.c_str());
+  };
+  ASSERT_EQ(run("shipped", ""), 0) << test::read_text_file(tmp + "/shipped.txt");
+  ASSERT_EQ(run("teacher", "--teacher"), 0) << test::read_text_file(tmp + "/teacher.txt");
+  const std::string said = test::read_text_file(tmp + "/shipped.txt");
+  EXPECT_NE(said.find("shapes.linvideo.safetensors"), std::string::npos) << said;
+  EXPECT_NE(said.find("--teacher for every layer softmax"), std::string::npos) << said;
+  EXPECT_NE(test::read_text_file(tmp + "/teacher.txt").find("every layer softmax"), std::string::npos);
+  const at::Tensor shipped = io::SafetensorsFile(tmp + "/shipped.safetensors").tensor("latents");
+  const at::Tensor teacher = io::SafetensorsFile(tmp + "/teacher.safetensors").tensor("latents");
+  EXPECT_FALSE(at::equal(shipped, teacher));
+
+  // The library path, as the studio runs it.
+  const auto src = pipeline::resolve_model_folder(dir);
+  auto t2v = pipeline::load_text_to_video(src, pipeline::RuntimePolicy::make("auto", "auto", "auto", true));
+  pipeline::GenerationSettings s = pipeline::model_defaults(dir, pipeline::GenerationSettings{});
+  s.prompt = prompt;
+  s.seed = 5;
+  s.steps = 2;
+  s.frames = 5;
+  const at::Tensor library_teacher = t2v->generate(s).sampling.latents.to(at::kCPU);
+  linvideo_method::load_sidecar(sidecar, t2v->dit());
+  const at::Tensor library_shipped = t2v->generate(s).sampling.latents.to(at::kCPU);
+  EXPECT_TRUE(at::equal(library_shipped, shipped));
+  EXPECT_TRUE(at::equal(library_teacher, teacher));
+
+  // --teacher with a sidecar or a layer list is a contradiction, refused before any work.
+  EXPECT_NE(run("both", "--teacher --linear 2-3"), 0);
+  EXPECT_NE(test::read_text_file(tmp + "/both.txt").find("--teacher"), std::string::npos);
+}

@@ -14,6 +14,7 @@
 #include "core/linvideo/apply.h"
 #include "core/media/temporal_flicker.h"
 #include "core/media/video_io.h"
+#include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/clip_tags.h"
 #include "core/pipeline/model_loader.h"
@@ -42,29 +43,6 @@ namespace {
 
 // The engine's per-layer attention states, restored on scope exit (also when generation throws
 // or is cancelled), so a variant never leaks its modes into the session.
-class AttentionSnapshot {
- public:
-  explicit AttentionSnapshot(model::WanDiT& dit) : dit_(dit) {
-    for (std::int64_t i = 0; i < dit.num_layers(); ++i) {
-      model::AttentionLayerState s = dit.attention_state(i);
-      // Deep copies: installing a sidecar may write into the existing tensors.
-      if (s.w_q.defined()) s.w_q = s.w_q.clone();
-      if (s.w_k.defined()) s.w_k = s.w_k.clone();
-      if (s.mix_score.defined()) s.mix_score = s.mix_score.clone();
-      saved_.push_back(std::move(s));
-    }
-  }
-  ~AttentionSnapshot() {
-    for (std::size_t i = 0; i < saved_.size(); ++i) dit_.attention_state(static_cast<std::int64_t>(i)) = saved_[i];
-  }
-  AttentionSnapshot(const AttentionSnapshot&) = delete;
-  AttentionSnapshot& operator=(const AttentionSnapshot&) = delete;
-
- private:
-  model::WanDiT& dit_;
-  std::vector<model::AttentionLayerState> saved_;
-};
-
 // The variant's layer modes; a Student is installed by its ScopedStudent instead.
 void setVariantModes(TaskContext& ctx, const CompareVariant& v, const pipeline::GenerationSettings& s) {
   pipeline::TextToVideo& t2v = ctx.session().textToVideo();
@@ -146,7 +124,7 @@ bool CompareController::run(const GenerateRequest& request, const QVector<Compar
       pipeline::GenerateResult result;
       std::vector<std::string> modes;
       {
-        const AttentionSnapshot snapshot(t2v.dit());
+        const model::AttentionStateScope snapshot(t2v.dit());  // installing a sidecar may write in place
         std::optional<ScopedStudent> student;
         if (variant.kind == VariantKind::Student) {
           if (variant.path.isEmpty()) throw Error(variant.label.toStdString() + ": not a distilled student file");

@@ -40,20 +40,6 @@ QString firstLine(const char* what) {
   return (end < 0 ? text : text.left(end)).trimmed();
 }
 
-std::string findSidecar(const std::string& folder) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    const std::string name = entry.path().filename().string();
-    const std::string suffix = ".linvideo.safetensors";
-    if (name.size() > suffix.size() &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      return entry.path().string();
-    }
-  }
-  return {};
-}
-
 const char* dtypeName(at::ScalarType t) {
   return t == at::kBFloat16 ? "bf16" : t == at::kHalf ? "fp16" : "fp32";
 }
@@ -252,7 +238,7 @@ TaskHandle* StudioSession::loadModel(const QString& path, const QString& device,
       next->folder = folder;
       next->policy = policy;
       next->defaults = pipeline::model_defaults(folder, pipeline::GenerationSettings{});
-      next->sidecar = findSidecar(folder);
+      next->sidecar = linvideo_method::find_shipped_sidecar(folder);
       next->t2v = pipeline::load_text_to_video(sources, policy);
       // The shipped conversion: its maps, learned r and layer modes are the current state.
       QString sidecarNote;

@@ -1,6 +1,7 @@
 #include "ui/layers/layer_engine.h"
 
 #include "core/error.h"
+#include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 #include "core/model/wan_vae.h"
 #include "core/pipeline/text_to_video.h"
@@ -74,15 +75,16 @@ linvideo_method::ScanResult scanLayersKeepingMaps(pipeline::TextToVideo& t2v,
                                                   const pipeline::GenerationSettings& defaults,
                                                   const linvideo_method::ScanOptions& options) {
   model::WanDiT& dit = t2v.dit();
-  // The scan re-fits every layer it looks at; the trained maps matter more than warm-up ones.
-  // Copies of the states hold the old tensors (the scan assigns new ones, never writes in place).
-  std::vector<model::AttentionLayerState> before;
-  for (std::int64_t l = 0; l < dit.num_layers(); ++l) before.push_back(dit.attention_state(l));
+  // The scan re-fits every layer it looks at; the trained maps matter more than warm-up ones, so
+  // layers that had maps get their old state back and the rest keep the scan's fit. If the scan
+  // throws, everything is restored.
+  model::AttentionStateScope before(dit);
   linvideo_method::ScanResult result = linvideo_method::scan_layers(t2v, defaults, options);
   for (std::int64_t l = 0; l < dit.num_layers(); ++l) {
-    const auto& old = before[static_cast<std::size_t>(l)];
+    const model::AttentionLayerState& old = before.saved(l);
     if (old.has_linear_branch()) dit.attention_state(l) = old;
   }
+  before.keep();
   return result;
 }
 

@@ -13,6 +13,7 @@
 #include "core/linvideo/sidecar.h"
 #include "core/linvideo/trajectory_cache.h"
 #include "core/linvideo/transfer.h"
+#include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
@@ -26,26 +27,6 @@ namespace {
 const QString kLastRunKey = QStringLiteral("train/lastRun");
 const QString kSettingsFile = QStringLiteral("studio-train.json");
 const QString kSidecarFile = QStringLiteral("linvideo.safetensors");
-
-// The trainer leaves the DiT in its training modes (mixed, r trained); the studio's engine state
-// is the one before the run until a finished run's sidecar replaces it. The copies hold the old
-// tensors: the trainer clones maps and assigns new scores rather than writing in place.
-class LayerStatesGuard {
- public:
-  explicit LayerStatesGuard(model::WanDiT& dit) : dit_(dit) {
-    for (std::int64_t l = 0; l < dit.num_layers(); ++l) saved_.push_back(dit.attention_state(l));
-  }
-  ~LayerStatesGuard() {
-    for (std::int64_t l = 0; l < dit_.num_layers(); ++l)
-      dit_.attention_state(l) = saved_[static_cast<std::size_t>(l)];
-  }
-  LayerStatesGuard(const LayerStatesGuard&) = delete;
-  LayerStatesGuard& operator=(const LayerStatesGuard&) = delete;
-
- private:
-  model::WanDiT& dit_;
-  std::vector<model::AttentionLayerState> saved_;
-};
 
 TrainStepReport toReport(const linvideo_method::TransferStep& s) {
   TrainStepReport r;
@@ -204,7 +185,9 @@ bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
     linvideo_method::TransferResult result;
     {
       model::WanDiT& dit = t2v.dit();
-      LayerStatesGuard guard(dit);
+      // The trainer leaves the DiT in its training modes (mixed, r trained); the studio's state is
+      // the one before the run until a finished run's sidecar replaces it.
+      const model::AttentionStateScope guard(dit);
       result = linvideo_method::run_transfer(
           t2v, o,
           [&ctx, self](const linvideo_method::TransferStep& step) {
