@@ -6,18 +6,12 @@
 #include <QPushButton>
 #include <cmath>
 
+#include "core/format_duration.h"
 #include "ui/engine/studio_session.h"
 
 namespace linvideo::ui {
 
-QString formatEta(double seconds) {
-  if (!(seconds >= 0)) return {};
-  const long long s = std::llround(seconds);
-  if (s < 60) return QStringLiteral("%1 s").arg(s);
-  if (s < 3600)
-    return QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-  return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s / 60) % 60, 2, 10, QLatin1Char('0'));
-}
+QString formatEta(double seconds) { return QString::fromStdString(format_duration(seconds)); }
 
 TaskStatusBar::TaskStatusBar(StudioSession* session, QWidget* parent)
     : QWidget(parent), session_(session) {

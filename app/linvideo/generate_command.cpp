@@ -11,6 +11,7 @@
 #include "app/linvideo/run_control.h"
 #include "app/linvideo/commands.h"
 #include "core/error.h"
+#include "core/format_duration.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 #include "core/io/safetensors.h"
@@ -29,18 +30,11 @@
 namespace linvideo::cli {
 namespace {
 
-std::string clock_text(double seconds) {
-  const int s = static_cast<int>(seconds + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%d:%02d", s / 60, s % 60);
-  return buf;
-}
-
 void draw_progress(const pipeline::StepProgress& p) {
   const int width = 30, filled = p.total ? width * p.step / p.total : width;
   std::fprintf(stderr, "\r[%s%s] step %d/%d  %.2f s/step  elapsed %s  ETA %s ", std::string(filled, '#').c_str(),
                std::string(width - filled, '.').c_str(), p.step, p.total, p.seconds_per_step,
-               clock_text(p.elapsed_s).c_str(), clock_text(p.eta_s).c_str());
+               format_duration(p.elapsed_s).c_str(), format_duration(p.eta_s).c_str());
   if (p.step == p.total) std::fprintf(stderr, "\n");
 }
 

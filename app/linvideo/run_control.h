@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "core/format_duration.h"
 #include "core/pipeline/text_to_video.h"
 
 namespace linvideo::cli {
@@ -40,18 +41,6 @@ class SigintCancels {
   pipeline::CancelToken* previous_target_ = nullptr;
   void (*previous_handler_)(int) = SIG_DFL;
 };
-
-// "12m05s", or "1h03m" from an hour on.
-inline std::string format_duration(double seconds) {
-  const long s = static_cast<long>(seconds + 0.5);
-  char buf[32];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-  }
-  return buf;
-}
 
 // A one-line progress bar on stderr for training commands; log lines start on a fresh line.
 class ProgressLine {

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QValidator>
 #include <QTest>
 
 #include "core/media/generation_metadata.h"
@@ -14,6 +15,7 @@
 #include "ui/generate/gallery_model.h"
 #include "ui/generate/generate_controller.h"
 #include "ui/panels/generate_panel.h"
+#include "ui/widgets/seed_edit.h"
 #include "ui/widgets/video_player.h"
 #include "tests/ui/student_fixture.h"
 
@@ -28,6 +30,7 @@ class GenerateTest : public QObject {
   void generatesAPlayableTaggedClipIntoTheGallery();
   void cancelStopsAndWritesNothing();
   void studentGeneratesOnItsSchedule();
+  void seedsKeepAll64Bits();
 
  private:
   StudioSession session_;
@@ -166,3 +169,28 @@ void GenerateTest::studentGeneratesOnItsSchedule() {
 
 QTEST_MAIN(GenerateTest)
 #include "generate_test.moc"
+
+// Issue 19: the seed field was a QSpinBox, so re-using a clip whose seed passed INT_MAX (the CLI
+// takes any 64-bit seed) clamped it to 2147483647 and made another clip.
+void GenerateTest::seedsKeepAll64Bits() {
+  GeneratePanel panel(&session_);
+  GenerateRequest r = panel.request();
+  r.prompt = QStringLiteral("a small red circle moving left on a black background");
+  for (const quint64 seed : {quint64(0), quint64(2147483648ull), quint64(18446744073709551615ull)}) {
+    r.seed = seed;
+    panel.setRequest(r);
+    QCOMPARE(panel.request().seed, seed);
+  }
+  SeedEdit edit;
+  QValidator::State state = QValidator::Acceptable;
+  int pos = 0;
+  for (QString bad : {QStringLiteral("-1"), QStringLiteral("18446744073709551616"), QStringLiteral("12a"),
+                      QStringLiteral("1 2"), QStringLiteral("\u0661")}) {  // the last: an Arabic-Indic digit
+    state = edit.validator()->validate(bad, pos);
+    QVERIFY2(state == QValidator::Invalid, qPrintable(bad));
+  }
+  QString good = QStringLiteral("18446744073709551615");
+  QCOMPARE(edit.validator()->validate(good, pos), QValidator::Acceptable);
+  edit.setText(good);
+  QCOMPARE(edit.value(), quint64(18446744073709551615ull));
+}

@@ -16,6 +16,7 @@
 #include <QVBoxLayout>
 
 #include "ui/engine/studio_session.h"
+#include "ui/widgets/seed_edit.h"
 #include "ui/widgets/video_player.h"
 
 namespace linvideo::ui {
@@ -25,8 +26,7 @@ ComparePanel::ComparePanel(StudioSession* session, QWidget* parent)
   auto* form = new QFormLayout;
   prompt_ = new QLineEdit(QStringLiteral("a large blue square moving right on a white background"), this);
   prompt_->setCursorPosition(0);
-  seed_ = new QSpinBox(this);
-  seed_->setRange(0, std::numeric_limits<int>::max());
+  seed_ = new SeedEdit(this);
   steps_ = new QSpinBox(this);
   steps_->setRange(1, 1000);
   steps_->setValue(25);
@@ -187,7 +187,7 @@ void ComparePanel::runComparison() {
   GenerateRequest r;
   const ModelInfo& info = session_->modelInfo();
   r.prompt = prompt_->text().trimmed();
-  r.seed = static_cast<quint64>(seed_->value());
+  r.seed = seed_->value();
   r.steps = steps_->value();
   r.guidance = info.guidance;
   r.shift = info.shift;

@@ -14,6 +14,10 @@ class QListWidget;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+
+namespace linvideo::ui {
+class SeedEdit;
+}
 class QTableView;
 
 namespace linvideo::ui {
@@ -45,7 +49,7 @@ class ComparePanel : public QWidget {
   StudioSession* session_;
   CompareController* controller_;
   QLineEdit* prompt_;
-  QSpinBox* seed_;
+  SeedEdit* seed_;
   QSpinBox* steps_;
   QListWidget* variants_;
   QVector<CompareVariant> variantList_;  // parallel to variants_'s rows

@@ -29,6 +29,7 @@
 #include "ui/engine/studio_session.h"
 #include "ui/generate/gallery_model.h"
 #include "ui/generate/generate_controller.h"
+#include "ui/widgets/seed_edit.h"
 #include "ui/widgets/video_player.h"
 
 namespace linvideo::ui {
@@ -56,8 +57,7 @@ GeneratePanel::GeneratePanel(StudioSession* session, QWidget* parent)
   negative_ = new QPlainTextEdit(this);
   negative_->setPlaceholderText(tr("(the model's default)"));
   negative_->setMaximumHeight(54);
-  seed_ = new QSpinBox(this);
-  seed_->setRange(0, std::numeric_limits<int>::max());
+  seed_ = new SeedEdit(this);
   randomSeed_ = new QCheckBox(tr("Random"), this);
   auto* seedRow = new QHBoxLayout;
   seedRow->addWidget(seed_, 1);
@@ -181,7 +181,7 @@ GeneratePanel::GeneratePanel(StudioSession* session, QWidget* parent)
   auto* cancelKey = new QShortcut(QKeySequence(Qt::Key_Escape), this);
   cancelKey->setContext(Qt::WidgetWithChildrenShortcut);
   connect(cancelKey, &QShortcut::activated, this, &GeneratePanel::cancel);
-  connect(randomSeed_, &QCheckBox::toggled, seed_, &QSpinBox::setDisabled);
+  connect(randomSeed_, &QCheckBox::toggled, seed_, &QWidget::setDisabled);
   connect(pickStudent, &QToolButton::clicked, this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, tr("Distilled student"), student_,
                                                       tr("Students (*.safetensors)"));
@@ -252,7 +252,7 @@ GenerateRequest GeneratePanel::request() const {
   GenerateRequest r;
   r.prompt = prompt_->text().trimmed();
   r.negativePrompt = negative_->toPlainText().trimmed();
-  r.seed = static_cast<quint64>(seed_->value());
+  r.seed = seed_->value();
   r.steps = steps_->value();
   r.guidance = guidance_->value();
   r.shift = shift_->value();
@@ -289,7 +289,7 @@ bool GeneratePanel::setStudent(const QString& path) {
 bool GeneratePanel::setRequest(const GenerateRequest& r) {
   if (!r.prompt.isEmpty()) prompt_->setText(r.prompt);
   negative_->setPlainText(r.negativePrompt);
-  seed_->setValue(static_cast<int>(std::min<quint64>(r.seed, std::numeric_limits<int>::max())));
+  seed_->setValue(r.seed);  // all 64 bits
   steps_->setValue(r.steps);
   guidance_->setValue(r.guidance);
   shift_->setValue(r.shift);
@@ -323,7 +323,7 @@ void GeneratePanel::generate() {
     status_->setText(tr("Write a prompt first"));
     return;
   }
-  if (randomSeed_->isChecked()) seed_->setValue(static_cast<int>(QRandomGenerator::global()->bounded(1 << 30)));
+  if (randomSeed_->isChecked()) seed_->setValue(QRandomGenerator::global()->generate64());
   controller_->start(request());
 }
 

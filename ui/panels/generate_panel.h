@@ -20,6 +20,10 @@ class QPushButton;
 class QSpinBox;
 
 namespace linvideo::ui {
+class SeedEdit;
+}
+
+namespace linvideo::ui {
 
 class GalleryModel;
 class GenerateController;
@@ -64,7 +68,7 @@ class GeneratePanel : public QWidget {
   GalleryModel* gallery_;
   QLineEdit* prompt_;
   QPlainTextEdit* negative_;
-  QSpinBox* seed_;
+  SeedEdit* seed_;
   QCheckBox* randomSeed_;
   QSpinBox* steps_;
   QDoubleSpinBox* guidance_;

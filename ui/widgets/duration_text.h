@@ -1,19 +1,15 @@
 #pragma once
-// Time left as the progress bars show it: "4:05", "1:02:03"; "–" when unknown (negative).
+// Time left as the progress bars show it: the project's one duration format (core/format_duration:
+// "45 s", "3 min 05 s", "2 h 07 min"); "–" when unknown (negative).
 #include <QString>
-#include <cmath>
+
+#include "core/format_duration.h"
 
 namespace linvideo::ui {
 
 inline QString durationText(double seconds) {
-  if (seconds < 0) return QStringLiteral("–");
-  const int s = static_cast<int>(std::lround(seconds));
-  const QChar zero('0');
-  return s >= 3600 ? QStringLiteral("%1:%2:%3")
-                         .arg(s / 3600)
-                         .arg(s / 60 % 60, 2, 10, zero)
-                         .arg(s % 60, 2, 10, zero)
-                   : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, zero);
+  const std::string text = format_duration(seconds);
+  return text.empty() ? QStringLiteral("–") : QString::fromStdString(text);
 }
 
 }  // namespace linvideo::ui
