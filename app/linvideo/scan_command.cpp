@@ -8,6 +8,8 @@
 #include "app/linvideo/commands.h"
 #include "app/linvideo/prompt_file.h"
 #include "core/error.h"
+#include "core/linvideo/layer_mask.h"
+#include "core/linvideo/layer_ranking.h"
 #include "core/linvideo/replaceability.h"
 #include "core/linvideo/sidecar.h"
 #include "core/model/wan_dit.h"
@@ -18,7 +20,8 @@ namespace linvideo::cli {
 void add_scan_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("scan", "How replaceable each self-attention layer is (transfer error, sensitivity)");
   struct Args {
-    std::string model, prompts_file, out, device = "auto", sidecar, layers;
+    std::string model, prompts_file, out, device = "auto", sidecar, layers, save_mask;
+    int rank = 0;
     std::vector<std::string> prompts;
     linvideo_method::ScanOptions o;
   };
@@ -33,7 +36,12 @@ void add_scan_command(CLI::App& app) {
   cmd->add_option("--out", a->out, "Also write the scores as JSON here");
   cmd->add_option("--layers", a->layers, "Only these layers (1-based, e.g. 2-8,10-13)");
   cmd->add_option("--save-sidecar", a->sidecar, "Write the fitted maps as a LinVideo sidecar (all layers softmax)");
+  cmd->add_option("--rank", a->rank,
+                  "Also name the K most replaceable layers, by the studio's rule (lowest sensitivity, else transfer error)");
+  cmd->add_option("--save-mask", a->save_mask, "With --rank: write those layers as a layer mask for generate --linear");
   cmd->callback([a] {
+    if (a->rank < 0) throw Error("--rank must be at least 1 (got " + std::to_string(a->rank) + ")");
+    if (!a->save_mask.empty() && a->rank == 0) throw Error("--save-mask needs --rank K (how many layers to make linear)");
     if (!a->prompts_file.empty()) {
       for (auto& p : read_prompt_lines(a->prompts_file)) a->prompts.push_back(std::move(p));
     }
@@ -56,6 +64,26 @@ void add_scan_command(CLI::App& app) {
                              {"transfer_error", l.transfer_error}, {"sensitivity", l.sensitivity}});
     }
     std::printf("%.1f s\n", r.seconds);
+    if (a->rank > 0) {
+      std::vector<linvideo_method::LayerScores> scores;
+      for (const auto& l : r.layers) {
+        linvideo_method::LayerScores s;
+        s.layer = l.layer;
+        s.transfer_error = l.transfer_error;
+        if (a->o.measure_sensitivity) s.sensitivity = l.sensitivity;
+        scores.push_back(s);
+      }
+      const auto ranking = linvideo_method::rank_layers(scores, a->rank);
+      std::string list;  // most replaceable first
+      for (const int l : ranking.layers) list += (list.empty() ? "" : ",") + std::to_string(l);
+      std::printf("most replaceable %zu (by %s): %s\n", ranking.layers.size(),
+                  linvideo_method::ranking_basis_name(ranking.basis), list.c_str());
+      j["most_replaceable"] = {{"basis", linvideo_method::ranking_basis_name(ranking.basis)}, {"layers", ranking.layers}};
+      if (!a->save_mask.empty()) {
+        linvideo_method::write_layer_mask(a->save_mask, {static_cast<int>(t2v->dit().num_layers()), ranking.layers});
+        std::printf("mask: %s (generate --linear %s)\n", a->save_mask.c_str(), a->save_mask.c_str());
+      }
+    }
     if (!a->out.empty()) std::ofstream(a->out) << j.dump(2) << "\n";
     if (!a->sidecar.empty()) {
       linvideo_method::save_sidecar(a->sidecar, t2v->dit(), "attention-transfer warm-up by linvideo scan");

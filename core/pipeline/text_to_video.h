@@ -138,7 +138,8 @@ class TextToVideo {
   // The negative prompt `s` asks for (Wan's default list unless it says otherwise).
   static const std::string& negative_prompt_of(const GenerationSettings& s);
 
-  // 16 -> 3 linear map used by previews, fitted once against the VAE (see preview.cpp).
+  // A cheap RGB view of latents: a z -> RGB linear map fitted once, on first use, to solid colours
+  // pushed through this VAE's encoder (text_to_video.cpp).
   at::Tensor preview(const at::Tensor& latents) const;
 
  private:

@@ -11,7 +11,7 @@
 #include "core/pipeline/model_loader.h"
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
-#include "ui/layers/layer_ranking.h"
+#include "core/linvideo/layer_ranking.h"
 #include "ui/layers/layer_table_model.h"
 #include "ui/panels/layers_panel.h"
 
@@ -65,22 +65,22 @@ void LayersTest::rankingPicksTheExpectedLayers() {
   const double nan = ui::kUnknownScore;
   std::vector<LayerScores> s = {
       {1, 0.9, 0.30, nan}, {2, 0.1, 0.10, nan}, {3, 0.5, 0.20, nan}, {4, 0.2, 0.40, nan}};
-  auto r = ui::mostReplaceable(s, 2);  // no sensitivity yet: transfer error
+  auto r = ui::rank_layers(s, 2);  // no sensitivity yet: transfer error
   QCOMPARE(r.basis, RankingBasis::TransferError);
   QCOMPARE(r.layers, (std::vector<int>{2, 3}));
   for (auto& l : s) l.sensitivity = 1.0 / l.layer;  // scanned: sensitivity wins
-  r = ui::mostReplaceable(s, 3);
+  r = ui::rank_layers(s, 3);
   QCOMPARE(r.basis, RankingBasis::Sensitivity);
   QCOMPARE(r.layers, (std::vector<int>{4, 3, 2}));
-  for (auto& l : s) l.sensitivity = l.transferError = nan;  // only r
-  r = ui::mostReplaceable(s, 2);
+  for (auto& l : s) l.sensitivity = l.transfer_error = nan;  // only r
+  r = ui::rank_layers(s, 2);
   QCOMPARE(r.basis, RankingBasis::LearnedR);
   QCOMPARE(r.layers, (std::vector<int>{2, 4}));
   s[0].r = s[1].r = s[2].r = s[3].r = 0.5;  // ties by layer number
-  QCOMPARE(ui::mostReplaceable(s, 10).layers, (std::vector<int>{1, 2, 3, 4}));
-  QCOMPARE(ui::mostReplaceable(s, -1).layers.size(), std::size_t{0});
-  s[2].transferError = 0.1;  // a partial score is not a basis
-  QCOMPARE(ui::mostReplaceable(s, 1).basis, RankingBasis::LearnedR);
+  QCOMPARE(ui::rank_layers(s, 10).layers, (std::vector<int>{1, 2, 3, 4}));
+  QCOMPARE(ui::rank_layers(s, -1).layers.size(), std::size_t{0});
+  s[2].transfer_error = 0.1;  // a partial score is not a basis
+  QCOMPARE(ui::rank_layers(s, 1).basis, RankingBasis::LearnedR);
 }
 
 void LayersTest::rowsHeadersAndTheSidecarModes() {
@@ -218,7 +218,7 @@ void LayersTest::costEstimateAndScanInTheBackground() {
   QCOMPARE(engineMode(2), model::AttentionMode::Linear);
 
   // With sensitivities, "linearise 2" takes the two least sensitive layers.
-  const auto expected = ui::mostReplaceable(model_->scores(), 2);
+  const auto expected = ui::rank_layers(model_->scores(), 2);
   QCOMPARE(expected.basis, ui::RankingBasis::Sensitivity);
   ui::RankingBasis basis{};
   QVERIFY(model_->lineariseMostReplaceable(2, &basis));

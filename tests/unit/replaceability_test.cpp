@@ -10,10 +10,12 @@
 #include "core/io/vae_dialect.h"
 #include "core/error.h"
 #include "core/io/safetensors.h"
+#include "core/linvideo/layer_mask.h"
 #include "core/linvideo/replaceability.h"
 #include "core/linvideo/sidecar.h"
 #include "core/model/wan_dit.h"
 #include "core/model/wan_vae.h"
+#include "core/pipeline/model_loader.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/tiny_pipeline.h"
 
@@ -156,4 +158,34 @@ TEST(Sidecar, HostileManifestsNameTheFileAndField) {
       EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
     }
   }
+}
+
+// Issue 19: "linearise the k most replaceable" was the studio's alone; `linvideo scan --rank K`
+// applies the same rule (core/linvideo/layer_ranking) and can save the choice as a layer mask.
+TEST(Replaceability, CliRanksTheMostReplaceableLayersAndSavesAMask) {
+  const std::string dir = test::temp_dir();
+  const std::string base = std::string(LINVIDEO_CLI) + " scan -p 'a small red circle moving left on a black background'" +
+                           " --steps 1 --transfer-steps 2 --layers 1-3";
+  const std::string cmd = base + " --rank 2 --save-mask " + dir + "/mask.json --out " + dir + "/scan.json > " + dir +
+                          "/out.txt 2> /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << test::read_text_file(dir + "/out.txt");
+  const auto j = nlohmann::json::parse(test::read_text_file(dir + "/scan.json"));
+  // The rule, recomputed here from the printed scores: lowest sensitivity first, ties by layer.
+  std::vector<std::pair<double, int>> by_sensitivity;
+  for (const auto& l : j["layers"]) by_sensitivity.emplace_back(l["sensitivity"].get<double>(), l["layer"].get<int>());
+  ASSERT_EQ(by_sensitivity.size(), 3u);
+  std::sort(by_sensitivity.begin(), by_sensitivity.end());
+  const std::vector<int> expected = {by_sensitivity[0].second, by_sensitivity[1].second};
+  EXPECT_EQ(j["most_replaceable"]["basis"], "sensitivity");
+  EXPECT_EQ(j["most_replaceable"]["layers"].get<std::vector<int>>(), expected);
+  const int layers = nlohmann::json::parse(test::read_text_file(pipeline::default_model_dir() + "/transformer/config.json"))
+                         .value("num_layers", 0);
+  const auto mask = linvideo_method::read_layer_mask(dir + "/mask.json", layers, "--linear");
+  std::vector<int> sorted = expected;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(mask.linear, sorted);
+  EXPECT_NE(test::read_text_file(dir + "/out.txt").find("most replaceable 2 (by sensitivity)"), std::string::npos);
+  // A mask needs a count.
+  EXPECT_NE(std::system((base + " --save-mask " + dir + "/m2.json > /dev/null 2> " + dir + "/err.txt").c_str()), 0);
+  EXPECT_NE(test::read_text_file(dir + "/err.txt").find("--rank"), std::string::npos);
 }

@@ -133,7 +133,7 @@ std::vector<LayerScores> LayerTableModel::scores() const {
     LayerScores s;
     s.layer = layers_[i].layer;
     s.r = layers_[i].hasMaps ? layers_[i].r : kUnknownScore;
-    s.transferError = transferError_[i];
+    s.transfer_error = transferError_[i];
     s.sensitivity = sensitivity_[i];
     out.push_back(s);
   }
@@ -247,7 +247,7 @@ TaskHandle* LayerTableModel::setLinearLayers(const std::vector<int>& linear) {
 }
 
 TaskHandle* LayerTableModel::lineariseMostReplaceable(int k, RankingBasis* basis) {
-  const LayerRanking ranking = mostReplaceable(scores(), k);
+  const LayerRanking ranking = rank_layers(scores(), k);
   if (basis) *basis = ranking.basis;
   std::vector<int> layers = ranking.layers;
   std::sort(layers.begin(), layers.end());

@@ -10,9 +10,18 @@
 #include <vector>
 
 #include "ui/layers/layer_engine.h"
-#include "ui/layers/layer_ranking.h"
+#include "core/linvideo/layer_ranking.h"
 
 namespace linvideo::ui {
+
+// The ranking rule is the engine's (core/linvideo/layer_ranking), shared with `linvideo scan --rank`.
+using linvideo_method::kUnknownScore;
+using linvideo_method::LayerRanking;
+using linvideo_method::LayerScores;
+using linvideo_method::rank_layers;
+using linvideo_method::ranking_basis_name;
+using linvideo_method::ranking_rule;
+using linvideo_method::RankingBasis;
 
 class StudioSession;
 class TaskHandle;

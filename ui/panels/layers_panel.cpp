@@ -27,7 +27,7 @@
 #include "core/linvideo/attention_cost.h"
 #include "core/linvideo/layer_mask.h"
 #include "ui/engine/studio_session.h"
-#include "ui/layers/layer_ranking.h"
+#include "core/linvideo/layer_ranking.h"
 #include "ui/layers/layer_table_model.h"
 
 namespace linvideo::ui {
@@ -78,7 +78,7 @@ LayersPanel::LayersPanel(StudioSession* session, QWidget* parent)
   k_ = new QSpinBox(this);
   k_->setRange(0, 0);
   lineariseButton_ = new QPushButton(tr("Linearise the k most replaceable"), this);
-  lineariseButton_->setToolTip(QString::fromLatin1(rankingRule()));
+  lineariseButton_->setToolTip(QString::fromLatin1(ranking_rule()));
   k_->setToolTip(lineariseButton_->toolTip());
   rankingLabel_ = new QLabel(this);
   auto* rankingRow = new QHBoxLayout;
@@ -259,7 +259,7 @@ void LayersPanel::rebuildChart() {
   };
   const SetSpec specs[] = {
       {tr("learned r"), &LayerScores::r, QColor(0x4a, 0x90, 0xd9), ChartScore::LearnedR},
-      {tr("transfer error"), &LayerScores::transferError, QColor(0xe6, 0x7e, 0x22),
+      {tr("transfer error"), &LayerScores::transfer_error, QColor(0xe6, 0x7e, 0x22),
        ChartScore::TransferError},
       {tr("sensitivity"), &LayerScores::sensitivity, QColor(0x27, 0xae, 0x60),
        ChartScore::Sensitivity},
@@ -347,11 +347,11 @@ void LayersPanel::lineariseMostReplaceable() {
     showError(tr("No model loaded."));
     return;
   }
-  const LayerRanking ranking = mostReplaceable(model_->scores(), k_->value());
+  const LayerRanking ranking = rank_layers(model_->scores(), k_->value());
   std::vector<int> layers = ranking.layers;
   std::sort(layers.begin(), layers.end());
   rankingLabel_->setText(tr("by %1: %2")
-                             .arg(QString::fromLatin1(rankingBasisName(basis)),
+                             .arg(QString::fromLatin1(ranking_basis_name(basis)),
                                   layers.empty() ? tr("none")
                                                  : QString::fromStdString(
                                                        linvideo_method::format_layer_list(layers))));

@@ -1,10 +1,10 @@
-#include "ui/layers/layer_ranking.h"
+#include "core/linvideo/layer_ranking.h"
 
 #include <algorithm>
 
-namespace linvideo::ui {
+namespace linvideo::linvideo_method {
 
-LayerRanking mostReplaceable(const std::vector<LayerScores>& scores, int k) {
+LayerRanking rank_layers(const std::vector<LayerScores>& scores, int k) {
   auto all = [&](double LayerScores::*field) {
     return !scores.empty() && std::all_of(scores.begin(), scores.end(), [&](const LayerScores& s) {
       return std::isfinite(s.*field);
@@ -14,8 +14,8 @@ LayerRanking mostReplaceable(const std::vector<LayerScores>& scores, int k) {
   double LayerScores::*key = nullptr;
   if (all(&LayerScores::sensitivity)) {
     ranking.basis = RankingBasis::Sensitivity, key = &LayerScores::sensitivity;
-  } else if (all(&LayerScores::transferError)) {
-    ranking.basis = RankingBasis::TransferError, key = &LayerScores::transferError;
+  } else if (all(&LayerScores::transfer_error)) {
+    ranking.basis = RankingBasis::TransferError, key = &LayerScores::transfer_error;
   } else if (all(&LayerScores::r)) {
     ranking.basis = RankingBasis::LearnedR, key = &LayerScores::r;
   }
@@ -29,7 +29,7 @@ LayerRanking mostReplaceable(const std::vector<LayerScores>& scores, int k) {
   return ranking;
 }
 
-const char* rankingBasisName(RankingBasis basis) {
+const char* ranking_basis_name(RankingBasis basis) {
   switch (basis) {
     case RankingBasis::Sensitivity: return "sensitivity";
     case RankingBasis::TransferError: return "transfer error";
@@ -39,11 +39,11 @@ const char* rankingBasisName(RankingBasis basis) {
   return "";
 }
 
-const char* rankingRule() {
+const char* ranking_rule() {
   return "Makes exactly the k most replaceable layers linear and every other layer softmax. "
          "Ranked by the lowest single-layer sensitivity when a scan has measured it for every "
          "layer, else by the lowest attention-transfer error, else by the lowest learned r "
          "(ties: lower layer number first).";
 }
 
-}  // namespace linvideo::ui
+}  // namespace linvideo::linvideo_method

@@ -1,18 +1,19 @@
 #pragma once
 // "Linearise the k most replaceable": which layers to make linear, from whatever scores exist.
-// A pure function (no engine, no Qt) so the rule is testable with hand-made scores.
+// A pure function (no engine, no Qt): the studio's Layers panel and `linvideo scan --rank K` use the
+// same rule, and it is testable with hand-made scores.
 #include <cmath>
 #include <limits>
 #include <vector>
 
-namespace linvideo::ui {
+namespace linvideo::linvideo_method {
 
 constexpr double kUnknownScore = std::numeric_limits<double>::quiet_NaN();
 
 struct LayerScores {
   int layer = 0;                        // 1-based
   double r = kUnknownScore;             // learned mix score (1 softmax .. 0 linear)
-  double transferError = kUnknownScore;  // attention-transfer error (scan)
+  double transfer_error = kUnknownScore;  // attention-transfer error (scan)
   double sensitivity = kUnknownScore;   // single-layer sensitivity (scan)
 };
 
@@ -25,10 +26,10 @@ struct LayerRanking {
 
 // Ranks by the best score every layer has: single-layer sensitivity if scanned, else transfer
 // error, else learned r; lowest first, ties by layer number. Returns the first k (clamped).
-LayerRanking mostReplaceable(const std::vector<LayerScores>& scores, int k);
+LayerRanking rank_layers(const std::vector<LayerScores>& scores, int k);
 
-const char* rankingBasisName(RankingBasis basis);  // "sensitivity", "transfer error", ...
+const char* ranking_basis_name(RankingBasis basis);  // "sensitivity", "transfer error", ...
 // The rule in one sentence, for tooltips.
-const char* rankingRule();
+const char* ranking_rule();
 
-}  // namespace linvideo::ui
+}  // namespace linvideo::linvideo_method
