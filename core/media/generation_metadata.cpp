@@ -37,6 +37,8 @@ VideoMetadata generation_metadata(const GenerationSettings& s) {
       {"guidance", s.guidance},
       {"shift", s.shift},
       {"sampler", s.sampler},
+      {"solver", s.solver},
+      {"grid", s.grid},
       {"model", s.model},
       {"attention_modes", s.attention_modes},
       {"student", s.student},
@@ -82,6 +84,12 @@ GenerationSettings generation_settings_from_metadata(const VideoMetadata& metada
   s.guidance = read_json_number(blob, "guidance", -1e6, 1e6, 0.0, label);
   s.shift = read_json_number(blob, "shift", -1e6, 1e6, 0.0, label);
   s.sampler = read_json_string(blob, "sampler", "", label, 256);
+  s.solver = read_json_string(blob, "solver", "", label, 64);
+  s.grid = read_json_string(blob, "grid", "", label, 64);
+  if (!s.solver.empty() && s.solver != "unipc" && s.solver != "euler")
+    throw Error(label + ": field 'solver' must be \"unipc\" or \"euler\" (got \"" + s.solver + "\")");
+  if (!s.grid.empty() && s.grid != "wan" && s.grid != "diffusers")
+    throw Error(label + ": field 'grid' must be \"wan\" or \"diffusers\" (got \"" + s.grid + "\")");
   s.model = read_json_string(blob, "model", "", label, 4096);
   s.student = read_json_string(blob, "student", "", label, 4096);
   const auto modes = blob.find("attention_modes");

@@ -17,7 +17,10 @@ struct GenerationSettings {
   int steps = 0;
   double guidance = 0.0;
   double shift = 0.0;
-  std::string sampler;                       // e.g. "unipc", "euler"
+  std::string sampler;                       // for people: "unipc (wan grid)", "euler (fixed 4-step schedule)"
+  // The same, structured (issue 19: read back without parsing the text above): "unipc" or "euler",
+  // and "wan" or "diffusers" ("" for a student's fixed schedule). Empty in clips made before.
+  std::string solver, grid;
   std::string model;                         // e.g. "Wan2.1-T2V-1.3B"
   std::vector<std::string> attention_modes;  // per layer: "softmax", "linear" or "mixed"
   std::string student;  // the distilled few-step student file the clip was made with ("" for none)

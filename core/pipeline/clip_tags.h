@@ -36,6 +36,8 @@ inline media::GenerationSettings clip_settings(const GenerationSettings& s, cons
   meta.sampler = s.fixed_sigmas.empty()
                      ? std::string(sampling::solver_name(s.solver)) + " (" + sampling::grid_name(s.grid) + " grid)"
                      : "euler (fixed " + std::to_string(s.fixed_sigmas.size()) + "-step schedule)";
+  meta.solver = s.fixed_sigmas.empty() ? sampling::solver_name(s.solver) : "euler";
+  meta.grid = s.fixed_sigmas.empty() ? sampling::grid_name(s.grid) : "";
   if (!s.fixed_sigmas.empty()) meta.steps = static_cast<int>(s.fixed_sigmas.size());
   meta.model = model_name;
   meta.attention_modes = attention_modes;

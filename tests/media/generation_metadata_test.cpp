@@ -16,7 +16,9 @@ GenerationSettings sample_settings() {
   s.steps = 30;
   s.guidance = 5.5;
   s.shift = 3.0;
-  s.sampler = "unipc";
+  s.sampler = "unipc (diffusers grid)";
+  s.solver = "unipc";
+  s.grid = "diffusers";
   s.model = "Wan2.1-T2V-1.3B";
   s.attention_modes = {"softmax", "linear", "mixed", "linear"};
   return s;
@@ -39,6 +41,8 @@ TEST(MediaGenerationMetadata, TagsAreReadableAndRoundTrip) {
   EXPECT_DOUBLE_EQ(back.guidance, s.guidance);
   EXPECT_DOUBLE_EQ(back.shift, s.shift);
   EXPECT_EQ(back.sampler, s.sampler);
+  EXPECT_EQ(back.solver, "unipc");
+  EXPECT_EQ(back.grid, "diffusers");
   EXPECT_EQ(back.model, s.model);
   EXPECT_EQ(back.attention_modes, s.attention_modes);
   EXPECT_EQ(back.student, "");
@@ -94,7 +98,9 @@ TEST(MediaGenerationMetadata, EveryFieldIsCheckedAndTheErrorNamesIt) {
                         Case{R"({"model": false})", "'model'"}, Case{R"({"student": 7})", "'student'"},
                         Case{R"({"attention_modes": "linear"})", "'attention_modes'"},
                         Case{R"({"attention_modes": ["linear", 3]})", "entry 1"},
-                        Case{R"({"attention_modes": ["softmax", "cosine"]})", "entry 1"}}) {
+                        Case{R"({"attention_modes": ["softmax", "cosine"]})", "entry 1"},
+                        Case{R"({"solver": "dpm"})", "'solver'"}, Case{R"({"grid": 3})", "'grid'"},
+                        Case{R"({"grid": "karras"})", "'grid'"}}) {
     const std::string e = tag_error(c.blob);
     EXPECT_NE(e.find("clip.mp4"), std::string::npos) << c.blob << " -> " << e;
     EXPECT_NE(e.find(c.field), std::string::npos) << c.blob << " -> " << e;

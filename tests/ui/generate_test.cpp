@@ -53,7 +53,10 @@ void GenerateTest::generatesAPlayableTaggedClipIntoTheGallery() {
   r.prompt = QStringLiteral("a small red circle moving left on a black background");
   r.seed = 7;
   r.steps = 4;
+  r.sampler = QStringLiteral("euler");
+  r.grid = QStringLiteral("diffusers");  // no widget for it: kept by the form from a re-used clip
   panel.setRequest(r);
+  QCOMPARE(panel.request().grid, QStringLiteral("diffusers"));
 
   QSignalSpy previews(panel.controller(), &GenerateController::preview);
   QSignalSpy finished(panel.controller(), &GenerateController::finished);
@@ -75,6 +78,8 @@ void GenerateTest::generatesAPlayableTaggedClipIntoTheGallery() {
   QCOMPARE(QString::fromStdString(tags.prompt), r.prompt);
   QCOMPARE(tags.seed, 7);
   QCOMPARE(tags.steps, 4);
+  QCOMPARE(tags.solver, std::string("euler"));  // structured, not only "euler (diffusers grid)"
+  QCOMPARE(tags.grid, std::string("diffusers"));
   QCOMPARE(static_cast<qint64>(tags.attention_modes.size()), info.numLayers);
   QVERIFY(entry.wallSeconds > 0 && entry.ditSeconds > 0 && entry.ditSeconds <= entry.wallSeconds);
 
@@ -98,6 +103,8 @@ void GenerateTest::generatesAPlayableTaggedClipIntoTheGallery() {
   QCOMPARE(rescanned.rowCount(), 1);
   QCOMPARE(rescanned.entry(0).request.seed, quint64(7));
   QCOMPARE(rescanned.entry(0).request.steps, 4);
+  QCOMPARE(rescanned.entry(0).request.sampler, QStringLiteral("euler"));
+  QCOMPARE(rescanned.entry(0).request.grid, QStringLiteral("diffusers"));  // the grid was lost here
   QCOMPARE(rescanned.entry(0).request.frames, info.frames);
   QCOMPARE(rescanned.entry(0).layerMask, entry.layerMask);
   QVERIFY(!rescanned.entry(0).thumbnail.isNull());

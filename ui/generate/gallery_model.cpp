@@ -99,8 +99,14 @@ GalleryEntry GalleryModel::readEntry(const QString& mp4Path) {
   e.request.steps = s.steps;
   e.request.guidance = s.guidance;
   e.request.shift = s.shift;
-  // "unipc (wan grid)" -> "unipc"
-  e.request.sampler = QString::fromStdString(s.sampler).section(' ', 0, 0);
+  // The structured fields; clips made before them carry only the text ("unipc (wan grid)").
+  e.request.sampler = QString::fromStdString(s.solver.empty() ? s.sampler : s.solver).section(' ', 0, 0);
+  e.request.grid = QString::fromStdString(s.grid);
+  if (s.solver.empty()) {
+    const QString text = QString::fromStdString(s.sampler);
+    if (text.contains(QLatin1String("(diffusers grid)"))) e.request.grid = QStringLiteral("diffusers");
+    if (text.contains(QLatin1String("(wan grid)"))) e.request.grid = QStringLiteral("wan");
+  }
   e.request.student = QString::fromStdString(s.student);
   e.request.frames = header.frames.count;
   e.request.height = header.frames.height;

@@ -25,6 +25,9 @@ pipeline::GenerationSettings GenerateRequest::toSettings(const pipeline::Generat
   if (!sampling::parse_solver(sampler.toStdString(), &s.solver)) {
     throw Error("sampler must be unipc or euler (got '" + sampler.toStdString() + "')");
   }
+  if (!grid.isEmpty() && !sampling::parse_grid(grid.toStdString(), &s.grid)) {
+    throw Error("grid must be wan or diffusers (got '" + grid.toStdString() + "')");
+  }
   return s;
 }
 

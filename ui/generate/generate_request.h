@@ -19,6 +19,7 @@ struct GenerateRequest {
   double guidance = 4.0, shift = 3.0;
   qint64 frames = 17, height = 128, width = 128;
   QString sampler = QStringLiteral("unipc");  // "unipc" | "euler"
+  QString grid;  // "wan" | "diffusers"; empty: the engine's default (kept when a clip is re-used)
   // A distilled student file: generated with its weights and on its schedule (steps, no CFG,
   // Euler; the three fields above are then unused). Empty: the engine's model as it is.
   QString student;

@@ -260,6 +260,7 @@ GenerateRequest GeneratePanel::request() const {
   r.height = height_->value();
   r.width = width_->value();
   r.sampler = sampler_->currentData().toString();
+  r.grid = grid_;
   r.student = student_;
   return r;
 }
@@ -297,6 +298,7 @@ bool GeneratePanel::setRequest(const GenerateRequest& r) {
   height_->setValue(static_cast<int>(r.height));
   width_->setValue(static_cast<int>(r.width));
   sampler_->setCurrentIndex(std::max(0, sampler_->findData(r.sampler)));
+  grid_ = r.grid;
   return setStudent(r.student);
 }
 

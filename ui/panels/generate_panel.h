@@ -69,6 +69,7 @@ class GeneratePanel : public QWidget {
   QLineEdit* prompt_;
   QPlainTextEdit* negative_;
   SeedEdit* seed_;
+  QString grid_;  // no widget: kept from a re-used clip so that it is regenerated on the same grid
   QCheckBox* randomSeed_;
   QSpinBox* steps_;
   QDoubleSpinBox* guidance_;
