@@ -6,7 +6,8 @@ set -euo pipefail
 LINVIDEO_PACKAGES=(
   cmake g++ ninja-build ccache pkg-config
   libtorch-dev libopenblas0-pthread         # LibTorch 1.13 (CPU) + a fast BLAS (30x over reference)
-  qt6-base-dev libqt6opengl6-dev libqt6charts6-dev  # studio (Widgets, Charts, Test)
+  qt6-base-dev libqt6opengl6-dev qt6-charts-dev  # studio (Widgets, Charts, Test); the real package name:
+                                            # libqt6charts6-dev is virtual, never "installed", so every run called apt
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev  # MP4 encode/decode
   ffmpeg                                    # ffprobe for the media metadata tests
   libopencv-dev                             # metrics, image utilities
