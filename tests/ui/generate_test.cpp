@@ -12,6 +12,7 @@
 #include "core/media/video_io.h"
 #include "core/pipeline/model_loader.h"
 #include "ui/engine/studio_session.h"
+#include "ui/generate/clip_writer.h"
 #include "ui/generate/gallery_model.h"
 #include "ui/generate/generate_controller.h"
 #include "ui/panels/generate_panel.h"
@@ -31,6 +32,7 @@ class GenerateTest : public QObject {
   void cancelStopsAndWritesNothing();
   void studentGeneratesOnItsSchedule();
   void seedsKeepAll64Bits();
+  void malformedTimingTagsKeepTheClip();
 
  private:
   StudioSession session_;
@@ -200,4 +202,34 @@ void GenerateTest::seedsKeepAll64Bits() {
   QCOMPARE(edit.validator()->validate(good, pos), QValidator::Acceptable);
   edit.setText(good);
   QCOMPARE(edit.value(), quint64(18446744073709551615ull));
+}
+
+// A clip whose timing tag is not a number stays in the gallery with that value unknown; std::stod
+// threw before and the folder scan dropped the whole clip.
+void GenerateTest::malformedTimingTagsKeepTheClip() {
+  QTemporaryDir folder;
+  media::VideoFrames frames;
+  frames.width = 32, frames.height = 32, frames.count = 5;
+  frames.rgb.assign(frames.frame_bytes() * frames.count, 128);
+  media::GenerationSettings settings;
+  settings.prompt = "a small red circle moving left on a black background";
+  settings.seed = 11;
+  media::VideoWriteOptions options;
+  options.metadata = media::generation_metadata(settings);
+  options.metadata.tags[kWallSecondsTag] = "fast";
+  options.metadata.tags[kDitSecondsTag] = "1e999";
+  options.metadata.tags[kFrameCountTag] = "-3";
+  const QString path = folder.filePath(QStringLiteral("clip.mp4"));
+  media::write_video(path.toStdString(), frames, options);
+  const GalleryEntry e = GalleryModel::readEntry(path);
+  QCOMPARE(e.request.prompt, QString::fromStdString(settings.prompt));
+  QCOMPARE(e.request.seed, quint64(11));
+  QCOMPARE(e.wallSeconds, -1.0);
+  QCOMPARE(e.ditSeconds, -1.0);
+  QCOMPARE(e.request.frames, qint64(5));  // from the file itself, not the bad tag
+  GalleryModel gallery;
+  QSignalSpy scanned(&gallery, &GalleryModel::scanned);
+  gallery.scanFolder(folder.path());
+  QVERIFY(scanned.wait(20000));
+  QCOMPARE(gallery.rowCount(), 1);
 }

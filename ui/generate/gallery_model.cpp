@@ -1,5 +1,6 @@
 #include "ui/generate/gallery_model.h"
 
+#include <cmath>
 #include <QDir>
 #include <QFileInfo>
 #include <QLocale>
@@ -113,10 +114,20 @@ GalleryEntry GalleryModel::readEntry(const QString& mp4Path) {
   e.request.width = header.frames.width;
   e.model = QString::fromStdString(s.model);
   e.layerMask = layerMaskText(s.attention_modes);
+  // Timing and frame-count tags are informative: a malformed one leaves that value unknown instead
+  // of dropping the clip from the gallery (std::stod threw, and the folder scan skipped the file).
   const auto& tags = header.metadata.tags;
-  if (const auto it = tags.find(kWallSecondsTag); it != tags.end()) e.wallSeconds = std::stod(it->second);
-  if (const auto it = tags.find(kDitSecondsTag); it != tags.end()) e.ditSeconds = std::stod(it->second);
-  if (const auto it = tags.find(kFrameCountTag); it != tags.end()) e.request.frames = std::stoll(it->second);
+  const auto number = [&](const char* key, double fallback) {
+    const auto it = tags.find(key);
+    if (it == tags.end()) return fallback;
+    bool ok = false;
+    const double v = QString::fromStdString(it->second).toDouble(&ok);
+    return ok && std::isfinite(v) && v >= 0 ? v : fallback;
+  };
+  e.wallSeconds = number(kWallSecondsTag, -1);
+  e.ditSeconds = number(kDitSecondsTag, -1);
+  const double frames = number(kFrameCountTag, -1);
+  if (frames >= 1 && frames <= 1e6 && frames == std::floor(frames)) e.request.frames = static_cast<qint64>(frames);
   e.thumbnail.load(thumbnailPath(mp4Path));
   return e;
 }
