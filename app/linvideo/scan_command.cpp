@@ -2,12 +2,12 @@
 // and single-layer sensitivity), as a table and JSON.
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "app/linvideo/commands.h"
 #include "app/linvideo/prompt_file.h"
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/linvideo/layer_mask.h"
 #include "core/linvideo/layer_ranking.h"
 #include "core/linvideo/replaceability.h"
@@ -84,7 +84,7 @@ void add_scan_command(CLI::App& app) {
         std::printf("mask: %s (generate --linear %s)\n", a->save_mask.c_str(), a->save_mask.c_str());
       }
     }
-    if (!a->out.empty()) std::ofstream(a->out) << j.dump(2) << "\n";
+    if (!a->out.empty()) io::write_text_atomically(a->out, j.dump(2) + "\n");  // a report is never half-written
     if (!a->sidecar.empty()) {
       linvideo_method::save_sidecar(a->sidecar, t2v->dit(), "attention-transfer warm-up by linvideo scan");
       std::printf("sidecar: %s\n", a->sidecar.c_str());
