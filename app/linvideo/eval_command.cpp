@@ -16,6 +16,7 @@
 #include "core/linvideo/student.h"
 #include "core/pipeline/model_loader.h"
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/media/generation_metadata.h"
 #include "core/media/video_io.h"
 #include "core/shapes/render.h"
@@ -181,10 +182,7 @@ void write_report(const std::vector<shapes::ClipResult>& results, const std::str
                 report["fidelity"]["ssim"].get<double>());
   }
   if (!out_path.empty()) {
-    std::ofstream out(out_path);
-    if (!out) throw Error("eval: cannot write report " + out_path);
-    out << report.dump(2) << "\n";
-    if (!out.flush()) throw Error("eval: cannot write report " + out_path);
+    io::write_text_atomically(out_path, report.dump(2) + "\n");  // never a half-written report
     std::printf("report: %s\n", out_path.c_str());
   }
 }
