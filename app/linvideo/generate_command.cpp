@@ -189,23 +189,20 @@ void run_generate(Args& a, const CLI::App& cmd) {
   }
   // As in the studio, a model folder's shipped sidecar applies unless --teacher (or another
   // sidecar, a student or --linear) is given; one that does not fit is a warning, not an error.
-  bool shipped = false;
   if (a.teacher) {
     std::fprintf(stderr, "linvideo: --teacher: every layer softmax\n");
   } else if (sidecar.empty() && student.empty() && a.linear_layers.empty() && !a.model.empty()) {
-    sidecar = linvideo_method::find_shipped_sidecar(a.model);
-    shipped = !sidecar.empty();
-  }
-  if (!sidecar.empty() || !a.linear_layers.empty()) {
     try {
-      std::fprintf(stderr, "linvideo: %s%s\n",
-                   linvideo_method::apply_linvideo(t2v, sidecar, a.linear_layers, a.s, {{context, negative_context}}).c_str(),
-                   shipped ? " (the folder's sidecar; --teacher for every layer softmax)" : "");
+      const std::string shipped = linvideo_method::load_shipped_sidecar(a.model, *dit);
+      if (!shipped.empty())
+        std::fprintf(stderr, "linvideo: %s (the folder's sidecar; --teacher for every layer softmax)\n", shipped.c_str());
     } catch (const Error& e) {
-      if (!shipped) throw;
-      for (std::int64_t l = 0; l < dit->num_layers(); ++l) dit->attention_state(l).mode = model::AttentionMode::Softmax;
       std::fprintf(stderr, "warning: the folder's sidecar was not applied: %s\n", e.what());
     }
+  }
+  if (!sidecar.empty() || !a.linear_layers.empty()) {
+    std::fprintf(stderr, "linvideo: %s\n",
+                 linvideo_method::apply_linvideo(t2v, sidecar, a.linear_layers, a.s, {{context, negative_context}}).c_str());
   }
   const std::vector<std::string> modes = pipeline::attention_mode_names(*dit);
   const std::string model_name = dit->config().family();

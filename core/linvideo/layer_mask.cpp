@@ -18,13 +18,8 @@ bool ends_with_json(const std::string& s) {
 }  // namespace
 
 LayerMask read_layer_mask(const std::string& text_or_file, int num_layers, const std::string& option) {
-  LayerMask mask;
-  mask.num_layers = num_layers;
-  if (!ends_with_json(text_or_file)) {
-    mask.linear = parse_layer_list(text_or_file, num_layers, option);
-    return mask;
-  }
-  return parse_layer_mask(io::read_text_file(text_or_file), num_layers, text_or_file);
+  if (ends_with_json(text_or_file)) return parse_layer_mask(io::read_text_file(text_or_file), num_layers, text_or_file);
+  return {num_layers, parse_layer_list(text_or_file, num_layers, option)};
 }
 
 LayerMask parse_layer_mask(const std::string& json_text, int num_layers, const std::string& path) {

@@ -13,6 +13,7 @@
 #include "core/linvideo/sidecar_manifest.h"
 #include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
+#include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 
 namespace linvideo::linvideo_method {
@@ -102,6 +103,15 @@ std::string find_shipped_sidecar(const std::string& model_folder) {
   if (found.empty()) return {};
   std::sort(found.begin(), found.end());
   return found.front();
+}
+
+std::string load_shipped_sidecar(const std::string& model_folder, model::WanDiT& dit) {
+  const std::string path = find_shipped_sidecar(model_folder);
+  if (path.empty()) return path;
+  model::AttentionStateScope before(dit);  // a sidecar refused halfway leaves nothing behind
+  load_sidecar(path, dit);
+  before.keep();
+  return path;
 }
 
 }  // namespace linvideo::linvideo_method

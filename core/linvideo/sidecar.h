@@ -22,8 +22,12 @@ void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::
 std::vector<std::pair<std::string, at::Tensor>> sidecar_contents(const model::WanDiT& dit, const std::string& note,
                                                                  std::string* manifest_json);
 // The sidecar a model folder ships (`*.linvideo.safetensors` directly inside it; the first by name
-// if there are several), or "" if none. The CLI and the studio both apply it on load.
+// if there are several), or "" if none.
 std::string find_shipped_sidecar(const std::string& model_folder);
+// What the CLI and the studio both do on load: installs the folder's shipped sidecar and returns its
+// path ("" when the folder ships none). One that does not fit leaves `dit` exactly as it was (an
+// AttentionStateScope) and throws linvideo::Error naming the file.
+std::string load_shipped_sidecar(const std::string& model_folder, model::WanDiT& dit);
 // Installs the sidecar's states; an Error names the file when it does not fit this model.
 void load_sidecar(const std::string& path, model::WanDiT& dit);
 

@@ -52,6 +52,16 @@ FewStepSchedule schedule_of(const nlohmann::json& m, const std::string& path) {
   return make_few_step_schedule(t, shift, label + ": schedule");
 }
 
+// The schedule of an open student file; Error unless it is one.
+FewStepSchedule student_schedule(const io::SafetensorsFile& file, const std::string& path) {
+  const nlohmann::json m = manifest_of(file);
+  if (format_of(m) != kFormat) {
+    throw Error(path + ": not a distilled student file (no '" + std::string(kFormat) +
+                "' manifest; a LinVideo sidecar or another file; `linvideo distill` or the studio's Distill makes one)");
+  }
+  return schedule_of(m, path);
+}
+
 }  // namespace
 
 std::vector<double> FewStepSchedule::timesteps() const {
@@ -95,19 +105,14 @@ bool is_student_file(const std::string& path) {
 }
 
 FewStepSchedule read_student_schedule(const std::string& path) {
-  const io::SafetensorsFile file(path);
-  const nlohmann::json m = manifest_of(file);
-  if (format_of(m) != kFormat) {
-    throw Error(path + ": not a distilled student file (no '" + std::string(kFormat) +
-                "' manifest; a LinVideo sidecar or another file; `linvideo distill` or the studio's Distill makes one)");
-  }
-  return schedule_of(m, path);
+  return student_schedule(io::SafetensorsFile(path), path);
 }
 
 FewStepSchedule load_student(const std::string& path, model::WanDiT& dit) {
-  FewStepSchedule schedule = read_student_schedule(path);
+  FewStepSchedule schedule;
   {
-    const io::SafetensorsFile file(path);
+    const io::SafetensorsFile file(path);  // opened once: the manifest, then the weights
+    schedule = student_schedule(file, path);
     at::NoGradGuard no_grad;
     for (const auto& [name, t] : dit.named_weights()) {
       if (!file.contains(name)) throw Error(path + ": student lacks tensor '" + name + "'");

@@ -19,22 +19,22 @@ at::Tensor deep_copy(const at::Tensor& t) {
   return c;
 }
 
+// Modes and hooks always; maps and r as fresh copies at Full depth, so that neither side's later
+// in-place writes reach the other (restoring twice stays exact).
+void copy_into(const AttentionLayerState& from, AttentionLayerState& to, AttentionStateScope::Depth depth) {
+  to.mode = from.mode;
+  to.capture = from.capture;
+  if (depth != AttentionStateScope::Depth::Full) return;
+  to.w_q = deep_copy(from.w_q);
+  to.w_k = deep_copy(from.w_k);
+  to.mix_score = deep_copy(from.mix_score);
+}
+
 }  // namespace
 
 AttentionStateScope::AttentionStateScope(WanDiT& dit, Depth depth) : dit_(dit), depth_(depth) {
-  saved_.reserve(static_cast<std::size_t>(dit.num_layers()));
-  for (std::int64_t l = 0; l < dit.num_layers(); ++l) {
-    const AttentionLayerState& s = dit.attention_state(l);
-    AttentionLayerState copy;
-    copy.mode = s.mode;
-    copy.capture = s.capture;
-    if (depth == Depth::Full) {
-      copy.w_q = deep_copy(s.w_q);
-      copy.w_k = deep_copy(s.w_k);
-      copy.mix_score = deep_copy(s.mix_score);
-    }
-    saved_.push_back(std::move(copy));
-  }
+  saved_.resize(static_cast<std::size_t>(dit.num_layers()));
+  for (std::int64_t l = 0; l < dit.num_layers(); ++l) copy_into(dit.attention_state(l), saved_[static_cast<std::size_t>(l)], depth);
 }
 
 AttentionStateScope::~AttentionStateScope() {
@@ -42,19 +42,7 @@ AttentionStateScope::~AttentionStateScope() {
 }
 
 void AttentionStateScope::restore() {
-  for (std::int64_t l = 0; l < num_layers(); ++l) {
-    AttentionLayerState& s = dit_.attention_state(l);
-    const AttentionLayerState& saved = saved_[static_cast<std::size_t>(l)];
-    s.mode = saved.mode;
-    s.capture = saved.capture;
-    if (depth_ == Depth::Full) {
-      // Fresh copies again, so that restoring twice (restore(), then the destructor) is exact even
-      // if the code between wrote into the restored tensors.
-      s.w_q = deep_copy(saved.w_q);
-      s.w_k = deep_copy(saved.w_k);
-      s.mix_score = deep_copy(saved.mix_score);
-    }
-  }
+  for (std::int64_t l = 0; l < num_layers(); ++l) copy_into(saved_[static_cast<std::size_t>(l)], dit_.attention_state(l), depth_);
 }
 
 const AttentionLayerState& AttentionStateScope::saved(std::int64_t layer) const {

@@ -1,11 +1,10 @@
 #include "core/model/vae_config.h"
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/json_fields.h"
 
 namespace linvideo::model {
@@ -66,12 +65,6 @@ VaeConfig parse_vae_config(const std::string& json_text, const std::string& labe
   return c;
 }
 
-VaeConfig load_vae_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open VAE config");
-  std::stringstream s;
-  s << in.rdbuf();
-  return parse_vae_config(s.str(), path);
-}
+VaeConfig load_vae_config(const std::string& path) { return parse_vae_config(io::read_text_file(path), path); }
 
 }  // namespace linvideo::model

@@ -1,26 +1,15 @@
 #include "core/text/umt5_config.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/json_fields.h"
 
 namespace linvideo::text {
-namespace {
 
 using json = nlohmann::json;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open config");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-}  // namespace
 
 std::int64_t UMT5Config::parameter_count() const {
   std::int64_t block = 4 * d_model * inner_dim();  // q, k, v, o
@@ -88,6 +77,6 @@ UMT5Config parse_umt5_config(const std::string& json_text, const std::string& la
   return c;
 }
 
-UMT5Config load_umt5_config(const std::string& path) { return parse_umt5_config(read_file(path), path); }
+UMT5Config load_umt5_config(const std::string& path) { return parse_umt5_config(io::read_text_file(path), path); }
 
 }  // namespace linvideo::text

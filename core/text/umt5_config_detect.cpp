@@ -1,27 +1,15 @@
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/io/atomic_write.h"
 #include "core/io/checkpoint.h"
 #include "core/text/umt5_config.h"
 #include "core/text/umt5_keys.h"
 
 namespace linvideo::text {
-namespace {
 
 using json = nlohmann::json;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open config");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-}  // namespace
 
 UMT5Config detect_umt5_config(const io::Checkpoint& ckpt, const UMT5KeyMap& keys) {
   const std::string& label = ckpt.source();
@@ -57,7 +45,7 @@ UMT5Config detect_umt5_config(const io::Checkpoint& ckpt, const UMT5KeyMap& keys
   // diffusers `text_encoder/` folder) supplies them. Other configs there belong to other models.
   const auto path = std::filesystem::path(ckpt.folder()) / "config.json";
   if (std::filesystem::exists(path)) {
-    const std::string text = read_file(path.string());
+    const std::string text = io::read_text_file(path.string());
     const json root = json::parse(text, nullptr, false);
     const std::string type = root.is_object() ? root.value("model_type", std::string()) : std::string();
     if (type == "umt5" || type == "t5") {

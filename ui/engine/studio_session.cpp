@@ -238,19 +238,17 @@ TaskHandle* StudioSession::loadModel(const QString& path, const QString& device,
       next->folder = folder;
       next->policy = policy;
       next->defaults = pipeline::model_defaults(folder, pipeline::GenerationSettings{});
-      next->sidecar = linvideo_method::find_shipped_sidecar(folder);
       next->t2v = pipeline::load_text_to_video(sources, policy);
-      // The shipped conversion: its maps, learned r and layer modes are the current state.
+      // The shipped conversion: its maps, learned r and layer modes are the current state (the
+      // same call as the CLI's; a sidecar that does not fit leaves the model untouched).
       QString sidecarNote;
-      if (!next->sidecar.empty()) {
-        try {
-          linvideo_method::load_sidecar(next->sidecar, next->t2v->dit());
-          sidecarNote = QStringLiteral("; LinVideo sidecar %1")
-                            .arg(QString::fromStdString(next->sidecar));
-        } catch (const std::exception& e) {
-          ctx.log(QStringLiteral("Sidecar not applied: %1").arg(firstLine(e.what())));
-          next->sidecar.clear();
-        }
+      try {
+        next->sidecar = linvideo_method::load_shipped_sidecar(folder, next->t2v->dit());
+        if (!next->sidecar.empty())
+          sidecarNote = QStringLiteral("; LinVideo sidecar %1").arg(QString::fromStdString(next->sidecar));
+      } catch (const std::exception& e) {
+        ctx.log(QStringLiteral("Sidecar not applied: %1").arg(firstLine(e.what())));
+        next->sidecar.clear();
       }
       const EngineLayers layers = readEngineLayers(*next->t2v);
       const ModelInfo info = describe(*next, sources);

@@ -101,10 +101,11 @@ GalleryEntry GalleryModel::readEntry(const QString& mp4Path) {
   e.request.guidance = s.guidance;
   e.request.shift = s.shift;
   // The structured fields; clips made before them carry only the text ("unipc (wan grid)").
-  e.request.sampler = QString::fromStdString(s.solver.empty() ? s.sampler : s.solver).section(' ', 0, 0);
+  e.request.sampler = QString::fromStdString(s.solver);
   e.request.grid = QString::fromStdString(s.grid);
   if (s.solver.empty()) {
     const QString text = QString::fromStdString(s.sampler);
+    e.request.sampler = text.section(' ', 0, 0);
     if (text.contains(QLatin1String("(diffusers grid)"))) e.request.grid = QStringLiteral("diffusers");
     if (text.contains(QLatin1String("(wan grid)"))) e.request.grid = QStringLiteral("wan");
   }

@@ -561,7 +561,7 @@ TorchArchive parse_torch_archive(std::uint64_t file_size, const ReadAt& read, co
   TorchArchive out;
   std::set<std::uint32_t> seen{root};
   std::set<std::string> names;
-  std::map<std::size_t, bool> used_storages;
+  std::set<std::size_t> used_storages;
   std::vector<std::tuple<std::uint32_t, std::string, std::size_t>> pending{{root, "", 0}};
   while (!pending.empty()) {
     auto [dict, prefix_name, depth] = std::move(pending.back());
@@ -606,15 +606,14 @@ TorchArchive parse_torch_archive(std::uint64_t file_size, const ReadAt& read, co
       }
       if (!empty && last >= s.numel)
         fail(label, "tensor '" + r.name + "' addresses " + std::to_string(last + 1) + " elements but its storage holds " + std::to_string(s.numel));
-      used_storages[t.storage] = true;
+      used_storages.insert(t.storage);
       out.tensors.push_back(std::move(r));
     }
     pending.insert(pending.end(), std::make_move_iterator(children.rbegin()), std::make_move_iterator(children.rend()));
   }
   if (out.tensors.empty()) fail(label, "holds no tensors (expected a state dict)");
 
-  for (const auto& [index, used] : used_storages) {
-    (void)used;
+  for (const std::size_t index : used_storages) {
     const StorageRef& s = m.storage(index);
     const std::string entry = prefix + "/data/" + s.key;
     TorchStorageRecord rec;
