@@ -1260,6 +1260,553 @@ __global__ void __launch_bounds__(512) center_state_kernel(const float* __restri
     S_c[g * 2 * P * P + i] = cast_to<T>(mma_round<T>(Sg[i] - zg[i / P] * mean[i % P]));
 }
 
+// ==== backward, mma.sync (bf16 on the big configuration) ===========================================
+// The same maths as the WMMA kernels above, on the pattern of state_mma_kernel: 64-row tiles and 8
+// warps; warp w takes rows 16 (w % 4).. and one half (w / 4) of the columns in every per-row step,
+// so row statistics are traded between two warps through a small shared array, and each operand
+// reaches the tensor cores through ldmatrix. Accumulators that last the whole slice (dS, dW) are
+// split into one block per warp and stay in registers.
+
+// acc[j] (n8 tile j of a 16 x N product) += X[16 x K] M^T, where M is [N x K] row-major bf16 in
+// shared memory (so the B operand is M's rows, read without transposing).
+template <int K, int N>
+__device__ __forceinline__ void warp_gemm_smem_bt(float (&acc)[N / 8][4], const bf16* X, int ldx, const bf16* M, int ldm,
+                                                  int lane) {
+#pragma unroll
+  for (int kk = 0; kk < K / 16; ++kk) {
+    unsigned a[4];
+    ldsm_x4(a, X + (lane % 16) * ldx + kk * 16 + (lane / 16) * 8);
+#pragma unroll
+    for (int jp = 0; jp < N / 16; ++jp) {
+      unsigned b[4];
+      ldsm_x4(b, M + (jp * 16 + (lane % 8) + (lane / 16) * 8) * ldm + kk * 16 + ((lane / 8) & 1) * 8);
+      mma16816(acc[2 * jp], a, b[0], b[1]);
+      mma16816(acc[2 * jp + 1], a, b[2], b[3]);
+    }
+  }
+}
+
+// A fragment of X^T for rows m0.. (16 of them) and k rows k0.. of X (16 tokens), X [tokens x m]
+// row-major in shared memory.
+__device__ __forceinline__ void ldsm_a_transposed(unsigned (&a)[4], const bf16* X, int ldx, int k0, int m0, int lane) {
+  ldsm_x4_t(a, X + (k0 + (lane % 8) + (lane / 16) * 8) * ldx + m0 + ((lane / 8) & 1) * 8);
+}
+
+template <int D>
+struct BwdMma {
+  static constexpr int NW = 8;
+  static constexpr int NT = NW * 32;
+  static constexpr int TT = 64;
+  static constexpr int LDX = D + 8;
+  static constexpr int LDP = 2 * D + 8;
+  static constexpr int HALF = D / 2;
+  static constexpr int NQ = 8;  // row statistics traded between the two column halves (see Red)
+  static constexpr std::size_t mat = align_up(std::size_t(D) * LDX * 2);
+  static constexpr std::size_t state = align_up(std::size_t(2 * D) * LDX * 2);
+  static constexpr std::size_t tile = align_up(std::size_t(TT) * LDX * 2);
+  static constexpr std::size_t phi = align_up(std::size_t(TT) * LDP * 2);
+  static constexpr std::size_t red = align_up(std::size_t(NQ) * 2 * TT * 4);
+  static constexpr std::size_t vecs = align_up(std::size_t(3 * D + TT) * 4);  // z or dz, mu, dden
+  // W, the state, two tiles (x and dO or v), phi, the statistics and vectors; + dA for the gradients
+  static constexpr std::size_t bq1 = mat + state + 2 * tile + phi + red + vecs;
+  static constexpr std::size_t grad = bq1 + tile;
+};
+
+// Row statistics of a 64-row tile: red[quantity][column half][row]. put() publishes this warp's
+// (quad-reduced) value for its two rows per lane, both() sums or maxes the halves.
+struct Red {
+  float* p;
+  int rb, ch, g, tq;
+  static constexpr int TT = 64;
+  enum : int { Max, Min, SumP, SumN, Den, DotO, DotP, DotN };
+  __device__ void put(int q, const float (&v)[2]) const {
+    if (tq == 0)
+      for (int h = 0; h < 2; ++h) p[(q * 2 + ch) * TT + rb * 16 + g + 8 * h] = v[h];
+  }
+  __device__ float half(int q, int which, int h) const { return p[(q * 2 + which) * TT + rb * 16 + g + 8 * h]; }
+  __device__ float sum(int q, int h) const { return half(q, 0, h) + half(q, 1, h); }
+};
+
+// Feature map of a 64-row tile x (shared, [64][D]): phi = [softmax(x W), softmax(-x W)] rounded to
+// bf16, written to phi (shared, [64][2D]); rows >= valid are zero. With z, also returns this lane's
+// two rows' den = max(phi . z, 1e-12) (1 for rows past the end). Contains block barriers: every
+// thread of the block calls it.
+template <int D>
+__device__ void tile_features(const bf16* x, const bf16* W, bf16* phi, const Red& red, int valid, int dr,
+                              const float* z, float (&den)[2], int lane) {
+  using BM = BwdMma<D>;
+  constexpr int LDX = BM::LDX, LDP = BM::LDP, HALF = BM::HALF, NJ = HALF / 8;
+  const int rb = red.rb, ch = red.ch, g = red.g, tq = red.tq;
+  float a[NJ][4];
+#pragma unroll
+  for (int j = 0; j < NJ; ++j) a[j][0] = a[j][1] = a[j][2] = a[j][3] = 0.f;
+  warp_gemm_smem_a<D, HALF>(a, x + rb * 16 * LDX, LDX, W + ch * HALF, LDX, lane);
+  float mx[2], mn[2];
+  masked_row_minmax(a, ch * HALF + 2 * tq, dr, mx, mn);
+  red.put(Red::Max, mx);
+  red.put(Red::Min, mn);
+  __syncthreads();
+#pragma unroll
+  for (int h = 0; h < 2; ++h)
+    mx[h] = fmaxf(red.half(Red::Max, 0, h), red.half(Red::Max, 1, h)),
+    mn[h] = fminf(red.half(Red::Min, 0, h), red.half(Red::Min, 1, h));
+  float n[NJ][4], sp[2] = {0.f, 0.f}, sn[2] = {0.f, 0.f};
+#pragma unroll
+  for (int j = 0; j < NJ; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const bool col = ch * HALF + 8 * j + 2 * tq + (e & 1) < dr;
+      const float p = col ? __expf(a[j][e] - mx[e / 2]) : 0.f;
+      n[j][e] = col ? __expf(mn[e / 2] - a[j][e]) : 0.f;
+      a[j][e] = p;
+      sp[e / 2] += p;
+      sn[e / 2] += n[j][e];
+    }
+#pragma unroll
+  for (int h = 0; h < 2; ++h) sp[h] = quad_sum(sp[h]), sn[h] = quad_sum(sn[h]);
+  red.put(Red::SumP, sp);
+  red.put(Red::SumN, sn);
+  __syncthreads();
+  bool ok[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    ok[h] = rb * 16 + g + 8 * h < valid;  // rows past the end get phi = 0
+    sp[h] = ok[h] ? 1.f / red.sum(Red::SumP, h) : 0.f;
+    sn[h] = ok[h] ? 1.f / red.sum(Red::SumN, h) : 0.f;
+  }
+  float dot[2] = {0.f, 0.f};
+#pragma unroll
+  for (int j = 0; j < NJ; ++j)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = rb * 16 + g + 8 * h, c = ch * HALF + 8 * j + 2 * tq;
+      const unsigned pp = pack_bf16(a[j][2 * h] * sp[h], a[j][2 * h + 1] * sp[h]);
+      const unsigned pn = pack_bf16(n[j][2 * h] * sn[h], n[j][2 * h + 1] * sn[h]);
+      *reinterpret_cast<unsigned*>(phi + row * LDP + c) = pp;
+      *reinterpret_cast<unsigned*>(phi + row * LDP + D + c) = pn;
+      if (z) {  // the normaliser with the rounded values the tensor cores see
+        const __nv_bfloat162 p2 = *reinterpret_cast<const __nv_bfloat162*>(&pp);
+        const __nv_bfloat162 n2 = *reinterpret_cast<const __nv_bfloat162*>(&pn);
+        dot[h] += __bfloat162float(p2.x) * z[c] + __bfloat162float(p2.y) * z[c + 1] +
+                  __bfloat162float(n2.x) * z[D + c] + __bfloat162float(n2.y) * z[D + c + 1];
+      }
+    }
+  if (z) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) dot[h] = quad_sum(dot[h]);
+    red.put(Red::Den, dot);
+    __syncthreads();
+#pragma unroll
+    for (int h = 0; h < 2; ++h) den[h] = ok[h] ? fmaxf(red.sum(Red::Den, h), 1e-12f) : 1.f;
+  }
+}
+
+// The query side's shared front, after tile_features: o_c = phi S_c / den (= o - mu, since S_c is
+// the centred state), then in place of dO (shared gs) g = gscale dO / den in bf16, and dden =
+// -gscale (dO . o_c) / den per row to shared dden_s. With soft (global rows of this tile), adds
+// sum dO (soft - o) over this lane's elements to *dr_acc. Contains a block barrier.
+template <int D>
+__device__ void q_front(const bf16* phi, const bf16* Ss, bf16* gs, float* dden_s, const Red& red, const float (&den)[2],
+                        const bf16* soft_rows, std::int64_t ssl, const float* mu, float gscale, int valid, int dr,
+                        int lane, float* dr_acc) {
+  using BM = BwdMma<D>;
+  constexpr int LDX = BM::LDX, LDP = BM::LDP, HALF = BM::HALF, NJ = HALF / 8;
+  const int rb = red.rb, ch = red.ch, g = red.g, tq = red.tq;
+  float acc[NJ][4];
+#pragma unroll
+  for (int j = 0; j < NJ; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+  warp_gemm_smem_a<2 * D, HALF>(acc, phi + rb * 16 * LDP, LDP, Ss + ch * HALF, LDX, lane);
+  float inv[2], dot[2] = {0.f, 0.f};
+#pragma unroll
+  for (int h = 0; h < 2; ++h) inv[h] = 1.f / den[h];
+  float drp = 0.f;
+#pragma unroll
+  for (int j = 0; j < NJ; ++j)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = rb * 16 + g + 8 * h, c = ch * HALF + 8 * j + 2 * tq;
+      const __nv_bfloat162 d2 = *reinterpret_cast<const __nv_bfloat162*>(gs + row * LDX + c);
+      const float d0 = __bfloat162float(d2.x), d1 = __bfloat162float(d2.y);
+      const float o0 = acc[j][2 * h] * inv[h], o1 = acc[j][2 * h + 1] * inv[h];
+      dot[h] += d0 * o0 + d1 * o1;
+      if (soft_rows && row < valid && c < dr) {
+        const __nv_bfloat162 s2 = *reinterpret_cast<const __nv_bfloat162*>(soft_rows + std::int64_t(row) * ssl + c);
+        drp += d0 * (__bfloat162float(s2.x) - o0 - mu[c]) + d1 * (__bfloat162float(s2.y) - o1 - mu[c + 1]);
+      }
+      *reinterpret_cast<unsigned*>(gs + row * LDX + c) = pack_bf16(gscale * d0 * inv[h], gscale * d1 * inv[h]);
+    }
+  if (dr_acc) *dr_acc += drp;
+#pragma unroll
+  for (int h = 0; h < 2; ++h) dot[h] = quad_sum(dot[h]);
+  red.put(Red::DotO, dot);
+  __syncthreads();
+  if (ch == 0 && tq == 0)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = rb * 16 + g + 8 * h;
+      dden_s[row] = row < valid ? -gscale * red.sum(Red::DotO, h) * inv[h] : 0.f;
+    }
+}
+
+// The gradient tail both sides share, for one 64-row tile: dphi = Y M^T + rowscale colvec^T
+// (q side: Y = g, M = S_c, rowscale = dden, colvec = z; k side: Y = v - mu, M = dS, rowscale = 1,
+// colvec = dz), through the feature map to dA (shared, bf16), dx = dA W^T to global rows, and
+// dW += x^T dA into this warp's block of the register accumulator. Contains block barriers.
+template <int D>
+struct GradAcc {
+  static constexpr int MT = D / 64, NJ = D / 16;  // a warp's dW block: D/4 rows, D/2 columns
+  float acc[MT][NJ][4];
+};
+template <int D>
+__device__ void grad_tail(const bf16* Y, const bf16* Ms, const float* rowscale, const float* colvec, const bf16* phi,
+                          const bf16* x, const bf16* W, bf16* dA, const Red& red, int valid, int dr, bf16* dx_rows,
+                          std::int64_t dxsl, GradAcc<D>& dW, int warp, int lane) {
+  using BM = BwdMma<D>;
+  constexpr int LDX = BM::LDX, LDP = BM::LDP, HALF = BM::HALF, NJ = HALF / 8;
+  const int rb = red.rb, ch = red.ch, g = red.g, tq = red.tq;
+  // dphi for this warp's rows and its half of the columns, in both halves of the features
+  float gp[NJ][4], gn[NJ][4];
+#pragma unroll
+  for (int j = 0; j < NJ; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) gp[j][e] = gn[j][e] = 0.f;
+  warp_gemm_smem_bt<D, HALF>(gp, Y + rb * 16 * LDX, LDX, Ms + (ch * HALF) * LDX, LDX, lane);
+  warp_gemm_smem_bt<D, HALF>(gn, Y + rb * 16 * LDX, LDX, Ms + (D + ch * HALF) * LDX, LDX, lane);
+  float sp[2] = {0.f, 0.f}, sn[2] = {0.f, 0.f};
+#pragma unroll
+  for (int j = 0; j < NJ; ++j)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = rb * 16 + g + 8 * h, c = ch * HALF + 8 * j + 2 * tq;
+      const float rs = rowscale ? rowscale[row] : 1.f;
+      const __nv_bfloat162 p2 = *reinterpret_cast<const __nv_bfloat162*>(phi + row * LDP + c);
+      const __nv_bfloat162 n2 = *reinterpret_cast<const __nv_bfloat162*>(phi + row * LDP + D + c);
+      gp[j][2 * h] += rs * colvec[c];
+      gp[j][2 * h + 1] += rs * colvec[c + 1];
+      gn[j][2 * h] += rs * colvec[D + c];
+      gn[j][2 * h + 1] += rs * colvec[D + c + 1];
+      sp[h] += gp[j][2 * h] * __bfloat162float(p2.x) + gp[j][2 * h + 1] * __bfloat162float(p2.y);
+      sn[h] += gn[j][2 * h] * __bfloat162float(n2.x) + gn[j][2 * h + 1] * __bfloat162float(n2.y);
+    }
+#pragma unroll
+  for (int h = 0; h < 2; ++h) sp[h] = quad_sum(sp[h]), sn[h] = quad_sum(sn[h]);
+  red.put(Red::DotP, sp);
+  red.put(Red::DotN, sn);
+  __syncthreads();
+#pragma unroll
+  for (int h = 0; h < 2; ++h) sp[h] = red.sum(Red::DotP, h), sn[h] = red.sum(Red::DotN, h);
+#pragma unroll
+  for (int j = 0; j < NJ; ++j)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = rb * 16 + g + 8 * h, c = ch * HALF + 8 * j + 2 * tq;
+      const __nv_bfloat162 p2 = *reinterpret_cast<const __nv_bfloat162*>(phi + row * LDP + c);
+      const __nv_bfloat162 n2 = *reinterpret_cast<const __nv_bfloat162*>(phi + row * LDP + D + c);
+      const bool ok = row < valid;
+      const float d0 = ok ? __bfloat162float(p2.x) * (gp[j][2 * h] - sp[h]) - __bfloat162float(n2.x) * (gn[j][2 * h] - sn[h]) : 0.f;
+      const float d1 =
+          ok ? __bfloat162float(p2.y) * (gp[j][2 * h + 1] - sp[h]) - __bfloat162float(n2.y) * (gn[j][2 * h + 1] - sn[h]) : 0.f;
+      *reinterpret_cast<unsigned*>(dA + row * LDX + c) = pack_bf16(d0, d1);
+    }
+  __syncthreads();
+  // dx = dA W^T: this warp's rows and half of the columns, straight to global memory
+  float o[NJ][4];
+#pragma unroll
+  for (int j = 0; j < NJ; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+  warp_gemm_smem_bt<D, HALF>(o, dA + rb * 16 * LDX, LDX, W + (ch * HALF) * LDX, LDX, lane);
+#pragma unroll
+  for (int j = 0; j < NJ; ++j)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = rb * 16 + g + 8 * h, c = ch * HALF + 8 * j + 2 * tq;
+      if (row < valid && c < dr)
+        *reinterpret_cast<unsigned*>(dx_rows + std::int64_t(row) * dxsl + c) = pack_bf16(o[j][2 * h], o[j][2 * h + 1]);
+    }
+  // dW[wr D/4.., wc D/2..] += x^T dA over the tile's rows
+  const int wr = warp % 4, wc = warp / 4;
+#pragma unroll
+  for (int kk = 0; kk < BM::TT / 16; ++kk) {
+    unsigned fa[GradAcc<D>::MT][4];
+#pragma unroll
+    for (int m = 0; m < GradAcc<D>::MT; ++m) ldsm_a_transposed(fa[m], x, LDX, kk * 16, wr * (D / 4) + m * 16, lane);
+#pragma unroll
+    for (int jp = 0; jp < GradAcc<D>::NJ / 2; ++jp) {
+      unsigned b[4];
+      ldsm_x4_t(b, dA + (kk * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * LDX + wc * HALF + jp * 16 + (lane / 16) * 8);
+#pragma unroll
+      for (int m = 0; m < GradAcc<D>::MT; ++m) {
+        mma16816(dW.acc[m][2 * jp], fa[m], b[0], b[1]);
+        mma16816(dW.acc[m][2 * jp + 1], fa[m], b[2], b[3]);
+      }
+    }
+  }
+}
+
+template <int D>
+__device__ void store_grad_acc(const GradAcc<D>& dW, float* out, int warp, int lane) {
+  const int wr = warp % 4, wc = warp / 4, g = lane / 4, tq = lane % 4;
+#pragma unroll
+  for (int m = 0; m < GradAcc<D>::MT; ++m)
+#pragma unroll
+    for (int j = 0; j < GradAcc<D>::NJ; ++j)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = wr * (D / 4) + m * 16 + g + 8 * h, col = wc * (D / 2) + 8 * j + 2 * tq;
+        *reinterpret_cast<float2*>(out + std::size_t(row) * D + col) = make_float2(dW.acc[m][j][2 * h], dW.acc[m][j][2 * h + 1]);
+      }
+}
+
+// Shared-memory pieces of the three backward kernels, in one order.
+template <int D>
+struct BwdSmem {
+  bf16 *W, *Ss, *xs, *ys, *phi, *dA;
+  float *red, *vec, *mu, *dden;
+  __device__ BwdSmem(char* smem, bool with_dA) {
+    using BM = BwdMma<D>;
+    Carve cv{smem};
+    W = cv.take<bf16>(std::size_t(D) * BM::LDX);
+    Ss = cv.take<bf16>(std::size_t(2 * D) * BM::LDX);
+    xs = cv.take<bf16>(std::size_t(BM::TT) * BM::LDX);
+    ys = cv.take<bf16>(std::size_t(BM::TT) * BM::LDX);
+    phi = cv.take<bf16>(std::size_t(BM::TT) * BM::LDP);
+    red = cv.take<float>(std::size_t(BM::NQ) * 2 * BM::TT);
+    vec = cv.take<float>(std::size_t(3 * D + BM::TT));
+    mu = vec + 2 * D;
+    dden = mu + D;
+    dA = with_dA ? cv.take<bf16>(std::size_t(BM::TT) * BM::LDX) : nullptr;
+  }
+};
+
+// Setup shared by the three kernels: zero the tiles where the head is padded (the copies never
+// write padded columns), load W (multiply type), the state and two vectors.
+template <int D>
+__device__ void bwd_setup(const BwdSmem<D>& s, int dr, const float* w, const bf16* state, const float* vec2d,
+                          const float* mu, int tid) {
+  using BM = BwdMma<D>;
+  if (dr < D)
+    for (int i = tid; i < BM::TT * BM::LDX; i += BM::NT) s.xs[i] = s.ys[i] = __float2bfloat16(0.f);
+  load_state<bf16, D, BM::NT>(s.Ss, state, tid);
+  load_w<bf16, D, BM::NT>(s.W, w, dr, tid);
+  load_vec<2 * D, BM::NT>(s.vec, vec2d, tid);
+  load_vec<D, BM::NT>(s.mu, mu, tid);
+  __syncthreads();
+}
+
+// Backward over q tokens, part 1: dS = sum phi^T g, dz = sum phi dden (dden in two bf16 pieces,
+// hi + lo, so the tensor cores keep about 16 bits of it), and the dr partials.
+template <int D>
+__global__ void __launch_bounds__(BwdMma<D>::NT, 1)
+    bq_state_mma_kernel(int H, int L, int dr, Rows q, Rows dout, Rows soft, const float* __restrict__ r,
+                        const float* __restrict__ w_q, const bf16* __restrict__ S_mma, const float* __restrict__ z,
+                        const float* __restrict__ mu, float* __restrict__ dS_part, float* __restrict__ dz_part,
+                        float* __restrict__ dr_part) {
+  using BM = BwdMma<D>;
+  constexpr int LDX = BM::LDX, LDP = BM::LDP, TT = BM::TT, HALF = BM::HALF, MT = HALF / 16, NJB = HALF / 8;
+  extern __shared__ __align__(128) char smem[];
+  const BwdSmem<D> s(smem, false);
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const Slice sl = my_slice(L, TT);
+  const std::size_t bh = std::size_t(sl.b) * H + sl.h;
+  bwd_setup<D>(s, dr, w_q + std::size_t(sl.h) * dr * dr, S_mma + bh * 2 * D * D, z + bh * 2 * D, mu + bh * D, tid);
+  const Red red{s.red, warp % 4, warp / 4, lane / 4, lane % 4};
+  const bf16* qb = rows_of<bf16>(q, sl.b, sl.h);
+  const bf16* db = rows_of<bf16>(dout, sl.b, sl.h);
+  const bf16* sb = soft.ptr ? rows_of<bf16>(soft, sl.b, sl.h) : nullptr;
+  const float gscale = r ? 1.f - *r : 1.f;
+  const int mb = warp % 4, nb = warp / 4;  // this warp's block of dS: rows mb HALF.., columns nb HALF..
+  float acc[MT][NJB][4];
+  float zacc[MT][4];
+#pragma unroll
+  for (int m = 0; m < MT; ++m) {
+#pragma unroll
+    for (int j = 0; j < NJB; ++j) acc[m][j][0] = acc[m][j][1] = acc[m][j][2] = acc[m][j][3] = 0.f;
+    zacc[m][0] = zacc[m][1] = zacc[m][2] = zacc[m][3] = 0.f;
+  }
+  float dr_acc = 0.f;
+  const int tq = lane % 4;
+  for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
+    load_rows_async<bf16, D, TT, BM::NT>(s.xs, qb, q.sl, t * TT, L, dr, tid);
+    load_rows_async<bf16, D, TT, BM::NT>(s.ys, db, dout.sl, t * TT, L, dr, tid);
+    cp_async_commit();
+    cp_async_wait<0>();
+    __syncthreads();
+    const int valid = L - t * TT;
+    float den[2];
+    tile_features<D>(s.xs, s.W, s.phi, red, valid, dr, s.vec, den, lane);
+    __syncthreads();
+    q_front<D>(s.phi, s.Ss, s.ys, s.dden, red, den, sb ? sb + std::int64_t(t) * TT * soft.sl : nullptr, soft.sl, s.mu,
+               gscale, valid, dr, lane, sb ? &dr_acc : nullptr);
+    __syncthreads();
+    // dS[mb.., nb..] += phi^T g; dz += phi^T dden (columns of the ones-like operand all equal)
+#pragma unroll
+    for (int kk = 0; kk < TT / 16; ++kk) {
+      unsigned fa[MT][4];
+#pragma unroll
+      for (int m = 0; m < MT; ++m) ldsm_a_transposed(fa[m], s.phi, LDP, kk * 16, mb * HALF + m * 16, lane);
+#pragma unroll
+      for (int jp = 0; jp < NJB / 2; ++jp) {
+        unsigned b[4];
+        ldsm_x4_t(b, s.ys + (kk * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * LDX + nb * HALF + jp * 16 + (lane / 16) * 8);
+#pragma unroll
+        for (int m = 0; m < MT; ++m) {
+          mma16816(acc[m][2 * jp], fa[m], b[0], b[1]);
+          mma16816(acc[m][2 * jp + 1], fa[m], b[2], b[3]);
+        }
+      }
+      if (nb == 0) {
+        float dd[4], lo[4];
+        const int k0 = kk * 16 + 2 * tq;
+        dd[0] = s.dden[k0], dd[1] = s.dden[k0 + 1], dd[2] = s.dden[k0 + 8], dd[3] = s.dden[k0 + 9];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) lo[i] = dd[i] - mma_round<bf16>(dd[i]);
+        const unsigned h0 = pack_bf16(dd[0], dd[1]), h1 = pack_bf16(dd[2], dd[3]);
+        const unsigned l0 = pack_bf16(lo[0], lo[1]), l1 = pack_bf16(lo[2], lo[3]);
+#pragma unroll
+        for (int m = 0; m < MT; ++m) {
+          mma16816(zacc[m], fa[m], h0, h1);
+          mma16816(zacc[m], fa[m], l0, l1);
+        }
+      }
+    }
+    __syncthreads();  // the tiles, phi and dden are rewritten next
+  }
+  const std::size_t part = bh * sl.chunks + sl.chunk;
+  float* Sp = dS_part + part * 2 * D * D;
+  const int g = lane / 4;
+#pragma unroll
+  for (int m = 0; m < MT; ++m)
+#pragma unroll
+    for (int j = 0; j < NJB; ++j)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = mb * HALF + m * 16 + g + 8 * h, col = nb * HALF + 8 * j + 2 * tq;
+        *reinterpret_cast<float2*>(Sp + std::size_t(row) * D + col) = make_float2(acc[m][j][2 * h], acc[m][j][2 * h + 1]);
+      }
+  if (nb == 0 && tq == 0)
+#pragma unroll
+    for (int m = 0; m < MT; ++m)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) dz_part[part * 2 * D + mb * HALF + m * 16 + g + 8 * h] = zacc[m][2 * h];
+  if (sb) {  // this block's dr partial: lanes, then warps, in order
+    const float wsum = warp_sum(dr_acc);
+    if (lane == 0) s.red[warp] = wsum;
+    __syncthreads();
+    if (tid == 0) {
+      float total = 0.f;
+      for (int w = 0; w < BM::NW; ++w) total += s.red[w];
+      dr_part[part] = total;
+    }
+  }
+}
+
+// Backward over q tokens, part 2: the front again, then dphi = g S_c^T + dden z^T through the
+// feature map, dq = dA W^T and the dW_q partials.
+template <int D>
+__global__ void __launch_bounds__(BwdMma<D>::NT, 1)
+    bq_grad_mma_kernel(int H, int B, int L, int dr, Rows q, Rows dout, const float* __restrict__ r,
+                       const float* __restrict__ w_q, const bf16* __restrict__ S_mma, const float* __restrict__ z,
+                       const float* __restrict__ mu, MutRows dq, float* __restrict__ dw_part) {
+  using BM = BwdMma<D>;
+  constexpr int TT = BM::TT;
+  extern __shared__ __align__(128) char smem[];
+  const BwdSmem<D> s(smem, true);
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const Slice sl = my_slice(L, TT);
+  const std::size_t bh = std::size_t(sl.b) * H + sl.h;
+  bwd_setup<D>(s, dr, w_q + std::size_t(sl.h) * dr * dr, S_mma + bh * 2 * D * D, z + bh * 2 * D, mu + bh * D, tid);
+  const Red red{s.red, warp % 4, warp / 4, lane / 4, lane % 4};
+  const bf16* qb = rows_of<bf16>(q, sl.b, sl.h);
+  const bf16* db = rows_of<bf16>(dout, sl.b, sl.h);
+  bf16* dqb = rows_of<bf16>(dq, sl.b, sl.h);
+  const float gscale = r ? 1.f - *r : 1.f;
+  GradAcc<D> dW;
+#pragma unroll
+  for (int m = 0; m < GradAcc<D>::MT; ++m)
+#pragma unroll
+    for (int j = 0; j < GradAcc<D>::NJ; ++j) dW.acc[m][j][0] = dW.acc[m][j][1] = dW.acc[m][j][2] = dW.acc[m][j][3] = 0.f;
+  for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
+    load_rows_async<bf16, D, TT, BM::NT>(s.xs, qb, q.sl, t * TT, L, dr, tid);
+    load_rows_async<bf16, D, TT, BM::NT>(s.ys, db, dout.sl, t * TT, L, dr, tid);
+    cp_async_commit();
+    cp_async_wait<0>();
+    __syncthreads();
+    const int valid = L - t * TT;
+    float den[2];
+    tile_features<D>(s.xs, s.W, s.phi, red, valid, dr, s.vec, den, lane);
+    __syncthreads();
+    q_front<D>(s.phi, s.Ss, s.ys, s.dden, red, den, nullptr, 0, s.mu, gscale, valid, dr, lane, nullptr);
+    __syncthreads();
+    grad_tail<D>(s.ys, s.Ss, s.dden, s.vec, s.phi, s.xs, s.W, s.dA, red, valid, dr, dqb + std::int64_t(t) * TT * dq.sl,
+                 dq.sl, dW, warp, lane);
+    __syncthreads();
+  }
+  store_grad_acc<D>(dW, dw_part + ((std::size_t(sl.h) * B + sl.b) * sl.chunks + sl.chunk) * D * D, warp, lane);
+}
+
+// Backward over k tokens: phi(k), dv = phi dS, then dphi = (v - mu) dS^T + 1 dz^T through the
+// feature map, dk = dA W^T and the dW_k partials.
+template <int D>
+__global__ void __launch_bounds__(BwdMma<D>::NT, 1)
+    bkv_mma_kernel(int H, int B, int L, int dr, Rows k, Rows v, const float* __restrict__ w_k,
+                   const bf16* __restrict__ dS_mma, const float* __restrict__ dz, const float* __restrict__ mu, MutRows dk,
+                   MutRows dv, float* __restrict__ dw_part) {
+  using BM = BwdMma<D>;
+  constexpr int LDX = BM::LDX, LDP = BM::LDP, TT = BM::TT, HALF = BM::HALF, NJ = HALF / 8;
+  extern __shared__ __align__(128) char smem[];
+  const BwdSmem<D> s(smem, true);
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const Slice sl = my_slice(L, TT);
+  const std::size_t bh = std::size_t(sl.b) * H + sl.h;
+  bwd_setup<D>(s, dr, w_k + std::size_t(sl.h) * dr * dr, dS_mma + bh * 2 * D * D, dz + bh * 2 * D, mu + bh * D, tid);
+  const Red red{s.red, warp % 4, warp / 4, lane / 4, lane % 4};
+  const bf16* kb = rows_of<bf16>(k, sl.b, sl.h);
+  const bf16* vb = rows_of<bf16>(v, sl.b, sl.h);
+  bf16* dkb = rows_of<bf16>(dk, sl.b, sl.h);
+  bf16* dvb = rows_of<bf16>(dv, sl.b, sl.h);
+  const int rb = red.rb, ch = red.ch, g = red.g, tq = red.tq;
+  GradAcc<D> dW;
+#pragma unroll
+  for (int m = 0; m < GradAcc<D>::MT; ++m)
+#pragma unroll
+    for (int j = 0; j < GradAcc<D>::NJ; ++j) dW.acc[m][j][0] = dW.acc[m][j][1] = dW.acc[m][j][2] = dW.acc[m][j][3] = 0.f;
+  float none[2];
+  for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
+    load_rows_async<bf16, D, TT, BM::NT>(s.xs, kb, k.sl, t * TT, L, dr, tid);
+    load_rows_async<bf16, D, TT, BM::NT>(s.ys, vb, v.sl, t * TT, L, dr, tid);
+    cp_async_commit();
+    cp_async_wait<0>();
+    __syncthreads();
+    const int valid = L - t * TT;
+    tile_features<D>(s.xs, s.W, s.phi, red, valid, dr, nullptr, none, lane);
+    __syncthreads();
+    // dv = phi dS for this warp's rows and half of the columns
+    float o[NJ][4];
+#pragma unroll
+    for (int j = 0; j < NJ; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+    warp_gemm_smem_a<2 * D, HALF>(o, s.phi + rb * 16 * LDP, LDP, s.Ss + ch * HALF, LDX, lane);
+#pragma unroll
+    for (int j = 0; j < NJ; ++j)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = rb * 16 + g + 8 * h, c = ch * HALF + 8 * j + 2 * tq;
+        if (row < valid && c < dr)
+          *reinterpret_cast<unsigned*>(dvb + std::int64_t(t * TT + row) * dv.sl + c) = pack_bf16(o[j][2 * h], o[j][2 * h + 1]);
+      }
+    // v - mu in place, for the real columns (padded ones stay zero)
+    for (int i = tid; i < TT * (dr / 2); i += BM::NT) {
+      const int row = i / (dr / 2), c = (i % (dr / 2)) * 2;
+      __nv_bfloat162* p = reinterpret_cast<__nv_bfloat162*>(s.ys + row * LDX + c);
+      const __nv_bfloat162 v2 = *p;
+      *reinterpret_cast<unsigned*>(p) = pack_bf16(__bfloat162float(v2.x) - s.mu[c], __bfloat162float(v2.y) - s.mu[c + 1]);
+    }
+    __syncthreads();
+    grad_tail<D>(s.ys, s.Ss, nullptr, s.vec, s.phi, s.xs, s.W, s.dA, red, valid, dr, dkb + std::int64_t(t) * TT * dk.sl,
+                 dk.sl, dW, warp, lane);
+    __syncthreads();
+  }
+  store_grad_acc<D>(dW, dw_part + ((std::size_t(sl.h) * B + sl.b) * sl.chunks + sl.chunk) * D * D, warp, lane);
+}
+
 // ==== host side ======================================================================================
 struct DeviceInfo {
   int sms = 0, smem_optin = 0, major = 0, minor = 0;
@@ -1285,7 +1832,10 @@ DeviceInfo device_info() {
 template <class T, int D, bool BIG>
 constexpr std::size_t max_smem() {
   using SM = Smem<T, D, BIG>;
-  return std::max(std::max(std::max(SM::state, SM::apply), std::max(SM::bq1, SM::bq2)), SM::bkv);
+  std::size_t m = std::max(std::max(std::max(SM::state, SM::apply), std::max(SM::bq1, SM::bq2)), SM::bkv);
+  if constexpr (std::is_same_v<T, bf16> && BIG)
+    m = std::max({m, StateMma<D>::bytes, ApplyMma<D, 12>::bytes, BwdMma<D>::grad});
+  return m;
 }
 
 // One instantiation's types as a value, for the dispatch below.
@@ -1396,6 +1946,16 @@ LinAttnPlan plan_for(const LinAttnDims& d, const DeviceInfo& info) {
   }
   p.bq_chunks = chunks_for(d.Lq, C::TT_B, bh, info.sms, blocks_per_sm(D, SM::bq2, info.smem_optin));
   p.bkv_chunks = chunks_for(d.Lk, C::TT_B, bh, info.sms, blocks_per_sm(D, SM::bkv, info.smem_optin));
+  if constexpr (std::is_same_v<T, bf16> && BIG) {
+    // and the backward on the mma.sync kernels, unless LINVIDEO_KERNELS_BACKWARD=wmma
+    const char* bwd = std::getenv("LINVIDEO_KERNELS_BACKWARD");
+    p.backward_mma = !(bwd && std::strcmp(bwd, "wmma") == 0);
+    if (p.backward_mma) {
+      const int per_sm = blocks_per_sm(D, BwdMma<D>::grad, info.smem_optin);
+      p.bq_chunks = chunks_for(d.Lq, BwdMma<D>::TT, bh, info.sms, per_sm);
+      p.bkv_chunks = chunks_for(d.Lk, BwdMma<D>::TT, bh, info.sms, per_sm);
+    }
+  }
   p.forward_workspace = ForwardLayout(bh, D, p).total;
   p.backward_workspace = BackwardLayout(bh, D, p).total;
   return p;
@@ -1483,6 +2043,28 @@ std::string backward_impl(const LinAttnDims& d, const LinAttnPlan& p, Rows q, Ro
   // S centred, in the multiply type, and its mean row
   float* mu = ws + l.mu;
   center_state_kernel<T><<<bh, 512, 0, s>>>(S, z, D, S_mma, mu);
+  if constexpr (std::is_same_v<T, bf16> && BIG) {
+    if (p.backward_mma) {
+      using BM = BwdMma<D>;
+      static const cudaError_t m1 = allow_smem(bq_state_mma_kernel<D>, BM::bq1);
+      static const cudaError_t m2 = allow_smem(bq_grad_mma_kernel<D>, BM::grad);
+      static const cudaError_t m3 = allow_smem(bkv_mma_kernel<D>, BM::grad);
+      for (cudaError_t a : {m1, m2, m3})
+        if (auto e = err(a, "shared memory"); !e.empty()) return e;
+      bq_state_mma_kernel<D><<<dim3(p.bq_chunks, d.H, d.B), BM::NT, BM::bq1, s>>>(d.H, d.Lq, d.D, q, dout, soft, r, w_q,
+                                                                                  S_mma, z, mu, dS_part, dz_part, dr_part);
+      launch_reduce<T>(dS_part, bh, p.bq_chunks, st, dS, dS_mma, s);
+      launch_reduce<T>(dz_part, bh, p.bq_chunks, zn, dz, nullptr, s);
+      if (soft.ptr && dr) launch_reduce<T>(dr_part, 1, bh * p.bq_chunks, 1, dr, nullptr, s);
+      bq_grad_mma_kernel<D><<<dim3(p.bq_chunks, d.H, d.B), BM::NT, BM::grad, s>>>(d.H, d.B, d.Lq, d.D, q, dout, r, w_q,
+                                                                                  S_mma, z, mu, dq, dwq_part);
+      bkv_mma_kernel<D><<<dim3(p.bkv_chunks, d.H, d.B), BM::NT, BM::grad, s>>>(d.H, d.B, d.Lk, d.D, k, v, w_k, dS_mma,
+                                                                               dz, mu, dk, dv, dwk_part);
+      launch_reduce<T>(dwq_part, d.H, d.B * p.bq_chunks, std::size_t(D) * D, dw_q, nullptr, s);
+      launch_reduce<T>(dwk_part, d.H, d.B * p.bkv_chunks, std::size_t(D) * D, dw_k, nullptr, s);
+      return err(cudaGetLastError(), "backward launch");
+    }
+  }
   bq_state_kernel<T, D, BIG><<<dim3(p.bq_chunks, d.H, d.B), C::NT, SM::bq1, s>>>(d.H, d.Lq, d.D, q, dout, soft, r, w_q,
                                                                                  S_mma, z, mu, dS_part, dz_part, dr_part);
   launch_reduce<T>(dS_part, bh, p.bq_chunks, st, dS, dS_mma, s);

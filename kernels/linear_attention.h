@@ -50,6 +50,7 @@ struct LinAttnPlan {
   int apply_warps = 8;       // warps per block of the mma.sync apply kernel (8 or 12)
   int bq_chunks = 1;      // backward over q tokens (dS, dz, dr partials; dq, dW_q partials)
   int bkv_chunks = 1;     // backward over k tokens (dk, dv, dW_k partials)
+  bool backward_mma = false;  // the backward on the mma.sync kernels (bf16, big configuration)
   // Workspace elements (float32) the launchers below expect, sized by these chunk counts.
   std::size_t forward_workspace = 0;
   std::size_t backward_workspace = 0;

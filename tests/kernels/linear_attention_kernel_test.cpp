@@ -314,6 +314,16 @@ TEST_F(FusedAttentionCuda, WmmaForwardMatchesTheReference) {
 #endif
 }
 
+TEST_F(FusedAttentionCuda, WmmaBackwardMatchesTheReference) {
+#ifdef LINVIDEO_WITH_CUDA
+  // bf16 runs the backward on the mma.sync kernels too; the WMMA ones stay for comparisons
+  // (LINVIDEO_KERNELS_BACKWARD=wmma) and must stay right, in mixed mode as well.
+  const ScopedEnv wmma("LINVIDEO_KERNELS_BACKWARD", "wmma");
+  for (const int64_t D : {128, 56})
+    check_against_reference(1, 3, 777, D, /*is_bf16=*/true, 70 + D, " (wmma backward, D " + std::to_string(D) + ")");
+#endif
+}
+
 TEST_F(FusedAttentionCuda, TwelveWarpApplyMatchesTheReference) {
 #ifdef LINVIDEO_WITH_CUDA
   // The 12-warp apply variant (feature map exponentials computed twice, LINVIDEO_KERNELS_APPLY_WARPS=12).
