@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Issue 16's device call in one command: build the CLI and the kernel harness against the CUDA
 # LibTorch, run the harness, then the attention, DiT and transfer benchmarks. Results in ${OUT:-gpu-out}.
-# STAGES (default "build test attention dit transfer") picks what runs; MEMCHECK=1 adds compute-sanitizer.
+# STAGES (default "build test attention dit transfer") picks what runs; MEMCHECK=1 adds compute-sanitizer;
+# the stage "suite" builds every target and runs the whole ctest suite (OMP_NUM_THREADS=4, -j 8: the
+# machine's 16 cores oversubscribe at -j 16), with LINVIDEO_GOLDEN_DIR defaulting to ./shared/golden.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OUT:-$root/gpu-out}"
@@ -18,7 +20,9 @@ if has build; then
     -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
     -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCH:-90a}" > "$logs/configure.log" 2>&1 || { tail -30 "$logs/configure.log"; exit 1; }
   grep "LinVideo" "$logs/configure.log"
-  ( time cmake --build build-gpu -j "$(nproc)" --target linvideo linvideo_kernel_tests -- -k 0 ) > "$logs/build.log" 2>&1 \
+  targets="--target linvideo linvideo_kernel_tests"
+  has suite && targets=""
+  ( time cmake --build build-gpu -j "$(nproc)" $targets -- -k 0 ) > "$logs/build.log" 2>&1 \
     || { grep -E "error" -A3 "$logs/build.log" | head -80; exit 1; }
   tail -3 "$logs/build.log"
 fi
@@ -41,6 +45,9 @@ if has attention; then
   # the same forward on the WMMA kernels, for the A/B of the mma.sync ones
   LINVIDEO_KERNELS_FORWARD=wmma timeout 120 $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 \
     --head-dim 128 --repeats 20 --no-backward --json "$out/bench_attention_D128_wmma_forward.json" | grep -E 'linear-fused|fused_vs'
+  # the backward on the WMMA kernels, for the A/B of the mma.sync ones
+  LINVIDEO_KERNELS_BACKWARD=wmma timeout 120 $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 \
+    --head-dim 128 --repeats 20 --json "$out/bench_attention_D128_wmma_backward.json" | grep -E 'linear-fused|fused_vs'
   # and with the 12-warp apply variant
   LINVIDEO_KERNELS_APPLY_WARPS=12 timeout 120 $bin bench attention --device cuda --dtype bf16 --tokens 32760 --heads 12 \
     --head-dim 128 --repeats 20 --no-backward | grep -E 'linear-fused|fused_vs_sdpa'
@@ -57,4 +64,10 @@ if has profile; then  # per-kernel time and speed-of-light of the fused kernels 
 fi
 has dit && timeout 200 $bin bench dit --device cuda --dtype bf16 --repeats 10 --warmup 3 --json "$out/bench_dit_1p3b_480p.json"
 has transfer && timeout 200 $bin bench transfer --device cuda --steps 30 --skip 5 --json "$out/bench_transfer_shapes.json"
+if has suite; then
+  export LINVIDEO_GOLDEN_DIR="${LINVIDEO_GOLDEN_DIR:-$root/shared/golden}"
+  OMP_NUM_THREADS=4 timeout "${SUITE_TIMEOUT:-300}" ctest --test-dir build-gpu -j 8 --timeout 240 > "$out/ctest.log" 2>&1
+  echo "ctest exit $?"
+  grep -E "tests passed|tests failed|\*\*\*|Failed|Not Run|Timeout" "$out/ctest.log" | head -20
+fi
 exit 0
