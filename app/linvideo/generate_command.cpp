@@ -3,22 +3,15 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <cmath>
 #include <csignal>
-#include <filesystem>
 #include <cstdio>
 
 #include "app/linvideo/run_control.h"
 #include "app/linvideo/commands.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/format_duration.h"
-#include "core/io/checkpoint.h"
-#include "core/io/dit_dialect.h"
 #include "core/io/safetensors.h"
-#include "core/linvideo/apply.h"
-#include "core/linvideo/sidecar.h"
-#include "core/linvideo/student.h"
-#include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 #include "core/version.h"
 #include "core/pipeline/clip_tags.h"
@@ -52,17 +45,15 @@ struct Args {
   int crf = 18;
 };
 
-void write_clip(const Args& a, const at::Tensor& video, const model::WanDiT* dit_info, const std::string& model_name,
-                const std::vector<std::string>& modes, const std::string& student) {
+void write_clip(const Args& a, const engine::Clip& clip) {
 #ifdef LINVIDEO_WITH_MEDIA
-  (void)dit_info;
-  const media::VideoFrames frames = pipeline::to_video_frames(video);
+  const media::VideoFrames frames = pipeline::to_video_frames(clip.result.video);
   media::VideoWriteOptions opts;
   opts.crf = a.crf;
-  opts.metadata = pipeline::clip_tags(a.s, model_name, modes, student);
+  opts.metadata = pipeline::clip_tags(clip.settings, clip.model_name, clip.modes, clip.student);
   media::write_video(a.out, frames, opts);
 #else
-  (void)video, (void)dit_info, (void)model_name, (void)modes, (void)student;
+  (void)clip;
   throw Error(a.out + ": this build has no media library; use --save-latents");
 #endif
 }
@@ -80,12 +71,9 @@ void run_generate(Args& a, const CLI::App& cmd) {
 #ifdef LINVIDEO_WITH_MEDIA
   if (!a.out.empty()) media::format_for_path(a.out);  // a bad --out fails before any work
 #endif
-  pipeline::RuntimePolicy policy = pipeline::RuntimePolicy::make(a.device, a.dtype, a.text_device, !a.no_memory_plan);
-  if (a.vae_tile >= 0) policy.vae_tile_latent = a.vae_tile;
-  pipeline::ModelSources src;
   if (a.model.empty() && a.dit.empty() && a.random_model.empty()) a.model = pipeline::default_model_dir();
   if (!a.model.empty()) {
-    src = pipeline::resolve_model_folder(a.model);
+    pipeline::resolve_model_folder(a.model);  // a bad folder fails before the defaults are read
     // The folder's recommended settings fill every option the user did not give.
     const pipeline::GenerationSettings d = pipeline::model_defaults(a.model, a.s);
     if (!cmd.count("--steps")) a.s.steps = d.steps;
@@ -99,118 +87,34 @@ void run_generate(Args& a, const CLI::App& cmd) {
       a.s.use_default_negative = false;
     }
   }
-  if (!a.dit.empty()) src.dit = a.dit;
-  if (!a.vae.empty()) src.vae = a.vae;
-  if (!a.text_encoder.empty()) src.text_encoder = a.text_encoder;
-  if (!a.tokenizer.empty()) src.tokenizer = a.tokenizer;
-  const bool random_weights = !a.random_model.empty();
-  if (random_weights) {
-    if (a.random_model != "1.3B" && a.random_model != "14B") throw Error("--random-model must be 1.3B or 14B");
-    a.random_text = true;
-  } else if (src.dit.empty() || src.vae.empty()) {
-    throw Error("give --model FOLDER, or --dit and --vae (or --random-model 1.3B for a timing run)");
-  }
-  std::fprintf(stderr, "%s\npolicy: %s\n", version_string().c_str(), policy.describe().c_str());
+  engine::LoadRequest load;
+  load.folder = a.model;
+  load.dit = a.dit, load.vae = a.vae, load.text_encoder = a.text_encoder, load.tokenizer = a.tokenizer;
+  load.dit_config = a.dit_config;
+  load.random_model = a.random_model;
+  load.random_text = a.random_text;
+  load.device = a.device, load.dtype = a.dtype, load.text_device = a.text_device;
+  load.memory_plan = !a.no_memory_plan;
+  load.vae_tile = a.vae_tile;
+  load.seed = a.s.seed;
+  engine::ClipRequest request;
+  request.settings = a.s;
+  // As in the studio, a model folder's shipped sidecar applies unless --teacher is given.
+  if (a.teacher) request.layers.kind = engine::LayerChoice::Kind::Teacher;
+  else if (!a.linvideo_sidecar.empty()) request.layers = {engine::LayerChoice::Kind::Sidecar, a.linvideo_sidecar, a.linear_layers};
+  else if (!a.linear_layers.empty()) request.layers = {engine::LayerChoice::Kind::Linear, {}, a.linear_layers};
+  std::fprintf(stderr, "%s\n", version_string().c_str());
 
   pipeline::CancelToken cancel;
   const SigintCancels sigint(cancel);
-
-  // Text first, so with the memory plan the encoder is gone before the DiT arrives.
-  model::DitConfig dit_config;  // defaults: Wan 1.3B
-  if (random_weights && a.random_model == "14B") {
-    dit_config.dim = 5120, dit_config.ffn_dim = 13824, dit_config.num_heads = 40, dit_config.num_layers = 40;
-  }
-  if (!random_weights) {
-    const io::Checkpoint dit_ckpt = io::Checkpoint::open(src.dit);
-    const auto detected = model::detect_dit_config(dit_ckpt, io::detect_dit_dialect(dit_ckpt.keys(), dit_ckpt.source()));
-    dit_config = a.dit_config.empty() ? detected.config : model::load_dit_config(a.dit_config);
-    if (a.dit_config.empty() && !detected.heads_from_config && dit_config.dim % 128 != 0) {
-      std::fprintf(stderr, "warning: no config.json beside the DiT; head count guessed (%lld); pass --dit-config\n",
-                   (long long)dit_config.num_heads);
-    }
-  }
-  at::Tensor context, negative_context;
-  {
-    std::shared_ptr<pipeline::PromptEncoder> text;
-    if (a.random_text || src.text_encoder.empty()) {
-      if (!a.random_text) throw Error("no text encoder found; give --text-encoder and --tokenizer, or --random-text");
-      text = std::make_shared<pipeline::HashedPromptEncoder>(dit_config.text_dim, std::min<std::int64_t>(32, dit_config.text_len));
-    } else {
-      text = pipeline::load_prompt_encoder(src, policy, dit_config.text_len);
-    }
-    std::fprintf(stderr, "text: %s\n", text->name().c_str());
-    if (text->width() != dit_config.text_dim) {
-      throw Error(src.text_encoder + ": text encoder width " + std::to_string(text->width()) +
-                  " does not match the DiT's text_dim " + std::to_string(dit_config.text_dim) + " (" + src.dit + ")");
-    }
-    const std::string& neg = a.s.negative_prompt.empty() && a.s.use_default_negative
-                                 ? pipeline::wan_default_negative_prompt() : a.s.negative_prompt;
-    for (const std::string* p : {static_cast<const std::string*>(&a.s.prompt), &neg}) {
-      if (const std::string w = pipeline::truncation_warning(*text, *p); !w.empty()) std::fprintf(stderr, "%s\n", w.c_str());
-    }
-    context = text->encode(a.s.prompt);
-    negative_context = text->encode(neg);
-  }
-  pipeline::release_cached_device_memory();
-
-  std::shared_ptr<model::WanDiT> dit;
-  std::shared_ptr<model::WanVAE> vae;
-  if (random_weights) {
-    model::DitLoadOptions dopts;
-    dopts.device = policy.device;
-    dopts.dtype = policy.dit_dtype;
-    dit = model::WanDiT::random(dit_config, dopts, a.s.seed);
-    model::VaeOptions vopts;
-    vopts.device = policy.device;
-    vopts.dtype = policy.vae_dtype;
-    vopts.tile_latent = policy.vae_tile_latent;
-    vae = model::WanVAE::random(model::VaeConfig{}, vopts, a.s.seed + 1);
-    std::fprintf(stderr, "weights: RANDOM (timing run; the clip is noise)\n");
-  } else {
-    dit = pipeline::load_dit(src.dit, policy, a.dit_config);
-    vae = pipeline::load_vae(src.vae, policy);
-  }
-  std::fprintf(stderr, "model: %s\n", dit->config().summary().c_str());
-  pipeline::TextToVideo t2v(dit, vae, nullptr);
-  std::string sidecar = a.linvideo_sidecar;
-  std::string student;  // absolute, for the clip's tags
-  if (!sidecar.empty() && linvideo_method::is_student_file(sidecar)) {
-    student = std::filesystem::absolute(sidecar).string();
-    // A distilled student: its weights, layer modes and few-step schedule (no CFG) replace the
-    // sampler options.
-    const auto schedule = linvideo_method::load_student(sidecar, *dit);
-    linvideo_method::use_few_step_schedule(schedule, a.s);
-    std::string ts;
-    for (double t : schedule.timesteps()) ts += (ts.empty() ? "" : ", ") + std::to_string(static_cast<int>(std::lround(t)));
-    std::fprintf(stderr, "student: %s, %d steps at t = {%s} (shift %g), Euler, no CFG%s\n", sidecar.c_str(), a.s.steps,
-                 ts.c_str(), schedule.shift,
-                 cmd.count("--steps") || cmd.count("--guidance") || cmd.count("--sampler") ? "; --steps/--guidance/--sampler ignored" : "");
-    sidecar.clear();
-  }
-  // As in the studio, a model folder's shipped sidecar applies unless --teacher (or another
-  // sidecar, a student or --linear) is given; one that does not fit is a warning, not an error.
-  if (a.teacher) {
-    std::fprintf(stderr, "linvideo: --teacher: every layer softmax\n");
-  } else if (sidecar.empty() && student.empty() && a.linear_layers.empty() && !a.model.empty()) {
-    try {
-      const std::string shipped = linvideo_method::load_shipped_sidecar(a.model, *dit);
-      if (!shipped.empty())
-        std::fprintf(stderr, "linvideo: %s (the folder's sidecar; --teacher for every layer softmax)\n", shipped.c_str());
-    } catch (const Error& e) {
-      std::fprintf(stderr, "warning: the folder's sidecar was not applied: %s\n", e.what());
-    }
-  }
-  if (!sidecar.empty() || !a.linear_layers.empty()) {
-    std::fprintf(stderr, "linvideo: %s\n",
-                 linvideo_method::apply_linvideo(t2v, sidecar, a.linear_layers, a.s, {{context, negative_context}}).c_str());
-  }
-  const std::vector<std::string> modes = pipeline::attention_mode_names(*dit);
-  const std::string model_name = dit->config().family();
-  const at::Tensor noise = t2v.initial_noise(a.s);
   pipeline::Callbacks cb;
   cb.cancel = &cancel;
   cb.on_step = draw_progress;
-  const auto result = t2v.sample(context, negative_context, noise, a.s, cb);
+  cb.on_log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  const engine::Clip clip = engine::Engine::generate_once(load, request, cb);
+  if (!clip.student.empty() && (cmd.count("--steps") || cmd.count("--guidance") || cmd.count("--sampler")))
+    std::fprintf(stderr, "note: --steps/--guidance/--sampler are ignored with a student (its schedule is used)\n");
+  const pipeline::SampleResult& result = clip.result.sampling;
   std::fprintf(stderr, "sampling: %d steps, %d DiT forwards, %.2f s (%.3f s per forward)\n", result.steps_done,
                result.dit_forwards, result.dit_seconds, result.dit_seconds / std::max(1, result.dit_forwards));
   if (!a.save_latents.empty()) {
@@ -218,21 +122,14 @@ void run_generate(Args& a, const CLI::App& cmd) {
                           {{"prompt", a.s.prompt}, {"seed", std::to_string(a.s.seed)}, {"steps_done", std::to_string(result.steps_done)}});
     std::fprintf(stderr, "latents saved to %s\n", a.save_latents.c_str());
   }
-  if (result.status == pipeline::Status::Cancelled) {
-    std::fprintf(stderr, "\ncancelled after step %d of %d; no clip written\n", result.steps_done, a.s.steps);
+  if (clip.cancelled()) {
+    std::fprintf(stderr, "\ncancelled after step %d of %d; no clip written\n", result.steps_done, clip.settings.steps);
     throw CLI::RuntimeError(130);
   }
-  if (policy.memory_plan) {
-    t2v.release_dit();  // decode needs the memory more than the DiT does now
-    dit.reset();
-    pipeline::release_cached_device_memory();
-  }
-  const auto t0 = std::chrono::steady_clock::now();
-  const at::Tensor video = t2v.decode(result.latents);
-  const double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "decode: %.2f s -> %lld frames %lldx%lld\n", decode_s, (long long)video.size(0),
+  const at::Tensor& video = clip.result.video;
+  std::fprintf(stderr, "decode: %.2f s -> %lld frames %lldx%lld\n", clip.result.decode_seconds, (long long)video.size(0),
                (long long)video.size(2), (long long)video.size(3));
-  write_clip(a, video, nullptr, model_name, modes, student);
+  write_clip(a, clip);
   std::fprintf(stderr, "total: %.2f s (load, text, sampling, decode, write)\n",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   std::printf("%s\n", a.out.c_str());

@@ -4,12 +4,14 @@
 #include <ATen/core/grad_mode.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/error.h"
 #include "core/json_fields.h"
 #include "core/io/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/linvideo/sidecar.h"
+#include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 #include "core/sampling/flow_schedule.h"
 
@@ -133,6 +135,36 @@ void use_few_step_schedule(const FewStepSchedule& schedule, pipeline::Generation
   s.guidance = 1.0;
   s.shift = schedule.shift;
   s.solver = sampling::SolverKind::Euler;
+}
+
+struct StudentScope::Backup {
+  std::vector<at::Tensor> weights;                   // clones, in named_weights() order
+  std::optional<model::AttentionStateScope> states;  // deep copies; restored when reset
+  FewStepSchedule schedule;
+};
+
+StudentScope::StudentScope(model::WanDiT& dit, const std::string& path) : dit_(dit), backup_(std::make_unique<Backup>()) {
+  at::NoGradGuard no_grad;
+  for (const auto& [name, t] : dit.named_weights()) backup_->weights.push_back(t.clone());
+  backup_->states.emplace(dit);  // installing the student's maps may write in place
+  try {
+    backup_->schedule = load_student(path, dit);
+  } catch (...) {
+    restore();  // a half-copied student must not stay in the model
+    throw;
+  }
+}
+
+StudentScope::~StudentScope() { restore(); }
+
+const FewStepSchedule& StudentScope::schedule() const { return backup_->schedule; }
+
+void StudentScope::restore() {
+  if (!backup_) return;
+  at::NoGradGuard no_grad;
+  std::size_t i = 0;
+  for (const auto& [name, t] : dit_.named_weights()) t.copy_(backup_->weights[i++]);
+  backup_.reset();  // its AttentionStateScope puts the attention states back
 }
 
 }  // namespace linvideo::linvideo_method

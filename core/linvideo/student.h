@@ -3,6 +3,7 @@
 // unlike a sidecar it is a full weight file. It also holds the sidecar's tensors and layer modes
 // (load_sidecar reads it) and, in its manifest, the schedule the student was trained on, which
 // generation picks up: fixed timesteps, guidance 1 (no CFG), Euler between the listed sigmas.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,5 +40,26 @@ FewStepSchedule read_student_schedule(const std::string& path);
 FewStepSchedule load_student(const std::string& path, model::WanDiT& dit);
 // Generation with the schedule: the fixed sigmas, as many steps, guidance 1, Euler.
 void use_few_step_schedule(const FewStepSchedule& schedule, pipeline::GenerationSettings& settings);
+
+
+// A scope in which `dit` is a student and after which it is the model it was: a copy of every
+// weight and (deep) attention state is kept and copied back by the destructor, also when the code
+// inside throws or is cancelled. The price is one copy of the DiT's weights on its device, instead
+// of reading the model folder again. Throws Error naming the file (not a student, another
+// architecture); the DiT is then unchanged.
+class StudentScope {
+ public:
+  StudentScope(model::WanDiT& dit, const std::string& path);
+  ~StudentScope();
+  StudentScope(const StudentScope&) = delete;
+  StudentScope& operator=(const StudentScope&) = delete;
+  const FewStepSchedule& schedule() const;
+
+ private:
+  struct Backup;
+  void restore();
+  model::WanDiT& dit_;
+  std::unique_ptr<Backup> backup_;
+};
 
 }  // namespace linvideo::linvideo_method

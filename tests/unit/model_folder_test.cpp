@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
@@ -16,6 +17,7 @@
 #include "core/io/safetensors.h"
 #include "core/linvideo/sidecar.h"
 #include "core/model/wan_dit.h"
+#include "core/pipeline/clip_tags.h"
 #include "core/pipeline/model_loader.h"
 #include "core/remove_tree.h"
 #include "tests/support/test_support.h"
@@ -354,25 +356,32 @@ TEST(EmbeddedModel, CliAppliesTheShippedSidecarUnlessTeacherAndMatchesTheLibrary
   ASSERT_EQ(run("teacher", "--teacher"), 0) << test::read_text_file(tmp + "/teacher.txt");
   const std::string said = test::read_text_file(tmp + "/shipped.txt");
   EXPECT_NE(said.find("shapes.linvideo.safetensors"), std::string::npos) << said;
-  EXPECT_NE(said.find("--teacher for every layer softmax"), std::string::npos) << said;
+  EXPECT_NE(said.find("the folder's sidecar"), std::string::npos) << said;
   EXPECT_NE(test::read_text_file(tmp + "/teacher.txt").find("every layer softmax"), std::string::npos);
   const at::Tensor shipped = io::SafetensorsFile(tmp + "/shipped.safetensors").tensor("latents");
   const at::Tensor teacher = io::SafetensorsFile(tmp + "/teacher.safetensors").tensor("latents");
   EXPECT_FALSE(at::equal(shipped, teacher));
 
-  // The library path, as the studio runs it.
-  const auto src = pipeline::resolve_model_folder(dir);
-  auto t2v = pipeline::load_text_to_video(src, pipeline::RuntimePolicy::make("auto", "auto", "auto", true));
-  pipeline::GenerationSettings s = pipeline::model_defaults(dir, pipeline::GenerationSettings{});
-  s.prompt = prompt;
-  s.seed = 5;
-  s.steps = 2;
-  s.frames = 5;
-  const at::Tensor library_teacher = t2v->generate(s).sampling.latents.to(at::kCPU);
-  linvideo_method::load_sidecar(sidecar, t2v->dit());
-  const at::Tensor library_shipped = t2v->generate(s).sampling.latents.to(at::kCPU);
-  EXPECT_TRUE(at::equal(library_shipped, shipped));
-  EXPECT_TRUE(at::equal(library_teacher, teacher));
+  // The studio's path: a resident engine (load installs the folder's sidecar), one clip per
+  // request; the teacher request leaves the model's layers as they were.
+  engine::Engine eng;
+  eng.load(engine::LoadRequest{});  // the embedded model, as the CLI without --model
+  EXPECT_EQ(eng.sidecar(), sidecar);
+  engine::ClipRequest request;
+  request.settings = pipeline::model_defaults(dir, pipeline::GenerationSettings{});
+  request.settings.prompt = prompt;
+  request.settings.seed = 5;
+  request.settings.steps = 2;
+  request.settings.frames = 5;
+  const std::vector<std::string> before = pipeline::attention_mode_names(eng.text_to_video().dit());
+  request.layers.kind = engine::LayerChoice::Kind::Teacher;
+  const engine::Clip library_teacher = eng.generate(request);
+  EXPECT_EQ(pipeline::attention_mode_names(eng.text_to_video().dit()), before);
+  request.layers.kind = engine::LayerChoice::Kind::Current;
+  const engine::Clip library_shipped = eng.generate(request);
+  EXPECT_TRUE(at::equal(library_shipped.result.sampling.latents.to(at::kCPU), shipped));
+  EXPECT_TRUE(at::equal(library_teacher.result.sampling.latents.to(at::kCPU), teacher));
+  EXPECT_NE(library_shipped.modes, library_teacher.modes);
 
   // --teacher with a sidecar or a layer list is a contradiction, refused before any work.
   EXPECT_NE(run("both", "--teacher --linear 2-3"), 0);

@@ -4,18 +4,15 @@
 #include <QDir>
 #include <QFileInfo>
 #include <cmath>
-#include <optional>
 #include <vector>
 
 // Qt defines `slots` as a keyword; the full ATen headers use it as a method name.
 #pragma push_macro("slots")
 #undef slots
 #include "core/error.h"
-#include "core/linvideo/apply.h"
+#include "core/engine/engine.h"
 #include "core/media/temporal_flicker.h"
 #include "core/media/video_io.h"
-#include "core/model/attention_scope.h"
-#include "core/model/wan_dit.h"
 #include "core/pipeline/clip_tags.h"
 #include "core/pipeline/model_loader.h"
 #include "core/pipeline/text_to_video.h"
@@ -41,32 +38,18 @@ struct CompareRunState {
 
 namespace {
 
-// The engine's per-layer attention states, restored on scope exit (also when generation throws
-// or is cancelled), so a variant never leaks its modes into the session.
-// The variant's layer modes; a Student is installed by its ScopedStudent instead.
-void setVariantModes(TaskContext& ctx, const CompareVariant& v, const pipeline::GenerationSettings& s) {
-  pipeline::TextToVideo& t2v = ctx.session().textToVideo();
-  const std::string sidecar = ctx.session().sidecarPath();
+// A variant as the engine's layer choice for one clip (the engine restores the model afterwards).
+engine::LayerChoice layerChoice(const CompareVariant& v) {
   switch (v.kind) {
-    case VariantKind::Teacher:
-      for (std::int64_t i = 0; i < t2v.dit().num_layers(); ++i)
-        t2v.dit().attention_state(i).mode = model::AttentionMode::Softmax;
-      break;
-    case VariantKind::Converted:
-      if (sidecar.empty()) throw Error("this model has no LinVideo sidecar to convert with");
-      ctx.log(QString::fromStdString(linvideo_method::apply_linvideo(t2v, sidecar, "", s, {})));
-      break;
-    case VariantKind::Current:
-    case VariantKind::Student: break;
-    case VariantKind::MaskFile: {
-      // Layers the sidecar has no maps for are fitted on this prompt's trajectory.
-      const std::vector<std::pair<at::Tensor, at::Tensor>> calibration{
-          {t2v.encode_prompt(s.prompt), t2v.encode_prompt(pipeline::TextToVideo::negative_prompt_of(s))}};
-      ctx.log(QString::fromStdString(
-          linvideo_method::apply_linvideo(t2v, sidecar, v.path.toStdString(), s, calibration)));
-      break;
-    }
+    case VariantKind::Teacher: return {engine::LayerChoice::Kind::Teacher, {}, {}};
+    case VariantKind::Converted: return {engine::LayerChoice::Kind::Sidecar, {}, {}};  // the shipped one
+    case VariantKind::MaskFile: return {engine::LayerChoice::Kind::Linear, {}, v.path.toStdString()};
+    case VariantKind::Student:
+      if (v.path.isEmpty()) throw Error(v.label.toStdString() + ": not a distilled student file");
+      return {engine::LayerChoice::Kind::Student, v.path.toStdString(), {}};
+    case VariantKind::Current: break;
   }
+  return {};
 }
 
 QString fileSafe(const QString& label) {
@@ -119,30 +102,22 @@ bool CompareController::run(const GenerateRequest& request, const QVector<Compar
     task.name = QStringLiteral("Compare: %1").arg(variant.label);
     task.run = [this, state, request, variant, index, folder](TaskContext& ctx) {
       ctx.postToUi(this, [this, index, label = variant.label] { emit variantStarted(index, label); });
-      pipeline::TextToVideo& t2v = ctx.session().textToVideo();
-      pipeline::GenerationSettings s = request.toSettings(ctx.session().modelDefaults());
-      pipeline::GenerateResult result;
-      std::vector<std::string> modes;
-      {
-        const model::AttentionStateScope snapshot(t2v.dit());  // installing a sidecar may write in place
-        std::optional<ScopedStudent> student;
-        if (variant.kind == VariantKind::Student) {
-          if (variant.path.isEmpty()) throw Error(variant.label.toStdString() + ": not a distilled student file");
-          student.emplace(t2v.dit(), variant.path);
-          student->applySchedule(s);
-          ctx.log(QStringLiteral("%1: %2 steps on the student's schedule, no CFG").arg(variant.label).arg(s.steps));
-        }
-        setVariantModes(ctx, variant, s);
-        modes = pipeline::attention_mode_names(t2v.dit());
-        pipeline::Callbacks cb;
-        cb.cancel = &ctx.cancelToken();
-        cb.on_step = [&](const pipeline::StepProgress& p) {
-          ctx.progress(p.total ? double(p.step) / p.total : -1,
-                       QStringLiteral("%1: step %2/%3").arg(variant.label).arg(p.step).arg(p.total), p.eta_s);
-          ctx.postToUi(this, [this, p] { emit stepProgress(p.step, p.total, p.eta_s); });
-        };
-        result = t2v.generate(s, cb);
-      }
+      engine::Engine& engine = ctx.session().engine();
+      engine::ClipRequest clipRequest;
+      clipRequest.settings = request.toSettings(engine.defaults());
+      clipRequest.layers = layerChoice(variant);
+      pipeline::Callbacks cb;
+      cb.cancel = &ctx.cancelToken();
+      cb.on_step = [&](const pipeline::StepProgress& p) {
+        ctx.progress(p.total ? double(p.step) / p.total : -1,
+                     QStringLiteral("%1: step %2/%3").arg(variant.label).arg(p.step).arg(p.total), p.eta_s);
+        ctx.postToUi(this, [this, p] { emit stepProgress(p.step, p.total, p.eta_s); });
+      };
+      cb.on_log = [&](const std::string& line) { ctx.log(QStringLiteral("%1: %2").arg(variant.label, QString::fromStdString(line))); };
+      const engine::Clip clip = engine.generate(clipRequest, cb);
+      const pipeline::GenerateResult& result = clip.result;
+      const pipeline::GenerationSettings& s = clip.settings;
+      const std::vector<std::string>& modes = clip.modes;
       if (result.sampling.status == pipeline::Status::Cancelled) throw TaskCancelled{};
       media::VideoFrames frames = pipeline::to_video_frames(result.video);
 
@@ -156,7 +131,7 @@ bool CompareController::run(const GenerateRequest& request, const QVector<Compar
       row.totalSeconds = result.total_seconds;
       row.flicker = media::temporal_flicker(frames);
       row.path = QDir(folder).filePath(QStringLiteral("%1_%2.mp4").arg(index).arg(fileSafe(variant.label)));
-      writeClip(row.path, frames, s, t2v.dit().config().family(), modes,
+      writeClip(row.path, frames, s, clip.model_name, modes,
                 {result.total_seconds, result.sampling.dit_seconds},
                 variant.kind == VariantKind::Student ? variant.path : QString());
 #ifdef LINVIDEO_WITH_SHAPES
@@ -165,7 +140,7 @@ bool CompareController::run(const GenerateRequest& request, const QVector<Compar
         row.psnr = f.psnr;
         row.ssim = f.ssim;
       }
-      if (pipeline::model_world(ctx.session().modelFolder()) == "shapes") {
+      if (pipeline::model_world(engine.folder()) == "shapes") {
         try {
           const shapes::ClipScore score = shapes::score_clip(frames, shapes::parse_prompt(s.prompt));
           row.hasEval = true;

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <utility>
 
+#include "core/engine/engine.h"
 #include "core/error.h"
-#include "core/linvideo/sidecar.h"
 #include "core/model/dit_footprint.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
@@ -24,11 +24,7 @@
 namespace linvideo::ui {
 
 struct EngineState {
-  std::string folder;
-  std::string sidecar;
-  pipeline::RuntimePolicy policy;
-  pipeline::GenerationSettings defaults;
-  std::unique_ptr<pipeline::TextToVideo> t2v;
+  engine::Engine engine;
 };
 
 namespace {
@@ -44,12 +40,15 @@ const char* dtypeName(at::ScalarType t) {
   return t == at::kBFloat16 ? "bf16" : t == at::kHalf ? "fp16" : "fp32";
 }
 
-ModelInfo describe(const EngineState& engine, const pipeline::ModelSources& sources) {
-  const model::WanDiT& dit = engine.t2v->dit();
+ModelInfo describe(engine::Engine& engine) {
+  const pipeline::ModelSources& sources = engine.sources();
+  const pipeline::RuntimePolicy& policy = engine.policy();
+  const pipeline::GenerationSettings& defaults = engine.defaults();
+  const model::WanDiT& dit = engine.text_to_video().dit();
   const model::DitConfig& c = dit.config();
   const model::WeightFootprint footprint = model::weight_footprint(dit);
   ModelInfo info;
-  info.folder = QString::fromStdString(engine.folder);
+  info.folder = QString::fromStdString(engine.folder());
   info.layout = QString::fromStdString(sources.layout);
   info.family = QString::fromStdString(c.family());
   info.dim = c.dim;
@@ -61,21 +60,21 @@ ModelInfo describe(const EngineState& engine, const pipeline::ModelSources& sour
   info.textLen = c.text_len;
   info.parameterCount = footprint.parameters;
   info.weightBytes = footprint.bytes;
-  info.precision = QString::fromLatin1(dtypeName(engine.policy.dit_dtype));
-  info.device = QString::fromStdString(engine.policy.device.str());
+  info.precision = QString::fromLatin1(dtypeName(policy.dit_dtype));
+  info.device = QString::fromStdString(policy.device.str());
   info.deviceName =
-      QString::fromStdString(device_name(engine.policy.device.is_cuda() ? "cuda" : "cpu"));
-  info.policy = QString::fromStdString(engine.policy.describe());
+      QString::fromStdString(device_name(policy.device.is_cuda() ? "cuda" : "cpu"));
+  info.policy = QString::fromStdString(policy.describe());
   info.textEncoder = sources.text_encoder.empty()
                          ? QStringLiteral("none (hashed random embeddings)")
                          : QString::fromStdString(sources.text_encoder);
-  info.sidecarPath = QString::fromStdString(engine.sidecar);
-  info.steps = engine.defaults.steps;
-  info.guidance = engine.defaults.guidance;
-  info.shift = engine.defaults.shift;
-  info.frames = engine.defaults.frames;
-  info.height = engine.defaults.height;
-  info.width = engine.defaults.width;
+  info.sidecarPath = QString::fromStdString(engine.sidecar());
+  info.steps = defaults.steps;
+  info.guidance = defaults.guidance;
+  info.shift = defaults.shift;
+  info.frames = defaults.frames;
+  info.height = defaults.height;
+  info.width = defaults.width;
   return info;
 }
 
@@ -227,32 +226,20 @@ TaskHandle* StudioSession::loadModel(const QString& path, const QString& device,
   task.run = [this, path, device, dtype](TaskContext& ctx) {
     try {
       ctx.progress(-1, QStringLiteral("Reading %1").arg(path));
-      const std::string folder = path.toStdString();
-      const pipeline::ModelSources sources = pipeline::resolve_model_folder(folder);
-      const pipeline::RuntimePolicy policy =
-          pipeline::RuntimePolicy::make(device.toStdString(), dtype.toStdString());
-      // The old model goes first so two large models never share the memory.
-      engine_ = std::make_unique<EngineState>();
-      pipeline::release_cached_device_memory();
-      auto next = std::make_unique<EngineState>();
-      next->folder = folder;
-      next->policy = policy;
-      next->defaults = pipeline::model_defaults(folder, pipeline::GenerationSettings{});
-      next->t2v = pipeline::load_text_to_video(sources, policy);
-      // The shipped conversion: its maps, learned r and layer modes are the current state (the
-      // same call as the CLI's; a sidecar that does not fit leaves the model untouched).
-      QString sidecarNote;
-      try {
-        next->sidecar = linvideo_method::load_shipped_sidecar(folder, next->t2v->dit());
-        if (!next->sidecar.empty())
-          sidecarNote = QStringLiteral("; LinVideo sidecar %1").arg(QString::fromStdString(next->sidecar));
-      } catch (const std::exception& e) {
-        ctx.log(QStringLiteral("Sidecar not applied: %1").arg(firstLine(e.what())));
-        next->sidecar.clear();
-      }
-      const EngineLayers layers = readEngineLayers(*next->t2v);
-      const ModelInfo info = describe(*next, sources);
-      engine_ = std::move(next);
+      engine::LoadRequest request;
+      request.folder = path.toStdString();
+      request.device = device.toStdString();
+      request.dtype = dtype.toStdString();
+      pipeline::Callbacks cb;
+      cb.on_log = [&ctx](const std::string& line) { ctx.log(QString::fromStdString(line)); };
+      // The shipped conversion (maps, learned r, layer modes) becomes the current state: the same
+      // call as the CLI's, and a sidecar that does not fit leaves the model untouched.
+      engine_->engine.load(request, cb);
+      const EngineLayers layers = readEngineLayers(engine_->engine.text_to_video());
+      const ModelInfo info = describe(engine_->engine);
+      const QString sidecarNote = info.sidecarPath.isEmpty()
+                                      ? QString()
+                                      : QStringLiteral("; LinVideo sidecar %1").arg(info.sidecarPath);
       ctx.log(QStringLiteral("Loaded %1: %2%3").arg(path, info.policy, sidecarNote));
       QMetaObject::invokeMethod(
           this,
@@ -263,7 +250,7 @@ TaskHandle* StudioSession::loadModel(const QString& path, const QString& device,
           },
           Qt::QueuedConnection);
     } catch (const std::exception& e) {
-      const bool dropped = !engine_->t2v;
+      const bool dropped = !engine_->engine.loaded();
       const QString message = firstLine(e.what());
       QMetaObject::invokeMethod(
           this,
@@ -317,33 +304,37 @@ void StudioSession::requireEngineThread(const char* what) const {
 
 bool StudioSession::hasModel() const {
   requireEngineThread("hasModel");
-  return engine_->t2v != nullptr;
+  return engine_->engine.loaded();
+}
+
+engine::Engine& StudioSession::engine() {
+  requireEngineThread("engine");
+  return engine_->engine;
 }
 
 pipeline::TextToVideo& StudioSession::textToVideo() {
   requireEngineThread("textToVideo");
-  if (!engine_->t2v) throw Error("no model is loaded (open a model folder first)");
-  return *engine_->t2v;
+  return engine_->engine.text_to_video();
 }
 
 const pipeline::GenerationSettings& StudioSession::modelDefaults() const {
   requireEngineThread("modelDefaults");
-  return engine_->defaults;
+  return engine_->engine.defaults();
 }
 
 const pipeline::RuntimePolicy& StudioSession::runtimePolicy() const {
   requireEngineThread("runtimePolicy");
-  return engine_->policy;
+  return engine_->engine.policy();
 }
 
 const std::string& StudioSession::modelFolder() const {
   requireEngineThread("modelFolder");
-  return engine_->folder;
+  return engine_->engine.folder();
 }
 
 const std::string& StudioSession::sidecarPath() const {
   requireEngineThread("sidecarPath");
-  return engine_->sidecar;
+  return engine_->engine.sidecar();
 }
 
 }  // namespace linvideo::ui

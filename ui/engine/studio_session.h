@@ -21,6 +21,9 @@
 
 class QThread;
 
+namespace linvideo::engine {
+class Engine;
+}
 namespace linvideo::pipeline {
 class TextToVideo;
 struct GenerationSettings;
@@ -68,6 +71,7 @@ class StudioSession : public QObject {
 
   // ---- engine thread only (inside Task::run) ---------------------------------------------------
   bool hasModel() const;
+  engine::Engine& engine();  // the engine's front door (core/engine); the accessors below read it
   pipeline::TextToVideo& textToVideo();                       // throws Error when none is loaded
   const pipeline::GenerationSettings& modelDefaults() const;  // model_index.json "defaults"
   const pipeline::RuntimePolicy& runtimePolicy() const;

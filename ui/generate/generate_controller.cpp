@@ -2,16 +2,14 @@
 
 #include <QStandardPaths>
 #include <QDir>
-#include <optional>
 
 // Qt defines `slots` as a keyword; the full ATen headers use it as a method name.
 #pragma push_macro("slots")
 #undef slots
-#include "core/pipeline/clip_tags.h"
+#include "core/engine/engine.h"
 #include "core/pipeline/text_to_video.h"
 #include "core/pipeline/video_frames.h"
 #pragma pop_macro("slots")
-#include "ui/engine/student_file.h"
 #include "ui/engine/studio_session.h"
 #include "ui/generate/clip_writer.h"
 #include "ui/widgets/frame_images.h"
@@ -35,20 +33,17 @@ bool GenerateController::start(const GenerateRequest& request) {
   Task task;
   task.name = QStringLiteral("Generating (seed %1)").arg(request.seed);
   task.run = [this, request, folder](TaskContext& ctx) {
-    pipeline::TextToVideo& t2v = ctx.session().textToVideo();
-    pipeline::GenerationSettings s = request.toSettings(ctx.session().modelDefaults());
-    std::optional<ScopedStudent> student;  // the model comes back when the task ends
-    if (!request.student.isEmpty()) {
-      student.emplace(t2v.dit(), request.student);
-      student->applySchedule(s);
-    }
-    const std::vector<std::string> modes = pipeline::attention_mode_names(t2v.dit());
-    const std::string modelName = t2v.dit().config().family();
+    engine::Engine& engine = ctx.session().engine();
+    engine::ClipRequest clipRequest;
+    clipRequest.settings = request.toSettings(engine.defaults());
+    if (!request.student.isEmpty()) clipRequest.layers = {engine::LayerChoice::Kind::Student, request.student.toStdString(), {}};
     int step = 0;
+    int total = clipRequest.settings.steps;  // a student's schedule may change it: on_step says
     pipeline::Callbacks cb;
     cb.cancel = &ctx.cancelToken();
     cb.on_step = [&](const pipeline::StepProgress& p) {
       step = p.step;
+      total = p.total;
       ctx.progress(p.total ? double(p.step) / p.total : -1,
                    QStringLiteral("step %1/%2").arg(p.step).arg(p.total), p.eta_s);
       ctx.postToUi(this, [this, p] { emit stepProgress(p.step, p.total, p.eta_s, p.seconds_per_step); });
@@ -56,16 +51,17 @@ bool GenerateController::start(const GenerateRequest& request) {
     cb.on_preview = [&](const at::Tensor& estimate) {
       const media::VideoFrames frames = pipeline::to_video_frames(estimate);
       const QImage image = frameImage(frames, frames.count / 2);
-      const int total = s.steps, at = step;
-      ctx.postToUi(this, [this, image, at, total] { emit preview(image, at, total); });
+      const int at = step, of = total;
+      ctx.postToUi(this, [this, image, at, of] { emit preview(image, at, of); });
     };
     cb.on_log = [&](const std::string& line) { ctx.log(QString::fromStdString(line)); };
-    const pipeline::GenerateResult result = t2v.generate(s, cb);
-    if (result.sampling.status == pipeline::Status::Cancelled) throw TaskCancelled{};
+    const engine::Clip clip = engine.generate(clipRequest, cb);
+    if (clip.cancelled()) throw TaskCancelled{};
     ctx.progress(-1, QStringLiteral("Encoding MP4"));
     const GalleryEntry entry =
-        writeClip(newClipPath(folder, s.seed), pipeline::to_video_frames(result.video), s, modelName, modes,
-                  {result.total_seconds, result.sampling.dit_seconds}, request.student);
+        writeClip(newClipPath(folder, clip.settings.seed), pipeline::to_video_frames(clip.result.video), clip.settings,
+                  clip.model_name, clip.modes, {clip.result.total_seconds, clip.result.sampling.dit_seconds},
+                  request.student);
     ctx.postToUi(this, [this, entry] {
       running_ = false;
       emit finished(entry);
