@@ -1,6 +1,7 @@
 #include "core/model/attention_scope.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <string>
 
