@@ -1307,9 +1307,10 @@ struct BwdMma {
   static constexpr std::size_t phi = align_up(std::size_t(TT) * LDP * 2);
   static constexpr std::size_t red = align_up(std::size_t(NQ) * 2 * TT * 4);
   static constexpr std::size_t vecs = align_up(std::size_t(3 * D + TT) * 4);  // z or dz, mu, dden
-  // W, the state, two tiles (x and dO or v), phi, the statistics and vectors; + dA for the gradients
-  static constexpr std::size_t bq1 = mat + state + 2 * tile + phi + red + vecs;
-  static constexpr std::size_t grad = bq1 + tile;
+  // W, the state, two stages of two tiles (x and dO or v: the next tile loads while this one is
+  // worked on), phi, the statistics and vectors. dA takes the place of the consumed dO or v tile.
+  static constexpr std::size_t bq1 = mat + state + 4 * tile + phi + red + vecs;
+  static constexpr std::size_t grad = bq1;
 };
 
 // Row statistics of a 64-row tile: red[quantity][column half][row]. put() publishes this warp's
@@ -1450,17 +1451,18 @@ __device__ void q_front(const bf16* phi, const bf16* Ss, bf16* gs, float* dden_s
 
 // The gradient tail both sides share, for one 64-row tile: dphi = Y M^T + rowscale colvec^T
 // (q side: Y = g, M = S_c, rowscale = dden, colvec = z; k side: Y = v - mu, M = dS, rowscale = 1,
-// colvec = dz), through the feature map to dA (shared, bf16), dx = dA W^T to global rows, and
-// dW += x^T dA into this warp's block of the register accumulator. Contains block barriers.
+// colvec = dz), through the feature map to dA (bf16, written over Y), dx = dA W^T to global rows,
+// and dW += x^T dA into this warp's block of the register accumulator. Contains block barriers.
 template <int D>
 struct GradAcc {
   static constexpr int MT = D / 64, NJ = D / 16;  // a warp's dW block: D/4 rows, D/2 columns
   float acc[MT][NJ][4];
 };
 template <int D>
-__device__ void grad_tail(const bf16* Y, const bf16* Ms, const float* rowscale, const float* colvec, const bf16* phi,
-                          const bf16* x, const bf16* W, bf16* dA, const Red& red, int valid, int dr, bf16* dx_rows,
+__device__ void grad_tail(bf16* Y, const bf16* Ms, const float* rowscale, const float* colvec, const bf16* phi,
+                          const bf16* x, const bf16* W, const Red& red, int valid, int dr, bf16* dx_rows,
                           std::int64_t dxsl, GradAcc<D>& dW, int warp, int lane) {
+  bf16* dA = Y;  // Y is consumed by the first product (every warp is past it at the first barrier)
   using BM = BwdMma<D>;
   constexpr int LDX = BM::LDX, LDP = BM::LDP, HALF = BM::HALF, NJ = HALF / 8;
   const int rb = red.rb, ch = red.ch, g = red.g, tq = red.tq;
@@ -1559,21 +1561,22 @@ __device__ void store_grad_acc(const GradAcc<D>& dW, float* out, int warp, int l
 // Shared-memory pieces of the three backward kernels, in one order.
 template <int D>
 struct BwdSmem {
-  bf16 *W, *Ss, *xs, *ys, *phi, *dA;
+  static constexpr std::size_t TILE = BwdMma<D>::tile / 2;  // elements from one tile to the next
+  bf16 *W, *Ss, *tiles, *phi;  // tiles: x and y of stage 0, then of stage 1
   float *red, *vec, *mu, *dden;
-  __device__ BwdSmem(char* smem, bool with_dA) {
+  __device__ bf16* x(int st) const { return tiles + std::size_t(2 * st) * TILE; }
+  __device__ bf16* y(int st) const { return tiles + std::size_t(2 * st + 1) * TILE; }
+  __device__ explicit BwdSmem(char* smem) {
     using BM = BwdMma<D>;
     Carve cv{smem};
     W = cv.take<bf16>(std::size_t(D) * BM::LDX);
     Ss = cv.take<bf16>(std::size_t(2 * D) * BM::LDX);
-    xs = cv.take<bf16>(std::size_t(BM::TT) * BM::LDX);
-    ys = cv.take<bf16>(std::size_t(BM::TT) * BM::LDX);
+    tiles = cv.take<bf16>(4 * TILE);
     phi = cv.take<bf16>(std::size_t(BM::TT) * BM::LDP);
     red = cv.take<float>(std::size_t(BM::NQ) * 2 * BM::TT);
     vec = cv.take<float>(std::size_t(3 * D + BM::TT));
     mu = vec + 2 * D;
     dden = mu + D;
-    dA = with_dA ? cv.take<bf16>(std::size_t(BM::TT) * BM::LDX) : nullptr;
   }
 };
 
@@ -1584,7 +1587,7 @@ __device__ void bwd_setup(const BwdSmem<D>& s, int dr, const float* w, const bf1
                           const float* mu, int tid) {
   using BM = BwdMma<D>;
   if (dr < D)
-    for (int i = tid; i < BM::TT * BM::LDX; i += BM::NT) s.xs[i] = s.ys[i] = __float2bfloat16(0.f);
+    for (std::size_t i = tid; i < 4 * BwdSmem<D>::TILE; i += BM::NT) s.tiles[i] = __float2bfloat16(0.f);
   load_state<bf16, D, BM::NT>(s.Ss, state, tid);
   load_w<bf16, D, BM::NT>(s.W, w, dr, tid);
   load_vec<2 * D, BM::NT>(s.vec, vec2d, tid);
@@ -1603,7 +1606,7 @@ __global__ void __launch_bounds__(BwdMma<D>::NT, 1)
   using BM = BwdMma<D>;
   constexpr int LDX = BM::LDX, LDP = BM::LDP, TT = BM::TT, HALF = BM::HALF, MT = HALF / 16, NJB = HALF / 8;
   extern __shared__ __align__(128) char smem[];
-  const BwdSmem<D> s(smem, false);
+  const BwdSmem<D> s(smem);
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const Slice sl = my_slice(L, TT);
   const std::size_t bh = std::size_t(sl.b) * H + sl.h;
@@ -1624,17 +1627,19 @@ __global__ void __launch_bounds__(BwdMma<D>::NT, 1)
   }
   float dr_acc = 0.f;
   const int tq = lane % 4;
+  auto issue = [&](int stage, int tile) {
+    load_rows_async<bf16, D, TT, BM::NT>(s.x(stage), qb, q.sl, tile * TT, L, dr, tid);
+    load_rows_async<bf16, D, TT, BM::NT>(s.y(stage), db, dout.sl, tile * TT, L, dr, tid);
+  };
+  start_tiles(sl, issue);
   for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
-    load_rows_async<bf16, D, TT, BM::NT>(s.xs, qb, q.sl, t * TT, L, dr, tid);
-    load_rows_async<bf16, D, TT, BM::NT>(s.ys, db, dout.sl, t * TT, L, dr, tid);
-    cp_async_commit();
-    cp_async_wait<0>();
-    __syncthreads();
+    const int st = await_tile(sl, t, issue);
+    bf16* gs = s.y(st);
     const int valid = L - t * TT;
     float den[2];
-    tile_features<D>(s.xs, s.W, s.phi, red, valid, dr, s.vec, den, lane);
+    tile_features<D>(s.x(st), s.W, s.phi, red, valid, dr, s.vec, den, lane);
     __syncthreads();
-    q_front<D>(s.phi, s.Ss, s.ys, s.dden, red, den, sb ? sb + std::int64_t(t) * TT * soft.sl : nullptr, soft.sl, s.mu,
+    q_front<D>(s.phi, s.Ss, gs, s.dden, red, den, sb ? sb + std::int64_t(t) * TT * soft.sl : nullptr, soft.sl, s.mu,
                gscale, valid, dr, lane, sb ? &dr_acc : nullptr);
     __syncthreads();
     // dS[mb.., nb..] += phi^T g; dz += phi^T dden (columns of the ones-like operand all equal)
@@ -1646,7 +1651,7 @@ __global__ void __launch_bounds__(BwdMma<D>::NT, 1)
 #pragma unroll
       for (int jp = 0; jp < NJB / 2; ++jp) {
         unsigned b[4];
-        ldsm_x4_t(b, s.ys + (kk * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * LDX + nb * HALF + jp * 16 + (lane / 16) * 8);
+        ldsm_x4_t(b, gs + (kk * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * LDX + nb * HALF + jp * 16 + (lane / 16) * 8);
 #pragma unroll
         for (int m = 0; m < MT; ++m) {
           mma16816(acc[m][2 * jp], fa[m], b[0], b[1]);
@@ -1709,7 +1714,7 @@ __global__ void __launch_bounds__(BwdMma<D>::NT, 1)
   using BM = BwdMma<D>;
   constexpr int TT = BM::TT;
   extern __shared__ __align__(128) char smem[];
-  const BwdSmem<D> s(smem, true);
+  const BwdSmem<D> s(smem);
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const Slice sl = my_slice(L, TT);
   const std::size_t bh = std::size_t(sl.b) * H + sl.h;
@@ -1724,20 +1729,21 @@ __global__ void __launch_bounds__(BwdMma<D>::NT, 1)
   for (int m = 0; m < GradAcc<D>::MT; ++m)
 #pragma unroll
     for (int j = 0; j < GradAcc<D>::NJ; ++j) dW.acc[m][j][0] = dW.acc[m][j][1] = dW.acc[m][j][2] = dW.acc[m][j][3] = 0.f;
+  auto issue = [&](int stage, int tile) {
+    load_rows_async<bf16, D, TT, BM::NT>(s.x(stage), qb, q.sl, tile * TT, L, dr, tid);
+    load_rows_async<bf16, D, TT, BM::NT>(s.y(stage), db, dout.sl, tile * TT, L, dr, tid);
+  };
+  start_tiles(sl, issue);
   for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
-    load_rows_async<bf16, D, TT, BM::NT>(s.xs, qb, q.sl, t * TT, L, dr, tid);
-    load_rows_async<bf16, D, TT, BM::NT>(s.ys, db, dout.sl, t * TT, L, dr, tid);
-    cp_async_commit();
-    cp_async_wait<0>();
-    __syncthreads();
+    const int st = await_tile(sl, t, issue);
     const int valid = L - t * TT;
     float den[2];
-    tile_features<D>(s.xs, s.W, s.phi, red, valid, dr, s.vec, den, lane);
+    tile_features<D>(s.x(st), s.W, s.phi, red, valid, dr, s.vec, den, lane);
     __syncthreads();
-    q_front<D>(s.phi, s.Ss, s.ys, s.dden, red, den, nullptr, 0, s.mu, gscale, valid, dr, lane, nullptr);
+    q_front<D>(s.phi, s.Ss, s.y(st), s.dden, red, den, nullptr, 0, s.mu, gscale, valid, dr, lane, nullptr);
     __syncthreads();
-    grad_tail<D>(s.ys, s.Ss, s.dden, s.vec, s.phi, s.xs, s.W, s.dA, red, valid, dr, dqb + std::int64_t(t) * TT * dq.sl,
-                 dq.sl, dW, warp, lane);
+    grad_tail<D>(s.y(st), s.Ss, s.dden, s.vec, s.phi, s.x(st), s.W, red, valid, dr,
+                 dqb + std::int64_t(t) * TT * dq.sl, dq.sl, dW, warp, lane);
     __syncthreads();
   }
   store_grad_acc<D>(dW, dw_part + ((std::size_t(sl.h) * B + sl.b) * sl.chunks + sl.chunk) * D * D, warp, lane);
@@ -1753,7 +1759,7 @@ __global__ void __launch_bounds__(BwdMma<D>::NT, 1)
   using BM = BwdMma<D>;
   constexpr int LDX = BM::LDX, LDP = BM::LDP, TT = BM::TT, HALF = BM::HALF, NJ = HALF / 8;
   extern __shared__ __align__(128) char smem[];
-  const BwdSmem<D> s(smem, true);
+  const BwdSmem<D> s(smem);
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const Slice sl = my_slice(L, TT);
   const std::size_t bh = std::size_t(sl.b) * H + sl.h;
@@ -1770,14 +1776,16 @@ __global__ void __launch_bounds__(BwdMma<D>::NT, 1)
 #pragma unroll
     for (int j = 0; j < GradAcc<D>::NJ; ++j) dW.acc[m][j][0] = dW.acc[m][j][1] = dW.acc[m][j][2] = dW.acc[m][j][3] = 0.f;
   float none[2];
+  auto issue = [&](int stage, int tile) {
+    load_rows_async<bf16, D, TT, BM::NT>(s.x(stage), kb, k.sl, tile * TT, L, dr, tid);
+    load_rows_async<bf16, D, TT, BM::NT>(s.y(stage), vb, v.sl, tile * TT, L, dr, tid);
+  };
+  start_tiles(sl, issue);
   for (int t = sl.tile_begin; t < sl.tile_end; ++t) {
-    load_rows_async<bf16, D, TT, BM::NT>(s.xs, kb, k.sl, t * TT, L, dr, tid);
-    load_rows_async<bf16, D, TT, BM::NT>(s.ys, vb, v.sl, t * TT, L, dr, tid);
-    cp_async_commit();
-    cp_async_wait<0>();
-    __syncthreads();
+    const int st = await_tile(sl, t, issue);
+    bf16* vt = s.y(st);
     const int valid = L - t * TT;
-    tile_features<D>(s.xs, s.W, s.phi, red, valid, dr, nullptr, none, lane);
+    tile_features<D>(s.x(st), s.W, s.phi, red, valid, dr, nullptr, none, lane);
     __syncthreads();
     // dv = phi dS for this warp's rows and half of the columns
     float o[NJ][4];
@@ -1795,12 +1803,12 @@ __global__ void __launch_bounds__(BwdMma<D>::NT, 1)
     // v - mu in place, for the real columns (padded ones stay zero)
     for (int i = tid; i < TT * (dr / 2); i += BM::NT) {
       const int row = i / (dr / 2), c = (i % (dr / 2)) * 2;
-      __nv_bfloat162* p = reinterpret_cast<__nv_bfloat162*>(s.ys + row * LDX + c);
+      __nv_bfloat162* p = reinterpret_cast<__nv_bfloat162*>(vt + row * LDX + c);
       const __nv_bfloat162 v2 = *p;
       *reinterpret_cast<unsigned*>(p) = pack_bf16(__bfloat162float(v2.x) - s.mu[c], __bfloat162float(v2.y) - s.mu[c + 1]);
     }
     __syncthreads();
-    grad_tail<D>(s.ys, s.Ss, nullptr, s.vec, s.phi, s.xs, s.W, s.dA, red, valid, dr, dkb + std::int64_t(t) * TT * dk.sl,
+    grad_tail<D>(vt, s.Ss, nullptr, s.vec, s.phi, s.x(st), s.W, red, valid, dr, dkb + std::int64_t(t) * TT * dk.sl,
                  dk.sl, dW, warp, lane);
     __syncthreads();
   }
