@@ -1,0 +1,187 @@
+// The engine's front door (core/engine, issue 19): one resident model, one clip per request, and
+// every request leaves the model exactly as it found it; the one-shot path (the CLI's) gives the
+// same clip as the resident one (the studio's).
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/engine/engine.h"
+#include "core/error.h"
+#include "core/linvideo/student.h"
+#include "core/model/wan_dit.h"
+#include "core/pipeline/clip_tags.h"
+#include "tests/support/test_support.h"
+
+using namespace linvideo;
+using engine::LayerChoice;
+
+namespace {
+
+engine::ClipRequest small_request() {
+  engine::ClipRequest r;
+  r.settings = pipeline::model_defaults(pipeline::default_model_dir(), pipeline::GenerationSettings{});
+  r.settings.prompt = "a small red circle moving left on a black background";
+  r.settings.seed = 11;
+  r.settings.steps = 2;
+  r.settings.frames = 5;
+  return r;
+}
+
+// Every weight and every layer's attention state, copied: what each request must leave behind.
+struct ModelSnapshot {
+  std::vector<at::Tensor> weights;
+  std::vector<model::AttentionMode> modes;
+  std::vector<at::Tensor> maps;  // w_q, w_k, r of each layer (undefined where absent)
+  explicit ModelSnapshot(const model::WanDiT& dit) {
+    for (const auto& [name, t] : dit.named_weights()) weights.push_back(t.clone());
+    for (std::int64_t i = 0; i < dit.num_layers(); ++i) {
+      const model::AttentionLayerState& s = const_cast<model::WanDiT&>(dit).attention_state(i);
+      modes.push_back(s.mode);
+      for (const at::Tensor& t : {s.w_q, s.w_k, s.mix_score}) maps.push_back(t.defined() ? t.clone() : at::Tensor());
+    }
+  }
+  bool operator==(const ModelSnapshot& o) const {
+    if (weights.size() != o.weights.size() || modes != o.modes || maps.size() != o.maps.size()) return false;
+    for (std::size_t i = 0; i < weights.size(); ++i)
+      if (!at::equal(weights[i], o.weights[i])) return false;
+    for (std::size_t i = 0; i < maps.size(); ++i) {
+      if (maps[i].defined() != o.maps[i].defined()) return false;
+      if (maps[i].defined() && !at::equal(maps[i], o.maps[i])) return false;
+    }
+    return true;
+  }
+};
+
+TEST(Engine, LoadInstallsTheShippedSidecarAndEveryRequestLeavesTheModelAsItWas) {
+  engine::Engine eng;
+  EXPECT_FALSE(eng.loaded());
+  EXPECT_THROW(eng.generate(small_request()), Error);  // nothing loaded: a readable error
+  const std::vector<std::string> notes = eng.load(engine::LoadRequest{});
+  ASSERT_TRUE(eng.loaded());
+  EXPECT_EQ(eng.sidecar(), pipeline::default_model_dir() + "/shapes.linvideo.safetensors");
+  bool told = false;
+  for (const std::string& n : notes) told = told || n.find("shapes.linvideo.safetensors") != std::string::npos;
+  EXPECT_TRUE(told) << "load() says which sidecar it applied";
+  const ModelSnapshot loaded(eng.text_to_video().dit());
+
+  engine::ClipRequest r = small_request();
+  const engine::Clip current = eng.generate(r);
+  ASSERT_FALSE(current.cancelled());
+  EXPECT_EQ(current.modes, pipeline::attention_mode_names(eng.text_to_video().dit()));
+  EXPECT_EQ(current.model_name, eng.text_to_video().dit().config().family());
+
+  for (const LayerChoice& choice : {LayerChoice{LayerChoice::Kind::Teacher, {}, {}},
+                                    LayerChoice{LayerChoice::Kind::Linear, {}, "1-2"},
+                                    LayerChoice{LayerChoice::Kind::Sidecar, {}, {}}}) {
+    r.layers = choice;
+    const engine::Clip clip = eng.generate(r);
+    EXPECT_TRUE(ModelSnapshot(eng.text_to_video().dit()) == loaded) << "choice " << int(choice.kind);
+    if (choice.kind == LayerChoice::Kind::Teacher)
+      EXPECT_EQ(clip.modes, std::vector<std::string>(clip.modes.size(), "softmax"));
+    if (choice.kind == LayerChoice::Kind::Linear) {
+      EXPECT_EQ(clip.modes[0], "linear");
+      EXPECT_EQ(clip.modes[1], "linear");
+      EXPECT_EQ(clip.modes[2], "softmax");
+    }
+  }
+  // The same request twice is the same clip, bit for bit (nothing leaked between requests).
+  r.layers = {};
+  EXPECT_TRUE(at::equal(eng.generate(r).result.video, current.result.video));
+}
+
+TEST(Engine, AStudentClipRestoresTheModelsWeightsAndUsesTheStudentsSchedule) {
+  engine::Engine eng;
+  eng.load(engine::LoadRequest{});
+  model::WanDiT& dit = eng.text_to_video().dit();
+  const ModelSnapshot loaded(dit);
+  // A "student": the loaded weights nudged, saved with a 3-step schedule, then put back.
+  const std::string file = test::temp_dir() + "/engine-student.safetensors";
+  {
+    at::NoGradGuard no_grad;
+    for (const auto& [name, t] : dit.named_weights()) t.add_(0.01);
+    linvideo_method::save_student(file, dit, linvideo_method::make_few_step_schedule({1000, 600, 300}, 3.0));
+    for (const auto& [name, t] : dit.named_weights()) t.sub_(0.01);
+  }
+  const ModelSnapshot before(dit);
+  engine::ClipRequest r = small_request();
+  r.layers = {LayerChoice::Kind::Student, file, {}};
+  const engine::Clip clip = eng.generate(r);
+  EXPECT_EQ(clip.settings.fixed_sigmas.size(), 3u);
+  EXPECT_EQ(clip.result.sampling.steps_done, 3);
+  EXPECT_FALSE(clip.student.empty());
+  EXPECT_TRUE(ModelSnapshot(dit) == before);
+  // A sidecar choice naming a student file is taken as the student (the CLI's --linvideo).
+  r.layers = {LayerChoice::Kind::Sidecar, file, {}};
+  const engine::Clip again = eng.generate(r);
+  EXPECT_TRUE(at::equal(again.result.video, clip.result.video));
+  EXPECT_TRUE(ModelSnapshot(dit) == before);
+}
+
+TEST(Engine, OneShotGenerationIsTheResidentEnginesClip) {
+  engine::ClipRequest r = small_request();
+  engine::Engine eng;
+  eng.load(engine::LoadRequest{});
+  for (const LayerChoice& choice : {LayerChoice{}, LayerChoice{LayerChoice::Kind::Teacher, {}, {}},
+                                    LayerChoice{LayerChoice::Kind::Linear, {}, "2-4"}}) {
+    r.layers = choice;
+    const engine::Clip resident = eng.generate(r);
+    engine::LoadRequest load;
+    load.memory_plan = true;  // text encoder dropped before the DiT, DiT before decode
+    const engine::Clip once = engine::Engine::generate_once(load, r);
+    EXPECT_EQ(once.modes, resident.modes) << "choice " << int(choice.kind);
+    EXPECT_TRUE(at::equal(once.result.sampling.latents, resident.result.sampling.latents)) << "choice " << int(choice.kind);
+    EXPECT_TRUE(at::equal(once.result.video, resident.result.video)) << "choice " << int(choice.kind);
+  }
+}
+
+TEST(Engine, BadRequestsAreErrorsThatNameTheProblem) {
+  engine::Engine eng;
+  try {
+    engine::LoadRequest bad;
+    bad.folder = test::temp_dir() + "/no-such-model";
+    eng.load(bad);
+    ADD_FAILURE() << "loaded a folder that does not exist";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-model"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(eng.loaded());
+  eng.load(engine::LoadRequest{});
+  engine::ClipRequest r = small_request();
+  r.layers = {LayerChoice::Kind::Linear, {}, ""};
+  EXPECT_THROW(eng.generate(r), Error);
+  r.layers = {LayerChoice::Kind::Linear, {}, "1-99"};
+  EXPECT_THROW(eng.generate(r), Error);
+  r.layers = {LayerChoice::Kind::Student, test::temp_dir() + "/missing.safetensors", {}};
+  try {
+    eng.generate(r);
+    ADD_FAILURE() << "accepted a missing student";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.safetensors"), std::string::npos) << e.what();
+  }
+  // A refused request leaves the model usable and unchanged.
+  const ModelSnapshot loaded(eng.text_to_video().dit());
+  r.layers = {};
+  EXPECT_FALSE(eng.generate(r).cancelled());
+  EXPECT_TRUE(ModelSnapshot(eng.text_to_video().dit()) == loaded);
+}
+
+TEST(Engine, CancellingReturnsACancelledClipAndKeepsTheModel) {
+  engine::Engine eng;
+  eng.load(engine::LoadRequest{});
+  const ModelSnapshot loaded(eng.text_to_video().dit());
+  pipeline::CancelToken cancel;
+  pipeline::Callbacks cb;
+  cb.cancel = &cancel;
+  cb.on_step = [&](const pipeline::StepProgress&) { cancel.cancel(); };
+  engine::ClipRequest r = small_request();
+  r.layers = {LayerChoice::Kind::Teacher, {}, {}};
+  const engine::Clip clip = eng.generate(r, cb);
+  EXPECT_TRUE(clip.cancelled());
+  EXPECT_EQ(clip.result.sampling.steps_done, 1);
+  EXPECT_FALSE(clip.result.video.defined());
+  EXPECT_TRUE(ModelSnapshot(eng.text_to_video().dit()) == loaded);
+}
+
+}  // namespace
