@@ -2,6 +2,7 @@
 // every request leaves the model exactly as it found it; the one-shot path (the CLI's) gives the
 // same clip as the resident one (the studio's).
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 
 #include <string>
