@@ -34,7 +34,7 @@ if [ ! -f "$run/student.safetensors" ]; then
   resume=()
   [ -f "$run/progress.json" ] && resume=(--resume)
   # shellcheck disable=SC2086  # DISTILL_ARGS is a list of flags
-  $L distill --linvideo "$sidecar" --steps "$STEPS" --run "$run" "${source_args[@]}" --device "$DEVICE" \
+  $L distill --sidecar "$sidecar" --steps "$STEPS" --run "$run" "${source_args[@]}" --device "$DEVICE" \
       --lr-gen "${LR_GEN:-2e-5}" --lr-critic "${LR_CRITIC:-2e-5}" ${DISTILL_ARGS:-} "${resume[@]}" 2>&1 \
       | tr '\r' '\n' | grep -v '^\[' >> "$run.log" || true
 fi
@@ -44,9 +44,9 @@ evaluate() {  # evaluate NAME [ARGS...]: one report per variant, skipped when pr
   [ -f "$out/$v.json" ] || $L eval --prompts "$PROMPTS" --seeds "$SEEDS" --device "$EVAL_DEVICE" "$@" \
       --out "$out/$v.json" > "$out/$v.txt" 2>&1
 }
-[ "${TEACHER:-1}" = 1 ] && evaluate teacher
-evaluate naive4 --steps 4 --linvideo "$sidecar"
-evaluate "$name" --linvideo "$run/student.safetensors"
+[ "${TEACHER:-1}" = 1 ] && evaluate teacher --teacher
+evaluate naive4 --steps 4 --sidecar "$sidecar"
+evaluate "$name" --student "$run/student.safetensors"
 for v in teacher naive4 "$name"; do
   [ -f "$out/$v.txt" ] && printf '%-16s %s\n' "$v" "$(grep '^total:' "$out/$v.txt")"
 done

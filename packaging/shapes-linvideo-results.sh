@@ -28,9 +28,9 @@ run() {  # run NAME STEPS ARGS...: train once (an interrupted run resumes), then
     $L transfer --run "$out/$name" --steps "$steps" "${common[@]}" "${resume[@]}" "$@" 2>&1 |
       tr '\r' '\n' | grep -v '^\[' > "$out/$name.log" || true
   fi
-  evaluate "$name" --linvideo "$out/$name/linvideo.safetensors"
+  evaluate "$name" --sidecar "$out/$name/linvideo.safetensors"
 }
-evaluate teacher
+evaluate teacher --teacher
 run adm "$STEPS" --target "$K" --objective adm
 run mse "$STEPS" --target "$K" --objective mse
 chosen="$(grep -o 'linear layers (from 1): [0-9,]*' "$out/adm.log" | tail -1 | cut -d' ' -f5)"

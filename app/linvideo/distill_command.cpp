@@ -63,7 +63,7 @@ void run(Args& a, const CLI::App& cmd) {
   }
   std::printf("distill: %lld generator steps in %.1f s (%.2f s per step)\n", (long long)result.steps_done,
               result.seconds, result.seconds / std::max<std::int64_t>(1, result.steps_done));
-  std::printf("student: %s  (use: linvideo generate --model %s --linvideo %s)\n", result.student.c_str(), model.c_str(),
+  std::printf("student: %s  (use: linvideo generate --model %s --student %s)\n", result.student.c_str(), model.c_str(),
               result.student.c_str());
 }
 
@@ -75,7 +75,7 @@ void add_distill_command(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto& o = a->o;
   cmd->add_option("--model", a->model, "Base model folder, the teacher (default: the embedded shapes model)");
-  cmd->add_option("--linvideo", o.sidecar, "The LinVideo sidecar the student starts from")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--sidecar,--linvideo", o.sidecar, "The LinVideo sidecar the student starts from")->required()->check(CLI::ExistingFile);
   cmd->add_option("--steps", o.steps, "Generator updates")->capture_default_str();
   cmd->add_option("--run", o.run_dir, "Run folder: config.json, metrics.jsonl, checkpoints, student.safetensors")->required();
   cmd->add_flag("--resume", a->resume, "Continue the run in --run from its last checkpoint");

@@ -10,10 +10,10 @@
 #include <ATen/core/grad_mode.h>
 
 #include "app/linvideo/commands.h"
+#include "app/linvideo/layer_options.h"
 #include "app/linvideo/prompt_file.h"
 #include "core/pipeline/video_frames.h"
-#include "core/linvideo/apply.h"
-#include "core/linvideo/student.h"
+#include "core/engine/engine.h"
 #include "core/pipeline/model_loader.h"
 #include "core/error.h"
 #include "core/io/atomic_write.h"
@@ -81,7 +81,7 @@ struct EvalArgs {
   std::string model, device = "auto";
   int seeds = 4, steps = 0;
   std::string save_clips;
-  std::string linvideo, linear;  // converted model: sidecar and/or hand-picked linear layers
+  LayerOptions layers;  // as `generate`: the folder's shipped sidecar unless --teacher, ...
 };
 
 void write_report(const std::vector<shapes::ClipResult>& results, const std::string& out_path);
@@ -92,25 +92,21 @@ void run_generated_eval(const EvalArgs& a) {
   if (a.prompts.empty()) throw Error("eval: give --clips DIR, or --prompts FILE to generate from");
   if (a.seeds < 1) throw Error("eval: --seeds must be at least 1");
   const std::vector<std::string> prompts = read_prompt_lines(a.prompts);
-  const std::string model = a.model.empty() ? pipeline::default_model_dir() : a.model;
-  const auto policy = pipeline::RuntimePolicy::make(a.device, "auto");
-  auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model), policy);
-  pipeline::GenerationSettings base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
+  const engine::LayerChoice choice = layer_choice(a.layers);
+  engine::Engine eng;
+  engine::LoadRequest load;
+  load.folder = a.model;  // empty: the embedded model
+  load.device = a.device;
+  pipeline::Callbacks log;
+  log.on_log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  eng.load(load, log);
+  pipeline::GenerationSettings base = eng.defaults();
   if (a.steps > 0) base.steps = a.steps;
-  std::string sidecar = a.linvideo;
-  if (!sidecar.empty() && linvideo_method::is_student_file(sidecar)) {
-    // A distilled student: its weights and modes, sampled with its own few-step schedule (no CFG).
-    linvideo_method::use_few_step_schedule(linvideo_method::load_student(sidecar, t2v->dit()), base);
-    std::fprintf(stderr, "student: %s, %d steps, Euler, no CFG\n", sidecar.c_str(), base.steps);
-    sidecar.clear();
-  }
-  if (!sidecar.empty() || !a.linear.empty()) {
-    // Maps a sidecar does not bring are fitted on the first prompt's trajectory.
-    const auto calibration = std::vector<std::pair<at::Tensor, at::Tensor>>{
-        {t2v->encode_prompt(prompts.front()), t2v->encode_prompt(pipeline::TextToVideo::negative_prompt_of(base))}};
-    std::fprintf(stderr, "linvideo: %s\n",
-                 linvideo_method::apply_linvideo(*t2v, sidecar, a.linear, base, calibration).c_str());
-  }
+  // The layers once, for every clip: maps a sidecar does not bring are fitted on the first
+  // prompt's trajectory; a student's schedule applies to every clip.
+  pipeline::GenerationSettings calibration = base;
+  calibration.prompt = prompts.front();
+  eng.set_layers(choice, calibration, log);
   if (!a.save_clips.empty()) fs::create_directories(a.save_clips);
   std::vector<shapes::ClipResult> results;
   int index = 0;
@@ -120,7 +116,8 @@ void run_generated_eval(const EvalArgs& a) {
       pipeline::GenerationSettings s = base;
       s.prompt = prompt;
       s.seed = static_cast<std::uint64_t>(seed);
-      const auto g = t2v->generate(s);
+      const engine::Clip clip = eng.generate({s, {}});
+      const pipeline::GenerateResult& g = clip.result;
       const media::VideoFrames frames = pipeline::to_video_frames(g.video);
       shapes::ClipResult r;
       char name[32];
@@ -271,8 +268,7 @@ void add_eval_command(CLI::App& app) {
   // Generation mode: accepted now so scripts can be written; it fails until wired (see run_eval).
   cmd->add_option("--model", a->model, "Model folder to generate with (default: embedded)");
   cmd->add_option("--seeds", a->seeds, "Seeds per prompt when generating")->capture_default_str();
-  cmd->add_option("--linvideo", a->linvideo, "When generating: apply this LinVideo sidecar, or a distilled student (with its few-step schedule)");
-  cmd->add_option("--linear", a->linear, "When generating: make exactly these layers linear, the rest softmax (1-based list or a layer-mask .json)");
+  add_layer_options(cmd, a->layers);  // when generating
   cmd->add_option("--save-clips", a->save_clips, "When generating: also write each clip (lossless .mkv) here");
   cmd->add_option("--steps", a->steps, "Sampling steps when generating (0: model default)")
       ->capture_default_str();

@@ -8,6 +8,7 @@
 
 #include "app/linvideo/run_control.h"
 #include "app/linvideo/commands.h"
+#include "app/linvideo/layer_options.h"
 #include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/format_duration.h"
@@ -32,14 +33,14 @@ void draw_progress(const pipeline::StepProgress& p) {
 }
 
 struct Args {
-  std::string model, dit, vae, text_encoder, tokenizer, dit_config, random_model, linvideo_sidecar, linear_layers;
+  std::string model, dit, vae, text_encoder, tokenizer, dit_config, random_model;
+  LayerOptions layers;
   pipeline::GenerationSettings s;
   std::string negative;
   bool negative_given = false;
   std::string sampler = "unipc", grid = "wan";
   std::string device = "auto", dtype = "auto", text_device = "auto";
   std::string out = "linvideo.mp4", save_latents;
-  bool teacher = false;  // every layer softmax: the folder's shipped sidecar is not applied
   bool random_text = false, no_memory_plan = false;
   std::int64_t vae_tile = -1;
   int crf = 18;
@@ -60,8 +61,7 @@ void write_clip(const Args& a, const engine::Clip& clip) {
 
 void run_generate(Args& a, const CLI::App& cmd) {
   const auto started = std::chrono::steady_clock::now();
-  if (a.teacher && (!a.linvideo_sidecar.empty() || !a.linear_layers.empty()))
-    throw Error("--teacher runs every layer softmax; it cannot be combined with --linvideo or --linear");
+  const engine::LayerChoice layers = layer_choice(a.layers);  // contradictions fail before any work
   if (!sampling::parse_solver(a.sampler, &a.s.solver)) throw Error("--sampler must be unipc or euler (got '" + a.sampler + "')");
   if (!sampling::parse_grid(a.grid, &a.s.grid)) throw Error("--grid must be wan or diffusers (got '" + a.grid + "')");
   if (a.negative_given) {
@@ -100,9 +100,7 @@ void run_generate(Args& a, const CLI::App& cmd) {
   engine::ClipRequest request;
   request.settings = a.s;
   // As in the studio, a model folder's shipped sidecar applies unless --teacher is given.
-  if (a.teacher) request.layers.kind = engine::LayerChoice::Kind::Teacher;
-  else if (!a.linvideo_sidecar.empty()) request.layers = {engine::LayerChoice::Kind::Sidecar, a.linvideo_sidecar, a.linear_layers};
-  else if (!a.linear_layers.empty()) request.layers = {engine::LayerChoice::Kind::Linear, {}, a.linear_layers};
+  request.layers = layers;
   std::fprintf(stderr, "%s\n", version_string().c_str());
 
   pipeline::CancelToken cancel;
@@ -165,11 +163,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_flag("--no-memory-plan", a->no_memory_plan, "Keep every model resident; decode untiled");
   cmd->add_option("--vae-tile", a->vae_tile, "Tiled decode tile in latent pixels (0 = off; default by policy)");
   cmd->add_option("-o,--out", a->out, "Output clip: .mp4, .mkv (lossless), .y4m or frames_%05d.png")->capture_default_str();
-  cmd->add_option("--linvideo,--student", a->linvideo_sidecar,
-                  "A LinVideo sidecar (per-layer modes and maps) to apply, or a distilled student (linvideo distill; "
-                  "its few-step schedule is used)");
-  cmd->add_flag("--teacher", a->teacher, "Every layer softmax: do not apply the model folder's shipped LinVideo sidecar");
-  cmd->add_option("--linear", a->linear_layers, "Make exactly these layers linear, the rest softmax (1-based, e.g. 2-8,10-13, or a layer-mask .json)");
+  add_layer_options(cmd, a->layers);
   cmd->add_option("--crf", a->crf, "H.264 quality (lower is better)")->capture_default_str();
   cmd->add_option("--save-latents", a->save_latents, "Also save the final latents (.safetensors)");
   cmd->callback([a, cmd] { run_generate(*a, *cmd); });

@@ -93,7 +93,7 @@ void run(Args& a) {
   for (int l : result.linear_layers) list += (list.empty() ? "" : ",") + std::to_string(l);
   std::printf("transfer: %lld steps in %.1f s; linear layers (from 1): %s\n", (long long)result.steps_done,
               result.seconds, list.c_str());
-  std::printf("sidecar: %s  (use: linvideo generate --linvideo %s)\n", result.sidecar.c_str(), result.sidecar.c_str());
+  std::printf("sidecar: %s  (use: linvideo generate --sidecar %s)\n", result.sidecar.c_str(), result.sidecar.c_str());
 }
 
 }  // namespace

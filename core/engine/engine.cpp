@@ -27,6 +27,7 @@ struct Engine::State {
   pipeline::RuntimePolicy policy;
   pipeline::GenerationSettings defaults;
   std::unique_ptr<pipeline::TextToVideo> t2v;
+  std::string student;  // a student installed by set_layers (absolute path), or ""
 };
 
 namespace {
@@ -249,10 +250,37 @@ const std::string& Engine::sidecar() const {
   return state_->sidecar;
 }
 
+std::vector<std::string> Engine::set_layers(const LayerChoice& choice, const pipeline::GenerationSettings& calibration,
+                                            const pipeline::Callbacks& cb) {
+  pipeline::TextToVideo& t2v = text_to_video();
+  Clip scratch;
+  scratch.settings = calibration;
+  std::vector<std::pair<at::Tensor, at::Tensor>> contexts;
+  if (choice.kind == LayerChoice::Kind::Linear || !choice.linear.empty())
+    contexts.push_back({t2v.encode_prompt(calibration.prompt, cb.on_log),
+                        t2v.encode_prompt(pipeline::TextToVideo::negative_prompt_of(calibration), cb.on_log)});
+  {
+    // A refused choice leaves the layers (and, for a student, the weights) as they were.
+    model::AttentionStateScope scope(t2v.dit());
+    std::optional<linvideo_method::StudentScope> student;
+    apply_choice(t2v, choice, state_->sidecar, scratch, contexts, &student);
+    if (student) student->keep();
+    scope.keep();
+  }
+  if (!scratch.student.empty()) state_->student = scratch.student;
+  for (const std::string& note : scratch.notes) log(cb, note);
+  return scratch.notes;
+}
+
 Clip Engine::generate(const ClipRequest& request, const pipeline::Callbacks& cb) {
   pipeline::TextToVideo& t2v = text_to_video();
   Clip clip;
   clip.settings = request.settings;
+  if (request.layers.kind == LayerChoice::Kind::Current && !state_->student.empty()) {
+    // The model is a student (set_layers): its schedule, as for a student clip.
+    linvideo_method::use_few_step_schedule(linvideo_method::read_student_schedule(state_->student), clip.settings);
+    clip.student = state_->student;
+  }
   const auto t0 = Clock::now();
   const at::Tensor noise = t2v.initial_noise(clip.settings);  // checks the size before any heavy work
   const at::Tensor context = t2v.encode_prompt(clip.settings.prompt, cb.on_log);

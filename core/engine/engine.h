@@ -73,6 +73,14 @@ class Engine {
   void unload();
   bool loaded() const;
 
+  // Sets the resident model's layers for good (until the next set_layers or load): the layer
+  // choices of generate(), kept. A layer list fits missing maps on `calibration`'s trajectory
+  // (its prompt and sampler settings); a student replaces the weights, and every later Current
+  // clip samples on its schedule. Returns one line per thing applied. A refused choice leaves the
+  // model as it was.
+  std::vector<std::string> set_layers(const LayerChoice& choice, const pipeline::GenerationSettings& calibration,
+                                      const pipeline::Callbacks& cb = {});
+
   // One clip from the resident model. Settings the request leaves at their defaults are not
   // changed here: front ends fill them from defaults() (the folder's model_index.json).
   Clip generate(const ClipRequest& request, const pipeline::Callbacks& cb = {});

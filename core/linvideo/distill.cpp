@@ -38,7 +38,7 @@ using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 void validate(const DistillOptions& o) {
   auto bad = [](const std::string& what) { return Error("distill: " + what); };
   if (o.run_dir.empty()) throw bad("no run folder (--run)");
-  if (o.sidecar.empty()) throw bad("--linvideo: give the LinVideo sidecar the student starts from");
+  if (o.sidecar.empty()) throw bad("--sidecar: give the LinVideo sidecar the student starts from");
   if (o.prompts.empty() && o.cache_dir.empty()) throw bad("give --prompts FILE or --cache DIR");
   if (o.steps < 0) throw bad("--steps must be >= 0, got " + std::to_string(o.steps));
   if (o.critic_updates < 1) throw bad("--critic-updates must be >= 1, got " + std::to_string(o.critic_updates));

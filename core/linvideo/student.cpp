@@ -159,6 +159,12 @@ StudentScope::~StudentScope() { restore(); }
 
 const FewStepSchedule& StudentScope::schedule() const { return backup_->schedule; }
 
+void StudentScope::keep() {
+  if (!backup_) return;
+  backup_->states->keep();
+  backup_.reset();
+}
+
 void StudentScope::restore() {
   if (!backup_) return;
   at::NoGradGuard no_grad;

@@ -54,6 +54,8 @@ class StudentScope {
   StudentScope(const StudentScope&) = delete;
   StudentScope& operator=(const StudentScope&) = delete;
   const FewStepSchedule& schedule() const;
+  // The student stays: the destructor leaves the model alone (and the copy is freed now).
+  void keep();
 
  private:
   struct Backup;

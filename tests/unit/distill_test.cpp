@@ -291,7 +291,7 @@ TEST(Distill, BadOptionsAreOneLineErrorsNamingTheOption) {
   o = good, o.t_low = 0.9, o.t_high = 0.5, expect(o, "--t-low");
   o = good, o.precision = "fp16", expect(o, "--precision");
   o = good, o.gradient_checkpointing = "yes", expect(o, "--grad-checkpoint");
-  o = good, o.sidecar.clear(), expect(o, "--linvideo");
+  o = good, o.sidecar.clear(), expect(o, "--sidecar");
   o = good, o.prompts.clear(), expect(o, "--prompts");
   o = good, o.settings.frames = 4, expect(o, "--frames");
 }

@@ -185,4 +185,31 @@ TEST(Engine, CancellingReturnsACancelledClipAndKeepsTheModel) {
   EXPECT_TRUE(ModelSnapshot(eng.text_to_video().dit()) == loaded);
 }
 
+TEST(Engine, SetLayersKeepsAChoiceForEveryLaterClip) {
+  engine::Engine eng;
+  eng.load(engine::LoadRequest{});
+  model::WanDiT& dit = eng.text_to_video().dit();
+  const ModelSnapshot loaded(dit);
+  const engine::ClipRequest r = small_request();
+  // A refused choice (a layer past the end) changes nothing.
+  EXPECT_THROW(eng.set_layers({LayerChoice::Kind::Linear, {}, "1-99"}, r.settings), Error);
+  EXPECT_TRUE(ModelSnapshot(dit) == loaded);
+  // A layer list stays for the clips after it, and equals that choice made per clip.
+  eng.set_layers({LayerChoice::Kind::Linear, {}, "2-3"}, r.settings);
+  const engine::Clip kept = eng.generate(r);
+  EXPECT_EQ(kept.modes[0], "softmax");
+  EXPECT_EQ(kept.modes[1], "linear");
+  EXPECT_EQ(kept.modes[2], "linear");
+  EXPECT_EQ(pipeline::attention_mode_names(dit), kept.modes);
+  eng.set_layers({LayerChoice::Kind::Teacher, {}, {}}, r.settings);
+  EXPECT_EQ(eng.generate(r).modes, std::vector<std::string>(kept.modes.size(), "softmax"));
+  // A student replaces the weights for good, and every later clip samples on its schedule.
+  const std::string file = test::temp_dir() + "/engine-set-student.safetensors";
+  linvideo_method::save_student(file, dit, linvideo_method::make_few_step_schedule({1000, 500}, 3.0));
+  eng.set_layers({LayerChoice::Kind::Student, file, {}}, r.settings);
+  const engine::Clip student = eng.generate(r);
+  EXPECT_EQ(student.result.sampling.steps_done, 2);
+  EXPECT_FALSE(student.student.empty());
+}
+
 }  // namespace

@@ -386,4 +386,14 @@ TEST(EmbeddedModel, CliAppliesTheShippedSidecarUnlessTeacherAndMatchesTheLibrary
   // --teacher with a sidecar or a layer list is a contradiction, refused before any work.
   EXPECT_NE(run("both", "--teacher --linear 2-3"), 0);
   EXPECT_NE(test::read_text_file(tmp + "/both.txt").find("--teacher"), std::string::npos);
+  // --sidecar takes sidecars and --student students; each says which option the other kind needs.
+  EXPECT_NE(run("as-student", "--student " + sidecar), 0);
+  EXPECT_NE(test::read_text_file(tmp + "/as-student.txt").find("not a distilled student"), std::string::npos)
+      << test::read_text_file(tmp + "/as-student.txt");
+  EXPECT_NE(run("two-files", "--sidecar " + sidecar + " --linvideo " + sidecar), 0);
+  EXPECT_NE(test::read_text_file(tmp + "/two-files.txt").find("give one of --sidecar, --student and --linvideo"),
+            std::string::npos);
+  // --sidecar with the shipped file is the shipped state (the same latents as no option at all).
+  ASSERT_EQ(run("sidecar", "--sidecar " + sidecar), 0) << test::read_text_file(tmp + "/sidecar.txt");
+  EXPECT_TRUE(at::equal(io::SafetensorsFile(tmp + "/sidecar.safetensors").tensor("latents"), shipped));
 }
