@@ -397,3 +397,26 @@ TEST(EmbeddedModel, CliAppliesTheShippedSidecarUnlessTeacherAndMatchesTheLibrary
   ASSERT_EQ(run("sidecar", "--sidecar " + sidecar), 0) << test::read_text_file(tmp + "/sidecar.txt");
   EXPECT_TRUE(at::equal(io::SafetensorsFile(tmp + "/sidecar.safetensors").tensor("latents"), shipped));
 }
+
+// `linvideo eval` generates through the engine with generate's layer options: the folder's sidecar
+// unless --teacher, and the same one-line refusals.
+TEST(EmbeddedModel, EvalGeneratesWithTheLayerOptionsOfGenerate) {
+  if (std::system((std::string(LINVIDEO_CLI) + " eval --help > /dev/null 2>&1").c_str()) != 0)
+    GTEST_SKIP() << "built without the shapes world (OpenCV)";
+  const std::string tmp = test::temp_dir();
+  const std::string prompts = tmp + "/eval_prompts.txt";
+  std::ofstream(prompts) << "a small red circle moving left on a black background\n";
+  const auto run = [&](const std::string& name, const std::string& extra) {
+    const std::string cmd = std::string(LINVIDEO_CLI) + " eval --prompts " + prompts + " --seeds 1 --steps 2 " + extra +
+                            " --out " + tmp + "/" + name + ".json > /dev/null 2> " + tmp + "/" + name + ".txt";
+    return std::system(cmd.c_str());
+  };
+  ASSERT_EQ(run("eval-teacher", "--teacher"), 0) << test::read_text_file(tmp + "/eval-teacher.txt");
+  EXPECT_NE(test::read_text_file(tmp + "/eval-teacher.txt").find("every layer softmax"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(tmp + "/eval-teacher.json"));
+  ASSERT_EQ(run("eval-shipped", ""), 0) << test::read_text_file(tmp + "/eval-shipped.txt");
+  EXPECT_NE(test::read_text_file(tmp + "/eval-shipped.txt").find("the folder's sidecar"), std::string::npos);
+  const std::string sidecar = linvideo_method::find_shipped_sidecar(pipeline::default_model_dir());
+  EXPECT_NE(run("eval-bad", "--student " + sidecar), 0);
+  EXPECT_NE(test::read_text_file(tmp + "/eval-bad.txt").find("not a distilled student"), std::string::npos);
+}
