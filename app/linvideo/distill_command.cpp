@@ -9,7 +9,6 @@
 #include "app/linvideo/prompt_file.h"
 #include "core/error.h"
 #include "core/linvideo/distill.h"
-#include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 #include "core/train/training_state.h"
 

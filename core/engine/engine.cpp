@@ -15,6 +15,7 @@
 #include "core/linvideo/sidecar.h"
 #include "core/linvideo/student.h"
 #include "core/model/attention_scope.h"
+#include "core/model/dit_footprint.h"
 #include "core/model/wan_dit.h"
 #include "core/model/wan_vae.h"
 #include "core/pipeline/clip_tags.h"
@@ -248,6 +249,21 @@ const std::string& Engine::folder() const {
 const std::string& Engine::sidecar() const {
   if (!loaded()) throw Error("no model is loaded (open a model folder first)");
   return state_->sidecar;
+}
+
+ModelFacts Engine::facts() {
+  const model::WanDiT& dit = text_to_video().dit();
+  const model::DitConfig& c = dit.config();
+  const model::WeightFootprint footprint = model::weight_footprint(dit);
+  ModelFacts f;
+  f.family = c.family();
+  f.dim = c.dim, f.ffn_dim = c.ffn_dim, f.num_layers = c.num_layers, f.num_heads = c.num_heads;
+  f.head_dim = c.head_dim(), f.text_dim = c.text_dim, f.text_len = c.text_len;
+  f.parameters = footprint.parameters;
+  f.weight_bytes = footprint.bytes;
+  const at::ScalarType t = state_->policy.dit_dtype;
+  f.dit_dtype = t == at::kBFloat16 ? "bf16" : t == at::kHalf ? "fp16" : "fp32";
+  return f;
 }
 
 std::vector<std::string> Engine::set_layers(const LayerChoice& choice, const pipeline::GenerationSettings& calibration,

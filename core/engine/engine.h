@@ -59,6 +59,15 @@ struct Clip {
   bool cancelled() const { return result.sampling.status == pipeline::Status::Cancelled; }
 };
 
+// What a loaded model is, for a front end's model card (no model headers needed to read it).
+struct ModelFacts {
+  std::string family;  // "Wan2.1 1.3B", ...
+  std::int64_t dim = 0, ffn_dim = 0, num_layers = 0, num_heads = 0, head_dim = 0, text_dim = 0, text_len = 0;
+  std::int64_t parameters = 0;  // the DiT's
+  std::uint64_t weight_bytes = 0;
+  std::string dit_dtype;        // "bf16", "fp16", "fp32"
+};
+
 class Engine {
  public:
   Engine();
@@ -98,6 +107,7 @@ class Engine {
   const pipeline::ModelSources& sources() const;
   const std::string& folder() const;
   const std::string& sidecar() const;  // the shipped sidecar that was applied, or ""
+  ModelFacts facts();
 
  private:
   struct State;

@@ -12,8 +12,6 @@
 
 #include "core/engine/engine.h"
 #include "core/error.h"
-#include "core/model/dit_footprint.h"
-#include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 #include "core/pipeline/runtime_policy.h"
 #include "core/pipeline/text_to_video.h"
@@ -36,31 +34,25 @@ QString firstLine(const char* what) {
   return (end < 0 ? text : text.left(end)).trimmed();
 }
 
-const char* dtypeName(at::ScalarType t) {
-  return t == at::kBFloat16 ? "bf16" : t == at::kHalf ? "fp16" : "fp32";
-}
-
 ModelInfo describe(engine::Engine& engine) {
   const pipeline::ModelSources& sources = engine.sources();
   const pipeline::RuntimePolicy& policy = engine.policy();
   const pipeline::GenerationSettings& defaults = engine.defaults();
-  const model::WanDiT& dit = engine.text_to_video().dit();
-  const model::DitConfig& c = dit.config();
-  const model::WeightFootprint footprint = model::weight_footprint(dit);
+  const engine::ModelFacts facts = engine.facts();
   ModelInfo info;
   info.folder = QString::fromStdString(engine.folder());
   info.layout = QString::fromStdString(sources.layout);
-  info.family = QString::fromStdString(c.family());
-  info.dim = c.dim;
-  info.ffnDim = c.ffn_dim;
-  info.numLayers = c.num_layers;
-  info.numHeads = c.num_heads;
-  info.headDim = c.head_dim();
-  info.textDim = c.text_dim;
-  info.textLen = c.text_len;
-  info.parameterCount = footprint.parameters;
-  info.weightBytes = footprint.bytes;
-  info.precision = QString::fromLatin1(dtypeName(policy.dit_dtype));
+  info.family = QString::fromStdString(facts.family);
+  info.dim = facts.dim;
+  info.ffnDim = facts.ffn_dim;
+  info.numLayers = facts.num_layers;
+  info.numHeads = facts.num_heads;
+  info.headDim = facts.head_dim;
+  info.textDim = facts.text_dim;
+  info.textLen = facts.text_len;
+  info.parameterCount = facts.parameters;
+  info.weightBytes = facts.weight_bytes;
+  info.precision = QString::fromStdString(facts.dit_dtype);
   info.device = QString::fromStdString(policy.device.str());
   info.deviceName =
       QString::fromStdString(device_name(policy.device.is_cuda() ? "cuda" : "cpu"));
