@@ -251,6 +251,17 @@ const std::string& Engine::sidecar() const {
   return state_->sidecar;
 }
 
+LayerTable Engine::layers() { return read_layers(text_to_video()); }
+
+linvideo_method::ScanResult Engine::set_layer_modes(const std::vector<std::pair<int, bool>>& changes,
+                                                    const LayerChangeOptions& options) {
+  return engine::set_layer_modes(text_to_video(), defaults(), changes, options);
+}
+
+linvideo_method::ScanResult Engine::scan(const linvideo_method::ScanOptions& options) {
+  return scan_keeping_maps(text_to_video(), defaults(), options);
+}
+
 ModelFacts Engine::facts() {
   const model::WanDiT& dit = text_to_video().dit();
   const model::DitConfig& c = dit.config();

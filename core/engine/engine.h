@@ -10,6 +10,7 @@
 
 #include "core/pipeline/model_loader.h"
 #include "core/pipeline/runtime_policy.h"
+#include "core/engine/layers.h"
 #include "core/pipeline/text_to_video.h"
 
 namespace linvideo::engine {
@@ -89,6 +90,12 @@ class Engine {
   // model as it was.
   std::vector<std::string> set_layers(const LayerChoice& choice, const pipeline::GenerationSettings& calibration,
                                       const pipeline::Callbacks& cb = {});
+
+  // The Layers view's calls on the loaded model (core/engine/layers.h), with its defaults.
+  LayerTable layers();
+  linvideo_method::ScanResult set_layer_modes(const std::vector<std::pair<int, bool>>& changes,
+                                              const LayerChangeOptions& options);
+  linvideo_method::ScanResult scan(const linvideo_method::ScanOptions& options);
 
   // One clip from the resident model. Settings the request leaves at their defaults are not
   // changed here: front ends fill them from defaults() (the folder's model_index.json).

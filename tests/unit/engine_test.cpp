@@ -212,4 +212,31 @@ TEST(Engine, SetLayersKeepsAChoiceForEveryLaterClip) {
   EXPECT_FALSE(student.student.empty());
 }
 
+TEST(Engine, LayersReadAndSetModesFittingNoMapsWhereTheyExist) {
+  engine::Engine eng;
+  eng.load(engine::LoadRequest{});
+  const engine::LayerTable before = eng.layers();
+  ASSERT_EQ(before.layers.size(), static_cast<std::size_t>(eng.facts().num_layers));
+  // The shipped sidecar: its linear layers have maps.
+  int linear = 0;
+  for (const engine::LayerInfo& l : before.layers) {
+    if (l.mode == engine::LayerMode::Linear) {
+      ++linear;
+      EXPECT_TRUE(l.has_maps) << "layer " << l.layer;
+    }
+  }
+  EXPECT_GT(linear, 0);
+  // A layer out of range is refused before anything changes.
+  EXPECT_THROW(eng.set_layer_modes({{1, false}, {99, true}}, {}), Error);
+  EXPECT_EQ(eng.layers().layers[0].mode, before.layers[0].mode);
+  // Every layer with maps made softmax, then back: nothing is fitted (no scores come back).
+  std::vector<std::pair<int, bool>> off, on;
+  for (const engine::LayerInfo& l : before.layers)
+    if (l.mode == engine::LayerMode::Linear) off.emplace_back(l.layer, false), on.emplace_back(l.layer, true);
+  EXPECT_TRUE(eng.set_layer_modes(off, {}).layers.empty());
+  for (const engine::LayerInfo& l : eng.layers().layers) EXPECT_EQ(l.mode, engine::LayerMode::Softmax);
+  EXPECT_TRUE(eng.set_layer_modes(on, {}).layers.empty());
+  for (std::size_t i = 0; i < before.layers.size(); ++i) EXPECT_EQ(eng.layers().layers[i].mode, before.layers[i].mode);
+}
+
 }  // namespace

@@ -1,25 +1,21 @@
 #pragma once
-// The engine side of the Layers view: reading the DiT's per-layer attention state into plain
-// values, and changing layer modes (fitting maps first where a layer has none). Engine thread
-// only: every function here takes the engine objects a Task's run function reaches.
+// The Layers view's engine calls (core/engine/layers.h) as the studio's plain values. Engine
+// thread only: every function here takes the engine a Task's run function reaches.
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "core/linvideo/replaceability.h"
-#include "core/model/dit_config.h"
+#include "core/engine/layers.h"
 
-namespace linvideo::pipeline {
-class TextToVideo;
-struct GenerationSettings;
-struct CancelToken;
-}  // namespace linvideo::pipeline
+namespace linvideo::engine {
+class Engine;
+}
 
 namespace linvideo::ui {
 
-enum class LayerMode { Softmax, Linear, Mixed };
+using LayerMode = engine::LayerMode;
 
 struct LayerState {
   int layer = 0;  // 1-based
@@ -35,7 +31,7 @@ struct EngineLayers {
   std::int64_t vaeTemporalStride = 4, vaeSpatialStride = 8;
 };
 
-EngineLayers readEngineLayers(pipeline::TextToVideo& t2v);
+EngineLayers readEngineLayers(engine::Engine& engine);
 
 struct LayerChangeOptions {
   std::string calibrationPrompt;  // teacher trajectories for fitting missing maps
@@ -44,18 +40,11 @@ struct LayerChangeOptions {
   const pipeline::CancelToken* cancel = nullptr;
 };
 
-// Sets each (1-based layer, linear?) of `changes`; a layer made linear without maps gets them by
-// attention transfer first (apply_linvideo's path). Returns the scores of the layers fitted now.
-// Cancelled while fitting: nothing changes and ScanResult::cancelled is set.
-linvideo_method::ScanResult setLayerModes(pipeline::TextToVideo& t2v,
-                                          const pipeline::GenerationSettings& defaults,
-                                          const std::vector<std::pair<int, bool>>& changes,
+// engine::set_layer_modes on the loaded model (see core/engine/layers.h).
+linvideo_method::ScanResult setLayerModes(engine::Engine& engine, const std::vector<std::pair<int, bool>>& changes,
                                           const LayerChangeOptions& options);
 
-// The scan as the studio runs it: a measurement. Layers that had maps keep them (and their r and
-// mode); layers without get the fitted maps.
-linvideo_method::ScanResult scanLayersKeepingMaps(pipeline::TextToVideo& t2v,
-                                                  const pipeline::GenerationSettings& defaults,
-                                                  const linvideo_method::ScanOptions& options);
+// engine::scan_keeping_maps on the loaded model: a measurement that keeps trained maps.
+linvideo_method::ScanResult scanLayersKeepingMaps(engine::Engine& engine, const linvideo_method::ScanOptions& options);
 
 }  // namespace linvideo::ui

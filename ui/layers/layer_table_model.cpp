@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/engine/engine.h"
 #include "core/linvideo/layer_mask.h"
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
@@ -211,15 +212,14 @@ TaskHandle* LayerTableModel::submitChange(const QString& name,
   QPointer<LayerTableModel> self(this);
   TaskHandle* handle = session_->submit(
       {name, [self, changes = std::move(changes), options](TaskContext& ctx) mutable {
-         pipeline::TextToVideo& t2v = ctx.session().textToVideo();
-         const pipeline::GenerationSettings& defaults = ctx.session().modelDefaults();
-         options.sampleSteps = std::min(defaults.steps, 10);
+         engine::Engine& engine = ctx.session().engine();
+         options.sampleSteps = std::min(engine.defaults().steps, 10);
          options.progress = [&ctx](double f, const std::string& stage) {
            ctx.progress(f, QStringLiteral("Fitting maps: %1").arg(QString::fromStdString(stage)));
          };
          options.cancel = &ctx.cancelToken();
-         const linvideo_method::ScanResult fitted = setLayerModes(t2v, defaults, changes, options);
-         const EngineLayers now = readEngineLayers(t2v);
+         const linvideo_method::ScanResult fitted = setLayerModes(engine, changes, options);
+         const EngineLayers now = readEngineLayers(engine);
          ctx.postToUi(self, [self, now, fitted] {
            if (!self) return;
            self->updateFromEngine(now);
@@ -265,14 +265,13 @@ TaskHandle* LayerTableModel::runScan(const ScanSettings& settings) {
   QPointer<LayerTableModel> self(this);
   TaskHandle* handle = session_->submit(
       {tr("Scanning layers"), [self, o](TaskContext& ctx) mutable {
-         pipeline::TextToVideo& t2v = ctx.session().textToVideo();
+         engine::Engine& engine = ctx.session().engine();
          o.progress = [&ctx](double f, const std::string& stage) {
            ctx.progress(f, QStringLiteral("Scan: %1").arg(QString::fromStdString(stage)));
          };
          o.cancel = &ctx.cancelToken();
-         const linvideo_method::ScanResult result =
-             scanLayersKeepingMaps(t2v, ctx.session().modelDefaults(), o);
-         const EngineLayers now = readEngineLayers(t2v);
+         const linvideo_method::ScanResult result = scanLayersKeepingMaps(engine, o);
+         const EngineLayers now = readEngineLayers(engine);
          ctx.log(QStringLiteral("Scan: %1 layers in %2 s%3")
                      .arg(result.layers.size())
                      .arg(result.seconds, 0, 'f', 1)
@@ -292,7 +291,7 @@ TaskHandle* LayerTableModel::refreshFromEngine() {
   QPointer<LayerTableModel> self(this);
   TaskHandle* handle = session_->submit({tr("Reading layer modes"), [self](TaskContext& ctx) {
                                            const EngineLayers now =
-                                               readEngineLayers(ctx.session().textToVideo());
+                                               readEngineLayers(ctx.session().engine());
                                            ctx.postToUi(self, [self, now] {
                                              if (self) self->updateFromEngine(now);
                                            });

@@ -203,7 +203,7 @@ bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
     if (!result.cancelled && !result.sidecar.empty()) {
       linvideo_method::load_sidecar(result.sidecar, t2v.dit());
     }
-    const EngineLayers now = readEngineLayers(t2v);
+    const EngineLayers now = readEngineLayers(ctx.session().engine());
     const QString sidecar = QString::fromStdString(result.sidecar);
     ctx.postToUi(layers, [layers, now] { layers->updateFromEngine(now); });
     ctx.postToUi(self, [self, sidecar] {
