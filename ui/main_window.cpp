@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -26,6 +27,7 @@
 #include "ui/panels/model_panel.h"
 #include "ui/panels/train_panel.h"
 #include "ui/task_status_bar.h"
+#include "ui/widgets/job_list_view.h"
 
 namespace linvideo::ui {
 namespace {
@@ -79,6 +81,13 @@ MainWindow::MainWindow(StudioSession* session, SettingsMode settings, QWidget* p
   });
   connect(navigation_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
   navigation_->setCurrentRow(0);
+
+  // The engine's queue: every job with its progress, time left, log and cancel (View > Jobs).
+  jobs_ = new QDockWidget(tr("Jobs"), this);
+  jobs_->setObjectName(QStringLiteral("jobs"));
+  jobs_->setWidget(new JobListView(session_, jobs_));
+  addDockWidget(Qt::BottomDockWidgetArea, jobs_);
+  jobs_->hide();
 
   auto* tasks = new TaskStatusBar(session_, this);
   statusBar()->addPermanentWidget(tasks);
@@ -135,6 +144,10 @@ void MainWindow::buildMenus() {
   quit->setShortcut(QKeySequence::Quit);
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
+  QAction* jobs = jobs_->toggleViewAction();
+  jobs->setShortcut(QKeySequence(tr("Ctrl+J")));
+  view->addAction(jobs);
+  view->addSeparator();
   for (int i = 0; i < names_.size(); ++i) {
     QAction* show = view->addAction(navigation_->item(i)->text(), this,
                                     [this, i] { navigation_->setCurrentRow(i); });

@@ -5,6 +5,7 @@
 #include <QMainWindow>
 #include <QStringList>
 
+class QDockWidget;
 class QListWidget;
 class QMenu;
 class QStackedWidget;
@@ -28,6 +29,7 @@ class MainWindow : public QMainWindow {
   // Shows the panel of that name; false (and nothing changes) for an unknown name.
   bool setCurrentPanel(const QString& name);
   QString currentPanel() const;
+  QDockWidget* jobsDock() const { return jobs_; }  // the engine's queue (View > Jobs)
 
  public slots:
   // Opens a model folder (a file opens the folder holding it) with the Model panel's choices.
@@ -51,6 +53,7 @@ class MainWindow : public QMainWindow {
   QStackedWidget* stack_;
   ModelPanel* modelPanel_;
   QMenu* recentMenu_ = nullptr;
+  QDockWidget* jobs_ = nullptr;
   QStringList names_;
   QStringList recent_;
 };

@@ -11,7 +11,12 @@
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
 #include "core/pipeline/text_to_video.h"
+#include "ui/engine/job_list_model.h"
 #include "ui/engine/studio_session.h"
+#include "ui/widgets/job_list_view.h"
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QTableView>
 
 using linvideo::ui::StudioSession;
 using linvideo::ui::Task;
@@ -27,6 +32,7 @@ class SessionTest : public QObject {
   void engineAccessorsRefuseTheUiThread();
   void loadsTheDefaultModel();
   void missingFolderFailsNamingIt();
+  void jobListShowsTheQueueWithProgressLogAndCancel();
 };
 
 void SessionTest::progressArrivesInOrderAndCancelIsPrompt() {
@@ -159,5 +165,49 @@ void SessionTest::missingFolderFailsNamingIt() {
   QVERIFY(!session.modelInfo().isValid());
 }
 
-QTEST_GUILESS_MAIN(SessionTest)
+void SessionTest::jobListShowsTheQueueWithProgressLogAndCancel() {
+  using linvideo::ui::JobListModel;
+  using State = JobListModel::State;
+  StudioSession session;
+  linvideo::ui::JobListView view(&session);
+  JobListModel* jobs = view.model();
+  const auto stateOf = [&](int row) { return jobs->job(row).state; };
+  std::atomic<bool> release{false};
+  session.submit({QStringLiteral("long"), [&](TaskContext& ctx) {
+                    ctx.log(QStringLiteral("fitting maps of layer 3"));
+                    ctx.progress(0.5, QStringLiteral("half way"), 12);
+                    while (!ctx.cancelled() && !release) QThread::msleep(2);
+                  }});
+  session.submit({QStringLiteral("queued"), [](TaskContext&) {}});
+  QCOMPARE(jobs->rowCount(), 2);  // listed as soon as submitted
+  QTRY_COMPARE_WITH_TIMEOUT(stateOf(0), State::Running, 5000);
+  QCOMPARE(stateOf(1), State::Queued);
+  QTRY_COMPARE_WITH_TIMEOUT(jobs->data(jobs->index(0, JobListModel::ProgressColumn)).toString(), QStringLiteral("50%"), 5000);
+  QVERIFY(jobs->data(jobs->index(0, JobListModel::TimeColumn)).toString().contains(QStringLiteral("left")));
+  QTRY_COMPARE_WITH_TIMEOUT(jobs->job(0).log, QStringList{QStringLiteral("fitting maps of layer 3")}, 5000);
+  // The view follows the queue: the first job is selected and its log shown, Cancel enabled.
+  QTRY_VERIFY(view.logView()->toPlainText().contains(QStringLiteral("layer 3")));
+  QVERIFY(view.cancelButton()->isEnabled());
+  // Cancel the queued one, then the running one.
+  QVERIFY(jobs->cancel(1));
+  QVERIFY(jobs->cancel(0));
+  QTRY_COMPARE_WITH_TIMEOUT(stateOf(0), State::Cancelled, 5000);
+  QTRY_COMPARE_WITH_TIMEOUT(stateOf(1), State::Cancelled, 5000);
+  QVERIFY(!jobs->cancel(0));  // an ended job cannot be cancelled
+  QVERIFY(!jobs->cancel(7));
+  QTRY_VERIFY(!view.cancelButton()->isEnabled());
+  // A failure shows its message.
+  session.submit({QStringLiteral("broken"), [](TaskContext&) { throw linvideo::Error("x.safetensors: truncated"); }});
+  QTRY_COMPARE_WITH_TIMEOUT(stateOf(2), State::Failed, 5000);
+  QVERIFY(jobs->data(jobs->index(2, JobListModel::StateColumn)).toString().contains(QStringLiteral("x.safetensors: truncated")));
+  jobs->clearEnded();
+  QCOMPARE(jobs->rowCount(), 0);
+  // Bounded: past kMaxEnded ended jobs the oldest go.
+  for (int i = 0; i < JobListModel::kMaxEnded + 10; ++i) session.submit({QStringLiteral("quick"), [](TaskContext&) {}});
+  QTRY_COMPARE_WITH_TIMEOUT(session.pendingTasks(), 0, 20000);
+  QVERIFY2(jobs->rowCount() <= JobListModel::kMaxEnded + 1, qPrintable(QString::number(jobs->rowCount())));
+  QVERIFY(jobs->rowCount() >= JobListModel::kMaxEnded - 1);
+}
+
+QTEST_MAIN(SessionTest)  // widgets: the job list view
 #include "session_test.moc"

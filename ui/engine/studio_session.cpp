@@ -117,6 +117,7 @@ TaskHandle* StudioSession::submit(Task task) {
   auto* handle = new TaskHandle(id, task.name, this);
   tokens_.insert(id, token);
   handles_.insert(id, handle);
+  emit taskQueued(id, task.name);
   QMetaObject::invokeMethod(
       worker_, [this, id, token, task = std::move(task)] { execute(id, token, task); },
       Qt::QueuedConnection);

@@ -80,6 +80,7 @@ class StudioSession : public QObject {
   bool isEngineThread() const;
 
  signals:
+  void taskQueued(linvideo::ui::TaskId id, const QString& name);  // from submit(), before it runs
   void taskStarted(linvideo::ui::TaskId id, const QString& name);
   void taskProgress(linvideo::ui::TaskId id, double fraction, const QString& message,
                     double etaSeconds);
