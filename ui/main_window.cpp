@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -27,6 +28,8 @@
 #include "ui/panels/model_panel.h"
 #include "ui/panels/train_panel.h"
 #include "ui/task_status_bar.h"
+#include "ui/train/train_controller.h"
+#include "ui/compare/compare_controller.h"
 #include "ui/widgets/job_list_view.h"
 
 namespace linvideo::ui {
@@ -59,10 +62,11 @@ MainWindow::MainWindow(StudioSession* session, SettingsMode settings, QWidget* p
 
   modelPanel_ = new ModelPanel(session_, stack_);
   addPanel(QStringLiteral("model"), tr("Model"), modelPanel_);
-  addPanel(QStringLiteral("layers"), tr("Layers"), new LayersPanel(session_, stack_));
-  auto* train = new TrainPanel(session_, stack_, settingsMode_ == SettingsMode::Persist);
-  auto* generate = new GeneratePanel(session_, stack_);
-  auto* compare = new ComparePanel(session_, stack_);
+  layersPanel_ = new LayersPanel(session_, stack_);
+  addPanel(QStringLiteral("layers"), tr("Layers"), layersPanel_);
+  auto* train = trainPanel_ = new TrainPanel(session_, stack_, settingsMode_ == SettingsMode::Persist);
+  auto* generate = generatePanel_ = new GeneratePanel(session_, stack_);
+  auto* compare = comparePanel_ = new ComparePanel(session_, stack_);
   addPanel(QStringLiteral("train"), tr("Train"), train);
   addPanel(QStringLiteral("generate"), tr("Generate"), generate);
   addPanel(QStringLiteral("compare"), tr("Compare"), compare);
@@ -129,6 +133,30 @@ bool MainWindow::setCurrentPanel(const QString& name) {
   if (index < 0) return false;
   navigation_->setCurrentRow(index);
   return true;
+}
+
+bool MainWindow::startDemo(const QString& panel, const QString& scratch) {
+  if (panel == QStringLiteral("layers")) return layersPanel_->runScan() != nullptr;
+  if (panel == QStringLiteral("train")) {
+    TrainSettings s = trainPanel_->settingsFromForm();
+    s.steps = 24;  // enough for the curves and the r heat map to move
+    s.maxPrompts = 2;
+    s.warmupSteps = 10;
+    s.runDir = QDir(scratch).filePath(QStringLiteral("train-run"));
+    trainPanel_->setForm(s);  // the form shows what ran
+    return trainPanel_->controller()->start(s);
+  }
+  if (panel == QStringLiteral("generate")) {
+    generatePanel_->setOutputFolder(QDir(scratch).filePath(QStringLiteral("clips")));
+    generatePanel_->generate();
+    return true;
+  }
+  if (panel == QStringLiteral("compare")) {
+    comparePanel_->controller()->setOutputFolder(scratch);
+    comparePanel_->runComparison();
+    return true;
+  }
+  return false;
 }
 
 QString MainWindow::currentPanel() const { return names_.value(stack_->currentIndex()); }

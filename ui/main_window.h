@@ -12,8 +12,12 @@ class QStackedWidget;
 
 namespace linvideo::ui {
 
+class ComparePanel;
+class GeneratePanel;
+class LayersPanel;
 class ModelPanel;
 class StudioSession;
+class TrainPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -30,6 +34,10 @@ class MainWindow : public QMainWindow {
   bool setCurrentPanel(const QString& name);
   QString currentPanel() const;
   QDockWidget* jobsDock() const { return jobs_; }  // the engine's queue (View > Jobs)
+  // Screenshots of the studio in use: starts the panel's representative job on the loaded model
+  // (Layers: a scan; Train: a short transfer run; Generate: a clip; Compare: teacher against the
+  // converted model), writing into `scratch`. False when the panel has none (Model).
+  bool startDemo(const QString& panel, const QString& scratch);
 
  public slots:
   // Opens a model folder (a file opens the folder holding it) with the Model panel's choices.
@@ -52,6 +60,10 @@ class MainWindow : public QMainWindow {
   QListWidget* navigation_;
   QStackedWidget* stack_;
   ModelPanel* modelPanel_;
+  LayersPanel* layersPanel_ = nullptr;
+  TrainPanel* trainPanel_ = nullptr;
+  GeneratePanel* generatePanel_ = nullptr;
+  ComparePanel* comparePanel_ = nullptr;
   QMenu* recentMenu_ = nullptr;
   QDockWidget* jobs_ = nullptr;
   QStringList names_;

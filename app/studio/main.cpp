@@ -1,9 +1,10 @@
 // linvideo-studio: the Qt desktop front end over the engine (issue 6).
 //   linvideo-studio [--model DIR] [--panel NAME]
-//   linvideo-studio --screenshot out.png [--panel model|layers|train|generate|compare]
+//   linvideo-studio --screenshot out.png [--panel model|layers|train|generate|compare] [--in-use]
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QPixmap>
+#include <QTemporaryDir>
 #include <QTimer>
 #include <cstdio>
 #include <exception>
@@ -14,7 +15,7 @@
 
 namespace {
 
-constexpr int kScreenshotTimeoutMs = 300000;  // loading the default model takes seconds
+constexpr int kScreenshotTimeoutMs = 600000;  // loading takes seconds; an in-use job minutes
 
 }  // namespace
 
@@ -41,7 +42,11 @@ int main(int argc, char** argv) {
       QStringLiteral("screenshot"),
       QStringLiteral("Render the window (1280x800) once the model is loaded, write a PNG and exit"),
       QStringLiteral("PATH"));
-  parser.addOptions({model, panel, screenshot});
+  const QCommandLineOption inUse(
+      QStringLiteral("in-use"),
+      QStringLiteral("With --screenshot: run the panel's job first (a scan, a short training run, a clip, a "
+                     "comparison) and grab the window when it has finished"));
+  parser.addOptions({model, panel, screenshot, inUse});
   parser.process(app);
 
   const QString panelName = parser.value(panel);
@@ -75,24 +80,41 @@ int main(int argc, char** argv) {
 
   // Screenshot: wait for the load to end, let the panels lay out, grab, exit.
   int status = 1;
+  bool jobFailed = false;
   const QString path = parser.value(screenshot);
   auto grab = [&](bool loaded) {
     QTimer::singleShot(300, &app, [&, loaded] {
       const bool saved = window.grab().save(path, "PNG");
       if (!saved)
         std::fprintf(stderr, "linvideo-studio: %s: could not write the PNG\n", qPrintable(path));
-      status = saved && loaded ? 0 : 1;
+      status = saved && loaded && !jobFailed ? 0 : 1;
       app.quit();
     });
   };
-  QObject::connect(&session, &linvideo::ui::StudioSession::modelLoaded, &app, [&] { grab(true); });
+  QTemporaryDir scratch;  // the in-use jobs' clips and runs; removed on exit
+  QObject::connect(&session, &linvideo::ui::StudioSession::modelLoaded, &app, [&] {
+    if (!parser.isSet(inUse) || !window.startDemo(panelName, scratch.path())) return grab(true);
+    QObject::connect(&session, &linvideo::ui::StudioSession::taskFailed, &app,
+                     [&](linvideo::ui::TaskId, const QString& message) {
+                       std::fprintf(stderr, "linvideo-studio: the in-use job failed: %s\n", qPrintable(message));
+                       jobFailed = true;
+                     });
+    // Wait until the queue is empty (the job and whatever it queued), then grab.
+    auto* poll = new QTimer(&app);
+    QObject::connect(poll, &QTimer::timeout, &app, [&, poll] {
+      if (session.pendingTasks() > 0) return;
+      poll->stop();
+      grab(true);
+    });
+    poll->start(500);
+  });
   QObject::connect(&session, &linvideo::ui::StudioSession::modelLoadFailed, &app,
                    [&](const QString& message) {
                      std::fprintf(stderr, "linvideo-studio: %s\n", qPrintable(message));
                      grab(false);
                    });
   QTimer::singleShot(kScreenshotTimeoutMs, &app, [&] {
-    std::fprintf(stderr, "linvideo-studio: the model did not load within %d s\n",
+    std::fprintf(stderr, "linvideo-studio: the model did not load (or the job did not end) within %d s\n",
                  kScreenshotTimeoutMs / 1000);
     app.exit(1);
   });

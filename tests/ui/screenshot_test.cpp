@@ -35,6 +35,7 @@ class ScreenshotTest : public QObject {
  private slots:
   void everyPanel_data();
   void everyPanel();
+  void inUseRunsThePanelsJobFirst();
   void unknownPanelIsRefused();
 };
 
@@ -67,6 +68,34 @@ void ScreenshotTest::everyPanel() {
   QCOMPARE(image.size(), QSize(1280, 800));
   const int colours = distinctColours(image);
   QVERIFY2(colours > 8, qPrintable(QStringLiteral("only %1 distinct colours").arg(colours)));
+}
+
+void ScreenshotTest::inUseRunsThePanelsJobFirst() {
+  // The README's screenshots show the studio in use: --in-use runs the panel's job (here a clip)
+  // and grabs the window when the queue is empty. The Generate panel then shows a playing clip and
+  // a gallery entry, so the picture differs from the empty form's.
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  QImage shots[2];
+  for (int i = 0; i < 2; ++i) {
+    const QString png = dir.filePath(QStringLiteral("generate%1.png").arg(i));
+    QStringList args{QStringLiteral("-a"), QStringLiteral("-s"), QStringLiteral("-screen 0 1920x1080x24"),
+                     QStringLiteral(LINVIDEO_STUDIO), QStringLiteral("--screenshot"), png,
+                     QStringLiteral("--panel"), QStringLiteral("generate")};
+    if (i == 1) args << QStringLiteral("--in-use");
+    QProcess studio;
+    studio.setProcessEnvironment(studioEnvironment());
+    studio.setProcessChannelMode(QProcess::MergedChannels);
+    studio.start(xvfbRun(), args);
+    QVERIFY(studio.waitForStarted());
+    QVERIFY2(studio.waitForFinished(600000), "linvideo-studio did not exit");
+    QVERIFY2(studio.exitStatus() == QProcess::NormalExit && studio.exitCode() == 0, studio.readAll().constData());
+    shots[i] = QImage(png);
+    QVERIFY(!shots[i].isNull());
+  }
+  // Many more colours in use: the clip's frame and the gallery's thumbnail.
+  QVERIFY2(distinctColours(shots[1]) > distinctColours(shots[0]) + 20,
+           qPrintable(QStringLiteral("%1 vs %2 colours").arg(distinctColours(shots[1])).arg(distinctColours(shots[0]))));
 }
 
 void ScreenshotTest::unknownPanelIsRefused() {
