@@ -21,7 +21,8 @@ std::string device_name(const std::string& device) {
   if (device == "cuda" && cuda_available()) return at::cuda::getCurrentDeviceProperties()->name;
 #endif
   (void)device;
-  return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
+  const int threads = at::get_num_threads();
+  return "CPU (" + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)");
 }
 
 }  // namespace linvideo
