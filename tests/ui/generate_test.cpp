@@ -3,6 +3,7 @@
 // stops after the current step and writes nothing. With a distilled student picked, a clip is
 // generated on the student's schedule without CFG and the model comes back as it was.
 #include <QDir>
+#include <cstdlib>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QValidator>
@@ -33,6 +34,7 @@ class GenerateTest : public QObject {
   void studentGeneratesOnItsSchedule();
   void seedsKeepAll64Bits();
   void malformedTimingTagsKeepTheClip();
+  void theCliAndTheStudioMakeTheSameClip();
 
  private:
   StudioSession session_;
@@ -174,6 +176,55 @@ void GenerateTest::studentGeneratesOnItsSchedule() {
   QVERIFY(again.setRequest(fromDisk.request));
   QCOMPARE(again.student(), file);
   QCOMPARE(again.request().student, file);
+}
+
+// Issue 19: one request, two front ends, one clip. The studio's Generate (resident engine) and
+// `linvideo generate` (one-shot engine, memory plan) on the same folder with the same settings give
+// the same frames, bit for bit, and the same tags (the timing tags aside, which only the studio
+// writes).
+void GenerateTest::theCliAndTheStudioMakeTheSameClip() {
+  QTemporaryDir folder;
+  GenerateController controller(&session_);
+  controller.setOutputFolder(folder.path());
+  GenerateRequest r;
+  r.prompt = QStringLiteral("a large blue square moving right on a gray background");
+  r.seed = 12345678901234ULL;  // past 32 bits on purpose
+  r.steps = 3;
+  r.guidance = 4.5;
+  r.shift = 3.0;
+  r.frames = 9;
+  r.height = 128;
+  r.width = 128;
+  r.sampler = QStringLiteral("unipc");
+  QSignalSpy finished(&controller, &GenerateController::finished);
+  QVERIFY(controller.start(r));
+  QVERIFY(finished.wait(120000));
+  const QString studioClip = finished.front().at(0).value<GalleryEntry>().path;
+
+  const QString cliClip = folder.filePath(QStringLiteral("cli.mp4"));
+  const QString command = QStringLiteral(
+                              "%1 generate -p '%2' --seed %3 --steps 3 --guidance 4.5 --shift 3 --frames 9 "
+                              "--height 128 --width 128 --sampler unipc --out %4 > /dev/null 2> %5/cli.txt")
+                              .arg(QStringLiteral(LINVIDEO_CLI), r.prompt, QString::number(r.seed), cliClip, folder.path());
+  QCOMPARE(std::system(command.toLocal8Bit().constData()), 0);
+
+  const media::VideoFile studio = media::read_video(studioClip.toStdString());
+  const media::VideoFile cli = media::read_video(cliClip.toStdString());
+  QCOMPARE(cli.frames.count, 9);
+  QCOMPARE(studio.frames.count, cli.frames.count);
+  QVERIFY2(studio.frames.rgb == cli.frames.rgb, "the CLI's frames differ from the studio's");
+  const media::GenerationSettings a = media::generation_settings_from_metadata(studio.metadata, studioClip.toStdString());
+  const media::GenerationSettings b = media::generation_settings_from_metadata(cli.metadata, cliClip.toStdString());
+  QCOMPARE(a.prompt, b.prompt);
+  QCOMPARE(a.seed, b.seed);
+  QCOMPARE(quint64(b.seed), r.seed);
+  QCOMPARE(a.steps, b.steps);
+  QCOMPARE(a.guidance, b.guidance);
+  QCOMPARE(a.shift, b.shift);
+  QCOMPARE(a.solver, b.solver);
+  QCOMPARE(a.grid, b.grid);
+  QCOMPARE(a.attention_modes, b.attention_modes);  // the shipped sidecar in both
+  QCOMPARE(a.model, b.model);
 }
 
 QTEST_MAIN(GenerateTest)
