@@ -29,6 +29,7 @@ struct Engine::State {
   pipeline::GenerationSettings defaults;
   std::unique_ptr<pipeline::TextToVideo> t2v;
   std::string student;  // a student installed by set_layers (absolute path), or ""
+  linvideo_method::FewStepSchedule student_schedule;  // its schedule, for every later clip
 };
 
 namespace {
@@ -226,30 +227,17 @@ void Engine::unload() {
 
 bool Engine::loaded() const { return state_ && state_->t2v; }
 
-pipeline::TextToVideo& Engine::text_to_video() {
+Engine::State& Engine::state() const {
   if (!loaded()) throw Error("no model is loaded (open a model folder first)");
-  return *state_->t2v;
+  return *state_;
 }
-const pipeline::GenerationSettings& Engine::defaults() const {
-  if (!loaded()) throw Error("no model is loaded (open a model folder first)");
-  return state_->defaults;
-}
-const pipeline::RuntimePolicy& Engine::policy() const {
-  if (!loaded()) throw Error("no model is loaded (open a model folder first)");
-  return state_->policy;
-}
-const pipeline::ModelSources& Engine::sources() const {
-  if (!loaded()) throw Error("no model is loaded (open a model folder first)");
-  return state_->sources;
-}
-const std::string& Engine::folder() const {
-  if (!loaded()) throw Error("no model is loaded (open a model folder first)");
-  return state_->folder;
-}
-const std::string& Engine::sidecar() const {
-  if (!loaded()) throw Error("no model is loaded (open a model folder first)");
-  return state_->sidecar;
-}
+
+pipeline::TextToVideo& Engine::text_to_video() { return *state().t2v; }
+const pipeline::GenerationSettings& Engine::defaults() const { return state().defaults; }
+const pipeline::RuntimePolicy& Engine::policy() const { return state().policy; }
+const pipeline::ModelSources& Engine::sources() const { return state().sources; }
+const std::string& Engine::folder() const { return state().folder; }
+const std::string& Engine::sidecar() const { return state().sidecar; }
 
 LayerTable Engine::layers() { return read_layers(text_to_video()); }
 
@@ -291,10 +279,13 @@ std::vector<std::string> Engine::set_layers(const LayerChoice& choice, const pip
     model::AttentionStateScope scope(t2v.dit());
     std::optional<linvideo_method::StudentScope> student;
     apply_choice(t2v, choice, state_->sidecar, scratch, contexts, &student);
-    if (student) student->keep();
+    if (student) {
+      state_->student = scratch.student;
+      state_->student_schedule = student->schedule();
+      student->keep();
+    }
     scope.keep();
   }
-  if (!scratch.student.empty()) state_->student = scratch.student;
   for (const std::string& note : scratch.notes) log(cb, note);
   return scratch.notes;
 }
@@ -305,7 +296,7 @@ Clip Engine::generate(const ClipRequest& request, const pipeline::Callbacks& cb)
   clip.settings = request.settings;
   if (request.layers.kind == LayerChoice::Kind::Current && !state_->student.empty()) {
     // The model is a student (set_layers): its schedule, as for a student clip.
-    linvideo_method::use_few_step_schedule(linvideo_method::read_student_schedule(state_->student), clip.settings);
+    linvideo_method::use_few_step_schedule(state_->student_schedule, clip.settings);
     clip.student = state_->student;
   }
   const auto t0 = Clock::now();

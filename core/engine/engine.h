@@ -118,6 +118,7 @@ class Engine {
 
  private:
   struct State;
+  State& state() const;  // the loaded model's; throws Error when nothing is loaded
   std::unique_ptr<State> state_;
 };
 

@@ -228,7 +228,7 @@ TaskHandle* StudioSession::loadModel(const QString& path, const QString& device,
       // The shipped conversion (maps, learned r, layer modes) becomes the current state: the same
       // call as the CLI's, and a sidecar that does not fit leaves the model untouched.
       engine_->engine.load(request, cb);
-      const EngineLayers layers = readEngineLayers(engine_->engine);
+      const EngineLayers layers = engine_->engine.layers();
       const ModelInfo info = describe(engine_->engine);
       const QString sidecarNote = info.sidecarPath.isEmpty()
                                       ? QString()

@@ -80,8 +80,8 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
       if (role == ValueRole) return sensitivity_[row];
       break;
     case MapsColumn:
-      if (role == Qt::DisplayRole) return s.hasMaps ? tr("yes") : tr("no");
-      if (role == ValueRole) return s.hasMaps;
+      if (role == Qt::DisplayRole) return s.has_maps ? tr("yes") : tr("no");
+      if (role == ValueRole) return s.has_maps;
       break;
     default: break;
   }
@@ -133,7 +133,7 @@ std::vector<LayerScores> LayerTableModel::scores() const {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     LayerScores s;
     s.layer = layers_[i].layer;
-    s.r = layers_[i].hasMaps ? layers_[i].r : kUnknownScore;
+    s.r = layers_[i].has_maps ? layers_[i].r : kUnknownScore;
     s.transfer_error = transferError_[i];
     s.sensitivity = sensitivity_[i];
     out.push_back(s);
@@ -208,18 +208,18 @@ TaskHandle* LayerTableModel::submitChange(const QString& name,
   std::vector<int> rows;
   for (const auto& change : changes) rows.push_back(change.first - 1);
   LayerChangeOptions options;
-  options.calibrationPrompt = calibrationPrompt_.toStdString();
+  options.calibration_prompt = calibrationPrompt_.toStdString();
   QPointer<LayerTableModel> self(this);
   TaskHandle* handle = session_->submit(
       {name, [self, changes = std::move(changes), options](TaskContext& ctx) mutable {
          engine::Engine& engine = ctx.session().engine();
-         options.sampleSteps = std::min(engine.defaults().steps, 10);
+         options.sample_steps = std::min(engine.defaults().steps, 10);
          options.progress = [&ctx](double f, const std::string& stage) {
            ctx.progress(f, QStringLiteral("Fitting maps: %1").arg(QString::fromStdString(stage)));
          };
          options.cancel = &ctx.cancelToken();
-         const linvideo_method::ScanResult fitted = setLayerModes(engine, changes, options);
-         const EngineLayers now = readEngineLayers(engine);
+         const linvideo_method::ScanResult fitted = engine.set_layer_modes(changes, options);
+         const EngineLayers now = engine.layers();
          ctx.postToUi(self, [self, now, fitted] {
            if (!self) return;
            self->updateFromEngine(now);
@@ -270,8 +270,8 @@ TaskHandle* LayerTableModel::runScan(const ScanSettings& settings) {
            ctx.progress(f, QStringLiteral("Scan: %1").arg(QString::fromStdString(stage)));
          };
          o.cancel = &ctx.cancelToken();
-         const linvideo_method::ScanResult result = scanLayersKeepingMaps(engine, o);
-         const EngineLayers now = readEngineLayers(engine);
+         const linvideo_method::ScanResult result = engine.scan(o);
+         const EngineLayers now = engine.layers();
          ctx.log(QStringLiteral("Scan: %1 layers in %2 s%3")
                      .arg(result.layers.size())
                      .arg(result.seconds, 0, 'f', 1)
@@ -291,7 +291,7 @@ TaskHandle* LayerTableModel::refreshFromEngine() {
   QPointer<LayerTableModel> self(this);
   TaskHandle* handle = session_->submit({tr("Reading layer modes"), [self](TaskContext& ctx) {
                                            const EngineLayers now =
-                                               readEngineLayers(ctx.session().engine());
+                                               ctx.session().engine().layers();
                                            ctx.postToUi(self, [self, now] {
                                              if (self) self->updateFromEngine(now);
                                            });

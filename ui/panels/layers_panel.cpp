@@ -322,8 +322,8 @@ void LayersPanel::updateEstimate() {
   size.width = width_->value();
   try {
     const auto cost = linvideo_method::estimate_forward_cost(
-        engine.config, size, model_->linearLayers(), -1, engine.vaeTemporalStride,
-        engine.vaeSpatialStride);
+        engine.config, size, model_->linearLayers(), -1, engine.vae_temporal_stride,
+        engine.vae_spatial_stride);
     estimate_->setText(
         tr("%1 tokens · softmax attention %2 of the all-softmax forward (%3 per layer) · "
            "with linear layers %4: %5 vs %6 → predicted speed-up %7×")

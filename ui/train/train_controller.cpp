@@ -17,6 +17,7 @@
 #include "core/model/wan_dit.h"
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
+#include "core/engine/engine.h"
 #include "ui/layers/layer_engine.h"
 #include "ui/layers/layer_table_model.h"
 #include "ui/train/prompts_file.h"
@@ -203,7 +204,7 @@ bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
     if (!result.cancelled && !result.sidecar.empty()) {
       linvideo_method::load_sidecar(result.sidecar, t2v.dit());
     }
-    const EngineLayers now = readEngineLayers(ctx.session().engine());
+    const EngineLayers now = ctx.session().engine().layers();
     const QString sidecar = QString::fromStdString(result.sidecar);
     ctx.postToUi(layers, [layers, now] { layers->updateFromEngine(now); });
     ctx.postToUi(self, [self, sidecar] {
