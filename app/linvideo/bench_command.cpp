@@ -10,7 +10,7 @@
 #include "core/bench/dit_benchmark.h"
 #include "core/bench/few_step_benchmark.h"
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 #include "core/linvideo/trajectory_cache.h"
@@ -104,7 +104,7 @@ void add_generation_bench(CLI::App& bench) {
                           {"guidance", a->o.guidance}, {"student_sigmas", r.student_sigmas},
                           {"linear_layers", r.linear_layer_ids}, {"teacher", timing(r.teacher)},
                           {"student", timing(r.student)}, {"speedup", r.speedup}};
-      io::write_text_atomically(a->json_path, j.dump(2) + "\n");
+      write_text_atomically(a->json_path, j.dump(2) + "\n");
     }
   });
 }
@@ -155,7 +155,7 @@ void add_distill_bench(CLI::App& bench) {
                           {"tokens", r.tokens}, {"critic_updates", a->o.critic_updates},
                           {"gradient_checkpointing", a->o.gradient_checkpointing}, {"precision", a->o.precision},
                           {"step_seconds", r.step_seconds}, {"peak_bytes", r.peak_bytes}, {"model_bytes", r.model_bytes}};
-      io::write_text_atomically(a->json_path, j.dump(2) + "\n");
+      write_text_atomically(a->json_path, j.dump(2) + "\n");
     }
   });
 }
@@ -256,7 +256,7 @@ void add_attention_bench(CLI::App& bench) {
                           {"fused_max_rel_diff", r.fused_max_rel_diff},
                           {"rows", rows},
                           {"ratios", ratios}};
-      io::write_text_atomically(a->json_path, j.dump(2) + "\n");
+      write_text_atomically(a->json_path, j.dump(2) + "\n");
     }
   });
 }
@@ -350,7 +350,7 @@ void add_transfer_bench(CLI::App& bench) {
                           {"reference_median_ms", rows[0].stats.median_ms},
                           {"fused_median_ms", rows[1].stats.median_ms},
                           {"speedup", speedup}};
-      io::write_text_atomically(a->json_path, j.dump(2) + "\n");
+      write_text_atomically(a->json_path, j.dump(2) + "\n");
     }
   });
 }
@@ -409,7 +409,7 @@ void add_bench_command(CLI::App& app) {
                           {"hybrid_median_ms", r.hybrid.median_ms},
                           {"linear_layers", r.linear_layer_ids},
                           {"speedup", r.softmax.median_ms / r.hybrid.median_ms}};
-      io::write_text_atomically(a->json_path, j.dump(2) + "\n");
+      write_text_atomically(a->json_path, j.dump(2) + "\n");
     }
   });
   add_generation_bench(*bench);

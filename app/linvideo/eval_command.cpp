@@ -11,12 +11,12 @@
 
 #include "app/linvideo/commands.h"
 #include "app/linvideo/layer_options.h"
-#include "app/linvideo/prompt_file.h"
+#include "core/prompts_file.h"
 #include "core/pipeline/video_frames.h"
 #include "core/engine/engine.h"
 #include "core/pipeline/model_loader.h"
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/media/generation_metadata.h"
 #include "core/media/video_io.h"
 #include "core/shapes/render.h"
@@ -179,7 +179,7 @@ void write_report(const std::vector<shapes::ClipResult>& results, const std::str
                 report["fidelity"]["ssim"].get<double>());
   }
   if (!out_path.empty()) {
-    io::write_text_atomically(out_path, report.dump(2) + "\n");  // never a half-written report
+    write_text_atomically(out_path, report.dump(2) + "\n");  // never a half-written report
     std::printf("report: %s\n", out_path.c_str());
   }
 }

@@ -5,15 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "app/linvideo/commands.h"
-#include "app/linvideo/prompt_file.h"
+#include "core/prompts_file.h"
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
+#include "core/engine/engine.h"
 #include "core/linvideo/layer_mask.h"
 #include "core/linvideo/layer_ranking.h"
-#include "core/linvideo/replaceability.h"
-#include "core/linvideo/sidecar.h"
-#include "core/model/wan_dit.h"
-#include "core/pipeline/model_loader.h"
 
 namespace linvideo::cli {
 
@@ -47,14 +44,18 @@ void add_scan_command(CLI::App& app) {
     }
     if (a->prompts.empty()) throw Error("scan: give --prompt or --prompts FILE");
     a->o.prompts = a->prompts;
-    const std::string model = a->model.empty() ? pipeline::default_model_dir() : a->model;
-    auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model),
-                                            pipeline::RuntimePolicy::make(a->device, "auto"));
-    const auto base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
-    if (!a->layers.empty()) {
-      a->o.only_layers = linvideo_method::parse_layer_list(a->layers, static_cast<int>(t2v->dit().num_layers()), "--layers");
-    }
-    const auto r = linvideo_method::scan_layers(*t2v, base, a->o, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
+    engine::LoadRequest load;
+    load.folder = a->model;
+    load.device = a->device;
+    engine::Engine engine;
+    engine.load(load);
+    const std::string model = engine.folder();
+    const int num_layers = static_cast<int>(engine.facts().num_layers);
+    if (!a->layers.empty()) a->o.only_layers = linvideo_method::parse_layer_list(a->layers, num_layers, "--layers");
+    // The scan measures the teacher; its fitted maps are what --save-sidecar writes, every layer softmax.
+    engine.set_layers({engine::LayerChoice::Kind::Teacher, {}, {}}, engine.defaults());
+    const auto r = engine.scan(a->o, engine::Engine::Maps::Fitted,
+                               [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
     std::printf("layer  transfer error (identity -> fitted)  sensitivity\n");
     nlohmann::json j = {{"model", model}, {"seconds", r.seconds}, {"layers", nlohmann::json::array()}};
     for (const auto& l : r.layers) {
@@ -80,13 +81,13 @@ void add_scan_command(CLI::App& app) {
                   linvideo_method::ranking_basis_name(ranking.basis), list.c_str());
       j["most_replaceable"] = {{"basis", linvideo_method::ranking_basis_name(ranking.basis)}, {"layers", ranking.layers}};
       if (!a->save_mask.empty()) {
-        linvideo_method::write_layer_mask(a->save_mask, {static_cast<int>(t2v->dit().num_layers()), ranking.layers});
+        linvideo_method::write_layer_mask(a->save_mask, {num_layers, ranking.layers});
         std::printf("mask: %s (generate --linear %s)\n", a->save_mask.c_str(), a->save_mask.c_str());
       }
     }
-    if (!a->out.empty()) io::write_text_atomically(a->out, j.dump(2) + "\n");  // a report is never half-written
+    if (!a->out.empty()) write_text_atomically(a->out, j.dump(2) + "\n");  // a report is never half-written
     if (!a->sidecar.empty()) {
-      linvideo_method::save_sidecar(a->sidecar, t2v->dit(), "attention-transfer warm-up by linvideo scan");
+      engine.save_sidecar(a->sidecar, "attention-transfer warm-up by linvideo scan");
       std::printf("sidecar: %s\n", a->sidecar.c_str());
     }
   });

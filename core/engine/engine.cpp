@@ -238,6 +238,7 @@ const pipeline::RuntimePolicy& Engine::policy() const { return state().policy; }
 const pipeline::ModelSources& Engine::sources() const { return state().sources; }
 const std::string& Engine::folder() const { return state().folder; }
 const std::string& Engine::sidecar() const { return state().sidecar; }
+const std::string& Engine::student() const { return state().student; }
 
 LayerTable Engine::layers() { return read_layers(text_to_video()); }
 
@@ -246,8 +247,10 @@ linvideo_method::ScanResult Engine::set_layer_modes(const std::vector<std::pair<
   return engine::set_layer_modes(text_to_video(), defaults(), changes, options);
 }
 
-linvideo_method::ScanResult Engine::scan(const linvideo_method::ScanOptions& options) {
-  return scan_keeping_maps(text_to_video(), defaults(), options);
+linvideo_method::ScanResult Engine::scan(const linvideo_method::ScanOptions& options, Maps maps,
+                                         const std::function<void(const std::string&)>& log) {
+  if (maps == Maps::Fitted) return linvideo_method::scan_layers(text_to_video(), defaults(), options, log);
+  return scan_keeping_maps(text_to_video(), defaults(), options, log);
 }
 
 ModelFacts Engine::facts() {

@@ -4,6 +4,7 @@
 // turns a Clip into a file (pipeline::clip_tags gives the tags) and shows progress from the
 // callbacks. Calls are synchronous; the studio runs them on its engine thread.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "core/pipeline/model_loader.h"
 #include "core/pipeline/runtime_policy.h"
 #include "core/engine/layers.h"
+#include "core/engine/training.h"
 #include "core/pipeline/text_to_video.h"
 
 namespace linvideo::engine {
@@ -95,7 +97,23 @@ class Engine {
   LayerTable layers();
   linvideo_method::ScanResult set_layer_modes(const std::vector<std::pair<int, bool>>& changes,
                                               const LayerChangeOptions& options);
-  linvideo_method::ScanResult scan(const linvideo_method::ScanOptions& options);
+  // A scan measures every layer (or options.only_layers) and fits its maps. Maps::KeepTrained (the
+  // Layers view): layers that had maps keep them, and their r and mode; Maps::Fitted: every
+  // scanned layer gets the scan's fit (`linvideo scan --save-sidecar`).
+  enum class Maps { KeepTrained, Fitted };
+  linvideo_method::ScanResult scan(const linvideo_method::ScanOptions& options, Maps maps = Maps::KeepTrained,
+                                   const std::function<void(const std::string&)>& log = {});
+
+  // Training on the loaded model (core/engine/training.h). Each is refused while a distilled
+  // student is installed. cache(): the teacher's trajectories. transfer(): the cache (when the
+  // request has prompts), then LinVideo training in a run folder; the model's layers come back as
+  // they were, and a finished run's sidecar is then installed (request.install). distill(): DMD2
+  // from a sidecar (the shipped one by default); the model is left as it was.
+  linvideo_method::CacheSummary cache(const CacheRequest& request, const TrainCallbacks& cb = {});
+  TransferOutcome transfer(const TransferRequest& request, const TrainCallbacks& cb = {});
+  linvideo_method::DistillResult distill(const DistillRequest& request, const TrainCallbacks& cb = {});
+  // Writes the model's layers as they are now (modes, maps, r) as a sidecar at `path`.
+  void save_sidecar(const std::string& path, const std::string& note = {});
 
   // One clip from the resident model. Settings the request leaves at their defaults are not
   // changed here: front ends fill them from defaults() (the folder's model_index.json).
@@ -114,11 +132,13 @@ class Engine {
   const pipeline::ModelSources& sources() const;
   const std::string& folder() const;
   const std::string& sidecar() const;  // the shipped sidecar that was applied, or ""
+  const std::string& student() const;  // the student installed by set_layers (absolute), or ""
   ModelFacts facts();
 
  private:
   struct State;
   State& state() const;  // the loaded model's; throws Error when nothing is loaded
+  void require_base_model(const std::string& what) const;  // refuses while a student is installed
   std::unique_ptr<State> state_;
 };
 

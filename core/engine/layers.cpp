@@ -71,13 +71,14 @@ linvideo_method::ScanResult set_layer_modes(pipeline::TextToVideo& t2v, const pi
 }
 
 linvideo_method::ScanResult scan_keeping_maps(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
-                                              const linvideo_method::ScanOptions& options) {
+                                              const linvideo_method::ScanOptions& options,
+                                              const std::function<void(const std::string&)>& log) {
   model::WanDiT& dit = t2v.dit();
   // The scan re-fits every layer it looks at; the trained maps matter more than warm-up ones, so
   // layers that had maps get their old state back and the rest keep the scan's fit. If the scan
   // throws, everything is restored.
   model::AttentionStateScope before(dit);
-  linvideo_method::ScanResult result = linvideo_method::scan_layers(t2v, defaults, options);
+  linvideo_method::ScanResult result = linvideo_method::scan_layers(t2v, defaults, options, log);
   for (std::int64_t l = 0; l < dit.num_layers(); ++l) {
     const model::AttentionLayerState& old = before.saved(l);
     if (old.has_linear_branch()) dit.attention_state(l) = old;

@@ -55,6 +55,7 @@ linvideo_method::ScanResult set_layer_modes(pipeline::TextToVideo& t2v, const pi
 // The scan as the studio runs it: a measurement. Layers that had maps keep them (and their r and
 // mode); layers without get the fitted maps. If the scan throws, everything is restored.
 linvideo_method::ScanResult scan_keeping_maps(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
-                                              const linvideo_method::ScanOptions& options);
+                                              const linvideo_method::ScanOptions& options,
+                                              const std::function<void(const std::string&)>& log = {});
 
 }  // namespace linvideo::engine

@@ -12,7 +12,7 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 
 namespace linvideo::io {
 

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/linvideo/objectives.h"
 #include "core/linvideo/sidecar.h"
 #include "core/linvideo/student.h"

@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "core/json_fields.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 
 namespace linvideo::linvideo_method {
 namespace {
@@ -18,7 +18,7 @@ bool ends_with_json(const std::string& s) {
 }  // namespace
 
 LayerMask read_layer_mask(const std::string& text_or_file, int num_layers, const std::string& option) {
-  if (ends_with_json(text_or_file)) return parse_layer_mask(io::read_text_file(text_or_file), num_layers, text_or_file);
+  if (ends_with_json(text_or_file)) return parse_layer_mask(read_text_file(text_or_file), num_layers, text_or_file);
   return {num_layers, parse_layer_list(text_or_file, num_layers, option)};
 }
 
@@ -82,7 +82,7 @@ std::vector<int> parse_layer_list(const std::string& text, int num_layers, const
 void write_layer_mask(const std::string& path, const LayerMask& mask) {
   const nlohmann::json j = {{"format", "linvideo-layer-mask"}, {"num_layers", mask.num_layers},
                             {"linear", mask.linear}, {"layers", format_layer_list(mask.linear)}};
-  io::write_text_atomically(path, j.dump(2) + "\n");
+  write_text_atomically(path, j.dump(2) + "\n");
 }
 
 std::string format_layer_list(const std::vector<int>& layers) {

@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "core/linvideo/sidecar_manifest.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
@@ -56,7 +56,7 @@ void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::
   std::string manifest;
   const auto tensors = sidecar_contents(dit, note, &manifest);
   io::write_safetensors(path, tensors, {{"linvideo", manifest}});
-  io::write_text_atomically(path + ".json", nlohmann::json::parse(manifest).dump(2) + "\n");
+  write_text_atomically(path + ".json", nlohmann::json::parse(manifest).dump(2) + "\n");
 }
 
 void load_sidecar(const std::string& path, model::WanDiT& dit) {

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/json_fields.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/linvideo/sidecar.h"
 #include "core/model/attention_scope.h"
@@ -98,7 +98,7 @@ void save_student(const std::string& path, const model::WanDiT& dit, const FewSt
                           {"sigmas", schedule.sigmas}, {"timesteps", schedule.timesteps()},
                           {"guidance", 1.0}, {"sampler", "euler"}};
   io::write_safetensors(path, tensors, {{"linvideo", manifest.dump()}});
-  io::write_text_atomically(path + ".json", manifest.dump(2) + "\n");
+  write_text_atomically(path + ".json", manifest.dump(2) + "\n");
 }
 
 bool is_student_file(const std::string& path) {

@@ -12,8 +12,9 @@
 #include "core/error.h"
 #include "core/json_fields.h"
 #include "core/linvideo/cache_index.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/io/safetensors.h"
+#include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 
 namespace fs = std::filesystem;
@@ -33,10 +34,10 @@ CacheIndex read_index(const fs::path& file) {
     empty.json = empty_cache_index();
     return empty;
   }
-  return parse_cache_index(io::read_text_file(file.string()), file.string());
+  return parse_cache_index(read_text_file(file.string()), file.string());
 }
 
-void write_index(const fs::path& file, const nlohmann::json& j) { io::write_text_atomically(file.string(), j.dump(2) + "\n"); }
+void write_index(const fs::path& file, const nlohmann::json& j) { write_text_atomically(file.string(), j.dump(2) + "\n"); }
 
 nlohmann::json settings_json(const pipeline::GenerationSettings& s, const std::string& model) {
   return {{"model", model}, {"steps", s.steps}, {"guidance", s.guidance}, {"shift", s.shift},
@@ -63,6 +64,11 @@ CacheSummary build_trajectory_cache(pipeline::TextToVideo& t2v, const pipeline::
   index["settings"] = settings;
   std::set<std::int64_t> done;
   for (const auto& s : existing.shards) done.insert(s.job);
+
+  // The teacher samples: a model with linear layers (a sidecar installed) caches softmax runs.
+  model::WanDiT& dit = t2v.dit();
+  const model::AttentionStateScope modes(dit, model::AttentionStateScope::Depth::Modes);
+  for (std::int64_t l = 0; l < dit.num_layers(); ++l) dit.attention_state(l).mode = model::AttentionMode::Softmax;
 
   CacheSummary sum;
   const std::int64_t jobs = static_cast<std::int64_t>(o.prompts.size()) * o.seeds;
@@ -97,6 +103,7 @@ CacheSummary build_trajectory_cache(pipeline::TextToVideo& t2v, const pipeline::
                                {"states", static_cast<std::int64_t>(xs.size())}, {"bytes", bytes}});
     write_index(index_file, index);  // the commit point of this shard
     ++sum.new_shards;
+    if (o.on_shard) o.on_shard(std::min(jobs, static_cast<std::int64_t>(done.size()) + sum.new_shards), jobs);
     if (log) log("cache: " + name + " (" + std::to_string(xs.size()) + " states, " + std::to_string(bytes / 1024) + " KiB) " + s.prompt);
   }
   for (const auto& s : index["shards"]) {  // validated above, or written here

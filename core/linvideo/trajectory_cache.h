@@ -17,6 +17,8 @@ struct CacheOptions {
   std::vector<std::string> prompts;
   int seeds = 1;
   std::int64_t max_jobs = -1;  // stop after this many new shards (-1: all); for staged builds
+  // After each new shard: how many of the cache's shards exist now, of how many. Optional.
+  std::function<void(std::int64_t done, std::int64_t total)> on_shard;
 };
 
 struct CacheSummary {
@@ -27,6 +29,8 @@ struct CacheSummary {
 
 // Builds or resumes the cache; jobs already listed in index.json are skipped. `base` gives the
 // sampling settings (steps, guidance, shift, size, sampler); its prompt and seed are replaced.
+// The trajectories are the teacher's: every layer runs softmax while sampling, whatever the
+// model's modes are (they are restored afterwards).
 CacheSummary build_trajectory_cache(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& base,
                                     const CacheOptions& options,
                                     const std::function<void(const std::string&)>& log = {},

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/linvideo/objectives.h"
 #include "core/linvideo/replaceability.h"
 #include "core/linvideo/sidecar.h"
@@ -159,11 +159,14 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
 
   const bool selecting = o.fixed_linear.empty();
   if (!o.init_sidecar.empty()) load_sidecar(o.init_sidecar, dit);  // maps to start from (a resume overwrites them)
-  // Fresh run: every layer gets its linear branch, warmed up by attention transfer on the
-  // teacher's activations (the "transfer-initialised W"). A resumed run loads W from its checkpoint.
+  // Fresh run: every layer gets a new linear branch (identity W), warmed up by attention transfer
+  // on the teacher's activations (the "transfer-initialised W"); maps the model already had (a
+  // shipped sidecar) are not what a run starts from. With --init-sidecar the run starts from that
+  // file's maps. A resumed run loads W from its checkpoint.
   for (int l = 0; l < layers; ++l) {
     auto& st = dit.attention_state(l);
-    if (!st.has_linear_branch()) st.init_linear_branch(dit.config().num_heads, dit.config().head_dim(), device);
+    if (o.init_sidecar.empty() || !st.has_linear_branch())
+      st.init_linear_branch(dit.config().num_heads, dit.config().head_dim(), device);
     st.mode = AttentionMode::Softmax;
   }
   std::vector<int> trained_layers;  // 0-based: the layers whose W train

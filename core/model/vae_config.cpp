@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/json_fields.h"
 
 namespace linvideo::model {
@@ -65,6 +65,6 @@ VaeConfig parse_vae_config(const std::string& json_text, const std::string& labe
   return c;
 }
 
-VaeConfig load_vae_config(const std::string& path) { return parse_vae_config(io::read_text_file(path), path); }
+VaeConfig load_vae_config(const std::string& path) { return parse_vae_config(read_text_file(path), path); }
 
 }  // namespace linvideo::model

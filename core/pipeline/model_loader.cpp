@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "core/json_fields.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 #include "core/io/vae_dialect.h"
@@ -73,7 +73,7 @@ std::string default_model_dir() {
 GenerationSettings model_defaults(const std::string& folder, GenerationSettings s) {
   const fs::path index = fs::path(folder) / "model_index.json";
   if (!fs::exists(index)) return s;
-  const ModelIndex m = parse_model_index(io::read_text_file(index.string()), index.string());
+  const ModelIndex m = parse_model_index(read_text_file(index.string()), index.string());
   if (m.steps) s.steps = static_cast<int>(*m.steps);
   if (m.guidance) s.guidance = *m.guidance;
   if (m.shift) s.shift = *m.shift;
@@ -90,7 +90,7 @@ GenerationSettings model_defaults(const std::string& folder, GenerationSettings 
 std::string model_world(const std::string& folder) {
   const fs::path index = fs::path(folder) / "model_index.json";
   if (!fs::exists(index)) return {};
-  return parse_model_index(io::read_text_file(index.string()), index.string()).world;
+  return parse_model_index(read_text_file(index.string()), index.string()).world;
 }
 
 std::unique_ptr<TextToVideo> load_text_to_video(const ModelSources& sources, const RuntimePolicy& policy) {

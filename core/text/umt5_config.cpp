@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/json_fields.h"
 
 namespace linvideo::text {
@@ -77,6 +77,6 @@ UMT5Config parse_umt5_config(const std::string& json_text, const std::string& la
   return c;
 }
 
-UMT5Config load_umt5_config(const std::string& path) { return parse_umt5_config(io::read_text_file(path), path); }
+UMT5Config load_umt5_config(const std::string& path) { return parse_umt5_config(read_text_file(path), path); }
 
 }  // namespace linvideo::text

@@ -2,7 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/io/checkpoint.h"
 #include "core/text/umt5_config.h"
 #include "core/text/umt5_keys.h"
@@ -45,7 +45,7 @@ UMT5Config detect_umt5_config(const io::Checkpoint& ckpt, const UMT5KeyMap& keys
   // diffusers `text_encoder/` folder) supplies them. Other configs there belong to other models.
   const auto path = std::filesystem::path(ckpt.folder()) / "config.json";
   if (std::filesystem::exists(path)) {
-    const std::string text = io::read_text_file(path.string());
+    const std::string text = read_text_file(path.string());
     const json root = json::parse(text, nullptr, false);
     const std::string type = root.is_object() ? root.value("model_type", std::string()) : std::string();
     if (type == "umt5" || type == "t5") {

@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
 #include "core/io/safetensors.h"
@@ -50,10 +50,10 @@ at::Device device_of(const std::string& d) {
   return at::Device(at::kCPU);
 }
 
-void write_json(const fs::path& path, const nlohmann::json& j) { io::write_text_atomically(path.string(), j.dump(2) + "\n"); }
+void write_json(const fs::path& path, const nlohmann::json& j) { write_text_atomically(path.string(), j.dump(2) + "\n"); }
 
 nlohmann::json read_json(const fs::path& path) {
-  auto j = nlohmann::json::parse(io::read_text_file(path.string()), nullptr, false);
+  auto j = nlohmann::json::parse(read_text_file(path.string()), nullptr, false);
   if (j.is_discarded()) throw Error(path.string() + ": not valid JSON");
   return j;
 }

@@ -14,7 +14,7 @@
 
 #include "core/error.h"
 #include "core/json_fields.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/remove_tree.h"
 
@@ -39,7 +39,7 @@ std::string optimizer_file(const std::string& name) {
 Progress read_progress(const std::string& dir) {
   const fs::path file = fs::path(dir) / "progress.json";
   if (!fs::exists(file)) return {};
-  return parse_progress(io::read_text_file(file.string()), file.string());
+  return parse_progress(read_text_file(file.string()), file.string());
 }
 
 void save_checkpoint(const std::string& dir, std::int64_t step,
@@ -67,7 +67,7 @@ void save_checkpoint(const std::string& dir, std::int64_t step,
   nlohmann::json j = {{"step", step}, {"checkpoint", name}, {"info", info}};
   if (!previous.checkpoint.empty() && previous.checkpoint != name)
     j["previous"] = {{"step", previous.step}, {"checkpoint", previous.checkpoint}, {"info", previous.info}};
-  io::write_text_atomically((fs::path(dir) / "progress.json").string(), j.dump(2) + "\n");
+  write_text_atomically((fs::path(dir) / "progress.json").string(), j.dump(2) + "\n");
   // Keep the previous checkpoint as a fallback; remove older ones.
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string n = e.path().filename().string();
@@ -139,7 +139,7 @@ void truncate_metrics(const std::string& file, std::int64_t keep_through_step) {
     const auto j = nlohmann::json::parse(line, nullptr, false);
     if (!j.is_discarded() && j.value("step", std::int64_t{0}) <= keep_through_step) kept += line + "\n";
   }
-  io::write_text_atomically(file, kept);
+  write_text_atomically(file, kept);
 }
 
 bool all_finite(const std::vector<at::Tensor>& tensors) {
@@ -158,10 +158,10 @@ void claim_run_config(const std::string& dir, const nlohmann::json& config, std:
   const fs::path config_file = fs::path(dir) / "config.json";
   if (!fs::exists(config_file)) {
     if (steps_done > 0) throw Error(config_file.string() + ": missing in a run folder with checkpoints");
-    io::write_text_atomically(config_file.string(), config.dump(2) + "\n");
+    write_text_atomically(config_file.string(), config.dump(2) + "\n");
     return;
   }
-  auto old = nlohmann::json::parse(io::read_text_file(config_file.string()), nullptr, false);
+  auto old = nlohmann::json::parse(read_text_file(config_file.string()), nullptr, false);
   if (old.is_object() && older_defaults.is_object()) {
     for (const auto& [key, value] : older_defaults.items()) {
       if (!old.contains(key)) old[key] = value;

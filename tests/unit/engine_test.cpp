@@ -210,6 +210,85 @@ TEST(Engine, SetLayersKeepsAChoiceForEveryLaterClip) {
   const engine::Clip student = eng.generate(r);
   EXPECT_EQ(student.result.sampling.steps_done, 2);
   EXPECT_FALSE(student.student.empty());
+  // Training a student as if it were the teacher is refused, naming the student.
+  engine::TransferRequest t;
+  t.options.run_dir = test::temp_dir() + "/engine-student-transfer";
+  try {
+    eng.transfer(t);
+    ADD_FAILURE() << "trained a student";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("engine-set-student.safetensors"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Engine, TransferBuildsTheCacheTrainsAndInstallsOnlyAFinishedRun) {
+  engine::Engine eng;
+  eng.load(engine::LoadRequest{});
+  model::WanDiT& dit = eng.text_to_video().dit();
+  const ModelSnapshot loaded(dit);
+  engine::TransferRequest r;
+  r.options.run_dir = test::temp_dir() + "/engine-transfer";
+  r.options.objective = "mse";
+  r.options.steps = 3;
+  r.options.warmup_steps = 0;
+  r.options.checkpoint_every = 1;
+  r.layers = "2,5";
+  r.cache.prompts = {"a small red circle moving left"};
+  r.cache.steps = 2;
+
+  // Cancelled after the first step: a checkpoint, and the model exactly as it was.
+  pipeline::CancelToken cancel;
+  engine::TrainCallbacks cb;
+  cb.cancel = &cancel;
+  std::vector<std::pair<std::int64_t, std::int64_t>> cached;
+  cb.on_cache = [&](std::int64_t done, std::int64_t total) { cached.emplace_back(done, total); };
+  cb.on_transfer_step = [&](const linvideo_method::TransferStep&) { cancel.cancel(); };
+  const engine::TransferOutcome part = eng.transfer(r, cb);
+  EXPECT_TRUE(part.run.cancelled);
+  EXPECT_TRUE(part.run.sidecar.empty());
+  EXPECT_EQ(cached, (std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}}));
+  EXPECT_TRUE(ModelSnapshot(dit) == loaded);
+
+  // The folder now holds a run: refused without resume, naming the way on.
+  try {
+    eng.transfer(r);
+    ADD_FAILURE() << "started over a run";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--resume"), std::string::npos) << e.what();
+  }
+  r.resume = true;
+  const engine::TransferOutcome done = eng.transfer(r);
+  EXPECT_FALSE(done.cancelled());
+  EXPECT_EQ(done.cache.new_shards, 0);  // the complete cache is reused
+  EXPECT_EQ(done.run.steps_done, 3);
+  EXPECT_EQ(done.run.linear_layers, (std::vector<int>{2, 5}));
+  ASSERT_FALSE(done.run.sidecar.empty());
+  const std::vector<std::string> modes = pipeline::attention_mode_names(dit);
+  for (std::size_t i = 0; i < modes.size(); ++i) EXPECT_EQ(modes[i], i == 1 || i == 4 ? "linear" : "softmax") << i;
+}
+
+TEST(Engine, DistillWithoutASidecarIsARefusalNamingIt) {
+  const pipeline::ModelSources src = pipeline::resolve_model_folder(pipeline::default_model_dir());
+  engine::LoadRequest parts;  // explicit parts: no folder, so no shipped sidecar
+  parts.dit = src.dit, parts.vae = src.vae, parts.text_encoder = src.text_encoder, parts.tokenizer = src.tokenizer;
+  engine::Engine eng;
+  eng.load(parts);
+  EXPECT_TRUE(eng.sidecar().empty());
+  engine::DistillRequest d;
+  d.options.run_dir = test::temp_dir() + "/engine-distill-no-sidecar";
+  try {
+    eng.distill(d);
+    ADD_FAILURE() << "distilled without a sidecar";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--sidecar"), std::string::npos) << e.what();
+  }
+  d.options.sidecar = test::temp_dir() + "/no-such.linvideo.safetensors";
+  try {
+    eng.distill(d);
+    ADD_FAILURE() << "distilled from a missing sidecar";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such.linvideo.safetensors"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Engine, LayersReadAndSetModesFittingNoMapsWhereTheyExist) {

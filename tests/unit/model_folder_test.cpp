@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
-#include "core/io/prompts_file.h"
+#include "core/prompts_file.h"
 #include "core/io/safetensors.h"
 #include "core/linvideo/sidecar.h"
 #include "core/model/wan_dit.h"
@@ -317,7 +317,7 @@ TEST(ModelFolder, HostileDefaultsAreRefusedNamingTheField) {
 TEST(PromptsFile, BinaryOrOversizedLinesAreRefusedWithFileAndLine) {
   const std::string dir = test::temp_dir();
   std::ofstream(dir + "/ok.txt") << "a red circle\r\n\n  \nune boîte bleue ✓\n";
-  EXPECT_EQ(io::read_prompt_lines(dir + "/ok.txt"), (std::vector<std::string>{"a red circle", "une boîte bleue ✓"}));
+  EXPECT_EQ(read_prompt_lines(dir + "/ok.txt"), (std::vector<std::string>{"a red circle", "une boîte bleue ✓"}));
   const std::vector<std::pair<std::string, std::string>> cases = {
       {std::string("a red circle\n\xff\xfe\x00\x01 binary\n", 24), "line 2"},
       {"fine\n\xc0\xaf overlong\n", "line 2"},
@@ -329,7 +329,7 @@ TEST(PromptsFile, BinaryOrOversizedLinesAreRefusedWithFileAndLine) {
     const std::string path = dir + "/bad" + std::to_string(++n) + ".txt";
     std::ofstream(path, std::ios::binary) << text;
     try {
-      io::read_prompt_lines(path);
+      read_prompt_lines(path);
       ADD_FAILURE() << "accepted case " << n;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(path + ": " + where), std::string::npos) << e.what();

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/linvideo/trajectory_cache.h"
 #include "core/linvideo/transfer.h"
@@ -253,7 +253,72 @@ TEST(Transfer, InitSidecarStartsTheMapsFromAnEarlierRun) {
   const io::SafetensorsFile c(trained.sidecar);
   EXPECT_FALSE(at::equal(a.tensor("blocks.0.self_attn.linvideo.w_q"), c.tensor("blocks.0.self_attn.linvideo.w_q")));
   // The start is part of the run's identity, recorded in config.json.
-  EXPECT_NE(io::read_text_file(o.run_dir + "/config.json").find(first.sidecar), std::string::npos);
+  EXPECT_NE(read_text_file(o.run_dir + "/config.json").find(first.sidecar), std::string::npos);
+}
+
+// The cache is the teacher's: a model with linear layers (a sidecar installed) caches the same
+// softmax trajectories as the all-softmax model, and its layers come back as they were.
+TEST(TrajectoryCache, IsTheTeachersWhateverTheModelsLayersAndReportsEachShard) {
+  auto t2v = test::tiny_pipeline();
+  const std::string teacher = tiny_cache(*t2v, "cache-teacher");
+  model::WanDiT& dit = t2v->dit();
+  for (std::int64_t l : {0, 2}) {
+    auto& st = dit.attention_state(l);
+    st.init_linear_branch(dit.config().num_heads, dit.config().head_dim(), dit.options().device);
+    st.mode = model::AttentionMode::Linear;
+  }
+  linvideo_method::CacheOptions c;
+  c.dir = test::temp_dir() + "/cache-with-linear-layers";
+  c.prompts = {"a red circle", "a blue square", "a green triangle"};
+  std::vector<std::pair<std::int64_t, std::int64_t>> reports;
+  c.on_shard = [&](std::int64_t done, std::int64_t total) { reports.emplace_back(done, total); };
+  auto s = test::tiny_settings();
+  s.steps = 4;
+  c.max_jobs = 2;
+  linvideo_method::build_trajectory_cache(*t2v, s, c);
+  c.max_jobs = -1;  // resumed: the third shard
+  linvideo_method::build_trajectory_cache(*t2v, s, c);
+  EXPECT_EQ(reports, (std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 3}, {2, 3}, {3, 3}}));
+  EXPECT_EQ(dit.attention_state(0).mode, model::AttentionMode::Linear);
+  EXPECT_EQ(dit.attention_state(1).mode, model::AttentionMode::Softmax);
+  EXPECT_EQ(dit.attention_state(2).mode, model::AttentionMode::Linear);
+
+  const auto a = linvideo_method::read_trajectory_cache(teacher);
+  const auto b = linvideo_method::read_trajectory_cache(c.dir);
+  ASSERT_EQ(a.trajectories.size(), b.trajectories.size());
+  for (std::size_t i = 0; i < a.trajectories.size(); ++i) {
+    EXPECT_TRUE(at::equal(a.trajectories[i].x_t, b.trajectories[i].x_t)) << i;
+    EXPECT_TRUE(at::equal(a.trajectories[i].u_t, b.trajectories[i].u_t)) << i;
+  }
+}
+
+// A fresh run starts from identity maps (then the warm-up), not from maps the model already had:
+// the studio's model (its shipped sidecar installed) and the CLI's give the same run.
+TEST(Transfer, AFreshRunStartsFromIdentityMapsNotTheModelsOwn) {
+  auto plain = test::tiny_pipeline();
+  linvideo_method::TransferOptions o;
+  o.cache_dir = tiny_cache(*plain, "cache-fresh");
+  o.objective = "mse";
+  o.fixed_linear = {1, 3};
+  o.steps = 2;
+  o.warmup_steps = 0;
+  o.run_dir = test::temp_dir() + "/fresh-plain";
+  const auto a = linvideo_method::run_transfer(*plain, o);
+
+  auto with_maps = test::tiny_pipeline();
+  model::WanDiT& dit = with_maps->dit();
+  at::manual_seed(5);
+  for (std::int64_t l = 0; l < dit.num_layers(); ++l) {  // as a sidecar would leave them
+    auto& st = dit.attention_state(l);
+    st.init_linear_branch(dit.config().num_heads, dit.config().head_dim(), dit.options().device);
+    st.w_q = st.w_q + 0.2 * at::randn_like(st.w_q);
+    st.w_k = st.w_k + 0.2 * at::randn_like(st.w_k);
+    st.mode = model::AttentionMode::Linear;
+  }
+  o.run_dir = test::temp_dir() + "/fresh-with-maps";
+  const auto b = linvideo_method::run_transfer(*with_maps, o);
+  const io::SafetensorsFile fa(a.sidecar), fb(b.sidecar);
+  for (const auto& e : fa.header().tensors) EXPECT_TRUE(at::equal(fa.tensor(e.name), fb.tensor(e.name))) << e.name;
 }
 
 // ---- Per-block gradient checkpointing and mixed precision ---------------------------------------
@@ -400,7 +465,7 @@ TEST(GradCheckpoint, TransferRunReproducesTheMetricsOfTheRunWithout) {
     linvideo_method::run_transfer(*t2v, o);
     EXPECT_FALSE(t2v->dit().gradient_checkpointing());  // restored after the run
     totals[mode] = metric_totals(o.run_dir);
-    const auto config = nlohmann::json::parse(io::read_text_file(o.run_dir + "/config.json"));
+    const auto config = nlohmann::json::parse(read_text_file(o.run_dir + "/config.json"));
     EXPECT_EQ(config.at("gradient_checkpointing").get<bool>(), std::string(mode) == "on");
     EXPECT_EQ(config.at("precision").get<std::string>(), "fp32");
   }
@@ -469,7 +534,7 @@ TEST(MixedPrecision, Bf16AutocastStepKeepsFloat32MasterWeightsAndTheLossCloseToF
     o.run_dir = test::temp_dir() + "/precision-" + precision;
     const auto result = linvideo_method::run_transfer(*run_t2v, o);
     totals[precision] = metric_totals(o.run_dir);
-    const auto config = nlohmann::json::parse(io::read_text_file(o.run_dir + "/config.json"));
+    const auto config = nlohmann::json::parse(read_text_file(o.run_dir + "/config.json"));
     EXPECT_EQ(config.at("precision").get<std::string>(), precision);
     const io::SafetensorsFile sidecar(result.sidecar);
     for (const auto& e : sidecar.header().tensors) EXPECT_EQ(sidecar.tensor(e.name).scalar_type(), at::kFloat) << e.name;

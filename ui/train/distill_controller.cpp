@@ -10,8 +10,7 @@
 
 #include "core/error.h"
 #include "core/json_fields.h"
-#include "core/linvideo/distill.h"
-#include "core/pipeline/text_to_video.h"
+#include "core/engine/engine.h"
 #include "ui/engine/studio_session.h"
 #include "ui/train/prompts_file.h"
 
@@ -172,7 +171,8 @@ bool DistillController::launch(const DistillSettings& s, const QString& runDir) 
   emit runStarted(runDir, s.steps);
   replayMetrics(runDir);
 
-  linvideo_method::DistillOptions o;
+  engine::DistillRequest request;
+  linvideo_method::DistillOptions& o = request.options;
   o.run_dir = runDir.toStdString();
   o.sidecar = s.sidecar.toStdString();
   for (const QString& p : std::as_const(prompts)) o.prompts.push_back(p.toStdString());
@@ -183,29 +183,24 @@ bool DistillController::launch(const DistillSettings& s, const QString& runDir) 
   o.lr_critic = s.lrCritic;
   o.checkpoint_every = std::max(1, s.checkpointEvery);
   o.seed = s.seed;
-  const qint64 frames = s.frames, height = s.height, width = s.width;
+  request.frames = s.frames, request.height = s.height, request.width = s.width;
+  request.resume = true;  // start() has refused a folder that holds a run; resumeRun() continues one
   QPointer<DistillController> self(this);
-
   Task task;
   task.name = tr("Distilling %1").arg(QFileInfo(runDir).fileName());
-  task.run = [self, o, frames, height, width](TaskContext& ctx) {
-    linvideo_method::DistillOptions options = o;
-    options.settings = ctx.session().modelDefaults();  // latent size, teacher CFG, shift
-    if (frames > 0) options.settings.frames = frames;
-    if (height > 0) options.settings.height = height;
-    if (width > 0) options.settings.width = width;
+  task.run = [self, request](TaskContext& ctx) {
     ctx.progress(-1, QStringLiteral("Preparing the teacher, the student and the critic"));
-    const linvideo_method::DistillResult result = linvideo_method::run_distill(
-        ctx.session().textToVideo(), options,
-        [&ctx, self](const linvideo_method::DistillStep& step) {
-          const DistillStepReport report = toReport(step);
-          reportStep(ctx, step.step, step.total, step.eta_seconds);
-          ctx.postToUi(self, [self, report] {
-            if (self) emit self->stepReported(report);
-          });
-        },
-        [&ctx](const std::string& line) { ctx.log(QString::fromStdString(line)); },
-        &ctx.cancelToken());
+    engine::TrainCallbacks cb;
+    cb.cancel = &ctx.cancelToken();
+    cb.on_log = [&ctx](const std::string& line) { ctx.log(QString::fromStdString(line)); };
+    cb.on_distill_step = [&ctx, self](const linvideo_method::DistillStep& step) {
+      const DistillStepReport report = toReport(step);
+      reportStep(ctx, step.step, step.total, step.eta_seconds);
+      ctx.postToUi(self, [self, report] {
+        if (self) emit self->stepReported(report);
+      });
+    };
+    const linvideo_method::DistillResult result = ctx.session().engine().distill(request, cb);
     const QString student = QString::fromStdString(result.student);
     ctx.postToUi(self, [self, student] {
       if (self) self->student_ = student;

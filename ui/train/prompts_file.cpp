@@ -4,7 +4,7 @@
 #include <QFileInfo>
 #include <exception>
 
-#include "core/io/prompts_file.h"
+#include "core/prompts_file.h"
 #include "core/pipeline/model_loader.h"
 
 namespace linvideo::ui {
@@ -23,7 +23,7 @@ QString defaultPromptsFile() {
 QStringList readPromptsFile(const QString& path, QString* error) {
   try {
     QStringList prompts;
-    for (const auto& p : io::read_prompt_lines(path.toStdString())) prompts << QString::fromStdString(p);
+    for (const auto& p : read_prompt_lines(path.toStdString())) prompts << QString::fromStdString(p);
     return prompts;
   } catch (const std::exception& e) {
     if (error) *error = QString::fromStdString(e.what());

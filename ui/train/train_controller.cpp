@@ -8,16 +8,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/json_fields.h"
-#include "core/linvideo/sidecar.h"
-#include "core/linvideo/trajectory_cache.h"
-#include "core/linvideo/transfer.h"
-#include "core/model/attention_scope.h"
-#include "core/model/wan_dit.h"
-#include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
-#include "core/engine/engine.h"
 #include "ui/layers/layer_engine.h"
 #include "ui/layers/layer_table_model.h"
 #include "ui/train/prompts_file.h"
@@ -138,9 +132,9 @@ bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
   emit runStarted(runDir);
   replayMetrics(runDir);
 
-  linvideo_method::TransferOptions o;
+  engine::TransferRequest request;
+  linvideo_method::TransferOptions& o = request.options;
   o.run_dir = runDir.toStdString();
-  o.cache_dir = QDir(runDir).filePath(QStringLiteral("cache")).toStdString();
   o.target_linear = s.targetLinear;
   o.objective = s.objective.toStdString();
   o.steps = s.steps;
@@ -149,68 +143,43 @@ bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
   o.lambda = s.lambda;
   o.warmup_steps = s.warmupSteps;
   o.checkpoint_every = std::max(1, s.checkpointEvery);
-  std::vector<std::string> promptList;
-  for (const QString& p : prompts) promptList.push_back(p.toStdString());
-  const int cacheSteps = s.cacheSteps;
+  for (const QString& p : prompts) request.cache.prompts.push_back(p.toStdString());
+  request.cache.steps = s.cacheSteps;
+  request.resume = true;  // start() has refused a folder that holds a run; resumeRun() continues one
   QPointer<TrainController> self(this);
   LayerTableModel* layers = session_->layers();
 
   Task task;
   task.name = tr("Training %1").arg(QFileInfo(runDir).fileName());
-  task.run = [self, layers, o, promptList, cacheSteps](TaskContext& ctx) {
-    pipeline::TextToVideo& t2v = ctx.session().textToVideo();
-    // 1. The trajectory cache, one shard at a time so progress can be shown and resumed.
-    linvideo_method::CacheOptions c;
-    c.dir = o.cache_dir;
-    c.prompts = promptList;
-    c.seeds = 1;
-    c.max_jobs = 1;
-    pipeline::GenerationSettings base = ctx.session().modelDefaults();
-    if (cacheSteps > 0) base.steps = cacheSteps;
-    const double jobs = static_cast<double>(promptList.size());
-    auto cacheLog = [&ctx](const std::string& line) { ctx.log(QString::fromStdString(line)); };
-    for (;;) {
-      const linvideo_method::CacheSummary summary =
-          linvideo_method::build_trajectory_cache(t2v, base, c, cacheLog, &ctx.cancelToken());
-      const double fraction = std::min(1.0, static_cast<double>(summary.shards) / jobs);
-      const QString message =
-          QStringLiteral("Trajectory cache %1/%2").arg(summary.shards).arg(promptList.size());
+  task.run = [self, layers, request](TaskContext& ctx) {
+    engine::TrainCallbacks cb;
+    cb.cancel = &ctx.cancelToken();
+    cb.on_log = [&ctx](const std::string& line) { ctx.log(QString::fromStdString(line)); };
+    // 1. The trajectory cache, one trajectory at a time (resumable).
+    cb.on_cache = [&ctx, self](std::int64_t done, std::int64_t total) {
+      const double fraction = total > 0 ? std::min(1.0, double(done) / double(total)) : 1.0;
+      const QString message = QStringLiteral("Trajectory cache %1/%2").arg(done).arg(total);
       ctx.progress(fraction, message);
       ctx.postToUi(self, [self, fraction, message] {
         if (self) emit self->cacheProgress(fraction, message);
       });
-      ctx.throwIfCancelled();
-      if (summary.complete || summary.new_shards == 0) break;
-    }
-    // 2. Training; the layer states come back as they were unless the run finishes.
-    linvideo_method::TransferResult result;
-    {
-      model::WanDiT& dit = t2v.dit();
-      // The trainer leaves the DiT in its training modes (mixed, r trained); the studio's state is
-      // the one before the run until a finished run's sidecar replaces it.
-      const model::AttentionStateScope guard(dit);
-      result = linvideo_method::run_transfer(
-          t2v, o,
-          [&ctx, self](const linvideo_method::TransferStep& step) {
-            const TrainStepReport report = toReport(step);
-            reportStep(ctx, step.step, step.total, step.eta_seconds);
-            ctx.postToUi(self, [self, report] {
-              if (self) emit self->stepReported(report);
-            });
-          },
-          [&ctx](const std::string& line) { ctx.log(QString::fromStdString(line)); },
-          &ctx.cancelToken());
-    }
-    if (!result.cancelled && !result.sidecar.empty()) {
-      linvideo_method::load_sidecar(result.sidecar, t2v.dit());
-    }
+    };
+    // 2. Training; the engine installs a finished run's sidecar and otherwise restores the layers.
+    cb.on_transfer_step = [&ctx, self](const linvideo_method::TransferStep& step) {
+      const TrainStepReport report = toReport(step);
+      reportStep(ctx, step.step, step.total, step.eta_seconds);
+      ctx.postToUi(self, [self, report] {
+        if (self) emit self->stepReported(report);
+      });
+    };
+    const engine::TransferOutcome out = ctx.session().engine().transfer(request, cb);
     const EngineLayers now = ctx.session().engine().layers();
-    const QString sidecar = QString::fromStdString(result.sidecar);
+    const QString sidecar = QString::fromStdString(out.run.sidecar);
     ctx.postToUi(layers, [layers, now] { layers->updateFromEngine(now); });
     ctx.postToUi(self, [self, sidecar] {
       if (self) self->sidecar_ = sidecar;
     });
-    if (result.cancelled) throw TaskCancelled{};
+    if (out.cancelled()) throw TaskCancelled{};
   };
   submit(std::move(task), State::Caching, tr("Preparing the trajectory cache…"));
   return true;

@@ -1,4 +1,4 @@
-#include "core/io/atomic_write.h"
+#include "core/atomic_write.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 
-namespace linvideo::io {
+namespace linvideo {
 
 namespace {
 // fsync of a file or folder by name; false on failure.
@@ -65,4 +65,4 @@ std::string read_text_file(const std::string& path) {
   return text;
 }
 
-}  // namespace linvideo::io
+}  // namespace linvideo

@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace linvideo::io {
+namespace linvideo {
 
 // Whether s is well-formed UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF).
 inline bool is_utf8(const std::string& s) {
@@ -64,4 +64,4 @@ inline std::vector<std::string> read_prompt_lines(const std::string& path) {
   return prompts;
 }
 
-}  // namespace linvideo::io
+}  // namespace linvideo

@@ -5,7 +5,7 @@
 #include <iosfwd>
 #include <string>
 
-namespace linvideo::io {
+namespace linvideo {
 // Writes `path` atomically and durably: `write` fills a temporary file with a unique name in the
 // same folder (so two writers of one path never share it); the file is flushed and fsynced,
 // renamed over `path`, and the folder fsynced, so neither a crash nor a power loss leaves a
@@ -14,4 +14,4 @@ void write_file_atomically(const std::string& path, const std::function<void(std
 void write_text_atomically(const std::string& path, const std::string& text);
 // The whole file as text; throws linvideo::Error naming the file when it cannot be read.
 std::string read_text_file(const std::string& path);
-}  // namespace linvideo::io
+}  // namespace linvideo
