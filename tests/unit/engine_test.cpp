@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/compare.h"
 #include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/linvideo/student.h"
@@ -265,6 +266,34 @@ TEST(Engine, TransferBuildsTheCacheTrainsAndInstallsOnlyAFinishedRun) {
   ASSERT_FALSE(done.run.sidecar.empty());
   const std::vector<std::string> modes = pipeline::attention_mode_names(dit);
   for (std::size_t i = 0; i < modes.size(); ++i) EXPECT_EQ(modes[i], i == 1 || i == 4 ? "linear" : "softmax") << i;
+}
+
+TEST(Engine, CompareMeasuresEveryVariantAgainstTheFirstAndKeepsTheModel) {
+  engine::Engine eng;
+  eng.load(engine::LoadRequest{});
+  const ModelSnapshot loaded(eng.text_to_video().dit());
+  const pipeline::GenerationSettings s = small_request().settings;
+  EXPECT_THROW(engine::compare(eng, s, {{"alone", {}}}), Error);  // nothing to compare with
+  const std::vector<engine::VariantResult> rows =
+      engine::compare(eng, s, {{"teacher", {LayerChoice::Kind::Teacher, {}, {}}},
+                               {"teacher again", {LayerChoice::Kind::Teacher, {}, {}}},
+                               {"all linear", {LayerChoice::Kind::Linear, {}, "1-8"}}});
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_TRUE(ModelSnapshot(eng.text_to_video().dit()) == loaded);
+  EXPECT_EQ(rows[2].label, "all linear");
+  EXPECT_EQ(rows[2].clip.modes, std::vector<std::string>(8, "linear"));
+  for (const engine::VariantResult& r : rows) {
+    EXPECT_EQ(r.frames.count, s.frames) << r.label;
+    EXPECT_GE(r.metrics.flicker, 0.0) << r.label;
+  }
+  EXPECT_FALSE(rows[0].metrics.psnr.has_value());  // the reference is not measured against itself
+  if (!rows[1].metrics.psnr) GTEST_SKIP() << "no OpenCV in this build: " << rows[1].metrics.note;
+  EXPECT_DOUBLE_EQ(*rows[1].metrics.psnr, 100.0);  // the same clip (PSNR is capped at 100)
+  EXPECT_DOUBLE_EQ(*rows[1].metrics.ssim, 1.0);
+  EXPECT_LT(*rows[2].metrics.psnr, 60.0);
+  EXPECT_LT(*rows[2].metrics.ssim, 1.0);
+  ASSERT_TRUE(rows[0].metrics.eval_total.has_value()) << rows[0].metrics.note;  // a shapes-world prompt
+  EXPECT_DOUBLE_EQ(*rows[0].metrics.eval_total, *rows[1].metrics.eval_total);
 }
 
 TEST(Engine, DistillWithoutASidecarIsARefusalNamingIt) {

@@ -10,22 +10,16 @@
 #pragma push_macro("slots")
 #undef slots
 #include "core/error.h"
-#include "core/engine/engine.h"
-#include "core/media/temporal_flicker.h"
+#include "core/engine/compare.h"
 #include "core/media/video_io.h"
-#include "core/pipeline/clip_tags.h"
-#include "core/pipeline/model_loader.h"
 #include "core/pipeline/text_to_video.h"
-#include "core/pipeline/video_frames.h"
 #include "ui/engine/model_info.h"
 #include "ui/engine/student_file.h"
 #include "ui/engine/studio_session.h"
 #include "ui/generate/clip_writer.h"
 #include "ui/generate/generate_controller.h"
 #ifdef LINVIDEO_WITH_SHAPES
-#include "core/shapes/evaluate.h"
 #include "core/shapes/side_by_side.h"
-#include "core/shapes/world.h"
 #endif
 #pragma pop_macro("slots")
 
@@ -103,9 +97,6 @@ bool CompareController::run(const GenerateRequest& request, const QVector<Compar
     task.run = [this, state, request, variant, index, folder](TaskContext& ctx) {
       ctx.postToUi(this, [this, index, label = variant.label] { emit variantStarted(index, label); });
       engine::Engine& engine = ctx.session().engine();
-      engine::ClipRequest clipRequest;
-      clipRequest.settings = request.toSettings(engine.defaults());
-      clipRequest.layers = layerChoice(variant);
       pipeline::Callbacks cb;
       cb.cancel = &ctx.cancelToken();
       cb.on_step = [&](const pipeline::StepProgress& p) {
@@ -114,47 +105,34 @@ bool CompareController::run(const GenerateRequest& request, const QVector<Compar
         ctx.postToUi(this, [this, p] { emit stepProgress(p.step, p.total, p.eta_s); });
       };
       cb.on_log = [&](const std::string& line) { ctx.log(QStringLiteral("%1: %2").arg(variant.label, QString::fromStdString(line))); };
-      const engine::Clip clip = engine.generate(clipRequest, cb);
-      const pipeline::GenerateResult& result = clip.result;
-      const pipeline::GenerationSettings& s = clip.settings;
-      const std::vector<std::string>& modes = clip.modes;
-      if (result.sampling.status == pipeline::Status::Cancelled) throw TaskCancelled{};
-      media::VideoFrames frames = pipeline::to_video_frames(result.video);
+      engine::VariantResult result = engine::compare_variant(
+          engine, request.toSettings(engine.defaults()), {variant.label.toStdString(), layerChoice(variant)},
+          state->frames.empty() ? nullptr : &state->frames.front(), cb);
+      if (result.cancelled()) throw TaskCancelled{};
+      const engine::Clip& clip = result.clip;
+      const pipeline::SampleResult& sampling = clip.result.sampling;
+      const engine::ClipMetrics& m = result.metrics;
 
       VariantMetrics row;
       row.label = variant.label;
-      row.layerMask = layerMaskText(modes);
-      row.steps = result.sampling.steps_done;
-      row.ditForwards = result.sampling.dit_forwards;
-      row.guidance = s.guidance;
-      row.ditSeconds = result.sampling.dit_seconds;
-      row.totalSeconds = result.total_seconds;
-      row.flicker = media::temporal_flicker(frames);
+      row.layerMask = layerMaskText(clip.modes);
+      row.steps = sampling.steps_done;
+      row.ditForwards = sampling.dit_forwards;
+      row.guidance = clip.settings.guidance;
+      row.ditSeconds = sampling.dit_seconds;
+      row.totalSeconds = clip.result.total_seconds;
+      row.flicker = m.flicker;
+      row.psnr = m.psnr;
+      row.ssim = m.ssim;
+      row.hasEval = m.eval_dimensions.has_value();
+      if (m.eval_dimensions) std::copy(m.eval_dimensions->begin(), m.eval_dimensions->end(), row.evalDimensions.begin());
+      row.evalTotal = m.eval_total.value_or(0.0);
+      row.note = QString::fromStdString(m.note);
       row.path = QDir(folder).filePath(QStringLiteral("%1_%2.mp4").arg(index).arg(fileSafe(variant.label)));
-      writeClip(row.path, frames, s, clip.model_name, modes,
-                {result.total_seconds, result.sampling.dit_seconds},
+      writeClip(row.path, result.frames, clip.settings, clip.model_name, clip.modes,
+                {clip.result.total_seconds, sampling.dit_seconds},
                 variant.kind == VariantKind::Student ? variant.path : QString());
-#ifdef LINVIDEO_WITH_SHAPES
-      if (!state->frames.empty()) {
-        const shapes::Fidelity f = shapes::fidelity(frames, state->frames.front(), "the reference variant");
-        row.psnr = f.psnr;
-        row.ssim = f.ssim;
-      }
-      if (pipeline::model_world(engine.folder()) == "shapes") {
-        try {
-          const shapes::ClipScore score = shapes::score_clip(frames, shapes::parse_prompt(s.prompt));
-          row.hasEval = true;
-          std::copy(score.dimensions.begin(), score.dimensions.end(), row.evalDimensions.begin());
-          row.evalTotal = score.total;
-        } catch (const Error& e) {
-          row.note = QStringLiteral("no eval: the prompt is not in the shapes grammar (%1)").arg(e.what());
-        }
-      } else {
-        row.note = QStringLiteral("no eval: not a shapes-world model");
-      }
-#else
-      row.note = QStringLiteral("no PSNR/SSIM/eval: this build has no OpenCV");
-#endif
+      media::VideoFrames frames = std::move(result.frames);
       state->frames.push_back(std::move(frames));
       state->labels.push_back(variant.label.toStdString());
       ctx.postToUi(this, [this, row, index] {
