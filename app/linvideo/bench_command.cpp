@@ -13,8 +13,8 @@
 #include "core/atomic_write.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
-#include "core/linvideo/trajectory_cache.h"
-#include "core/linvideo/transfer.h"
+#include "core/method/trajectory_cache.h"
+#include "core/method/transfer.h"
 #include "core/model/attention.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
@@ -292,12 +292,12 @@ void add_transfer_bench(CLI::App& bench) {
     fs::create_directories(work);
     auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model),
                                             pipeline::RuntimePolicy::make(a->device, "auto"));
-    linvideo_method::CacheOptions c;
+    method::CacheOptions c;
     c.dir = (work / "cache").string();
     c.prompts = {"a red circle moving left", "a blue square moving right"};
     auto base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
     base.steps = std::min(base.steps, 8);
-    linvideo_method::build_trajectory_cache(*t2v, base, c, {});
+    method::build_trajectory_cache(*t2v, base, c, {});
 
     struct Row {
       std::string backend;
@@ -310,7 +310,7 @@ void add_transfer_bench(CLI::App& bench) {
       model::set_attention_backend(backend);
       Row row;
       row.backend = backend == model::AttentionBackend::Reference ? "reference" : "fused";
-      linvideo_method::TransferOptions o;
+      method::TransferOptions o;
       o.run_dir = (work / ("run-" + row.backend)).string();
       remove_tree(o.run_dir);
       o.cache_dir = c.dir;
@@ -318,7 +318,7 @@ void add_transfer_bench(CLI::App& bench) {
       o.warmup_steps = 0;  // W from the identity: every timed step is a transfer step
       o.checkpoint_every = static_cast<int>(a->steps) + 1;
       o.target_linear = std::max<std::int64_t>(1, t2v->dit().num_layers() / 2);
-      linvideo_method::run_transfer(*t2v, o, [&](const linvideo_method::TransferStep& s) {
+      method::run_transfer(*t2v, o, [&](const method::TransferStep& s) {
         row.seconds.push_back(s.step_seconds);
       });
       std::vector<double> ms;  // the steps after the skipped warm-up, in ms

@@ -21,7 +21,7 @@ struct Args {
 
 void run(Args& a, const CLI::App& cmd) {
   engine::DistillRequest& r = a.request;
-  linvideo_method::DistillOptions& o = r.options;
+  method::DistillOptions& o = r.options;
   engine::check_run_folder("distill", o.run_dir, r.resume);  // before the model loads
   // --student-steps N alone: N timesteps evenly spaced from 1000 (4: 1000 750 500 250).
   if (cmd.count("--student-steps") && !cmd.count("--student-timesteps")) {
@@ -42,7 +42,7 @@ void run(Args& a, const CLI::App& cmd) {
   engine::TrainCallbacks cb;
   cb.cancel = &cancel;
   cb.on_log = [&](const std::string& m) { line.log(m); };
-  cb.on_distill_step = [&](const linvideo_method::DistillStep& s) {
+  cb.on_distill_step = [&](const method::DistillStep& s) {
     char detail[128];
     std::snprintf(detail, sizeof detail, "  dm %.4g  critic %.4g  gap %.4g  %.2f s/step", s.dm_loss, s.critic_loss,
                   s.gap, s.step_seconds);

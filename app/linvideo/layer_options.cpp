@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/error.h"
-#include "core/linvideo/student.h"
+#include "core/method/student.h"
 
 namespace linvideo::cli {
 
@@ -24,13 +24,13 @@ engine::LayerChoice layer_choice(const LayerOptions& o) {
   if (files > 1) throw Error("give one of --sidecar, --student and --linvideo");
   if (o.teacher) return {Kind::Teacher, {}, {}};
   if (!o.student.empty()) {
-    if (!linvideo_method::is_student_file(o.student))
+    if (!method::is_student_file(o.student))
       throw Error(o.student + ": not a distilled student (a sidecar goes with --sidecar)");
     if (!o.linear.empty()) throw Error("--student sets every layer; it cannot be combined with --linear");
     return {Kind::Student, o.student, {}};
   }
   if (!o.sidecar.empty()) {
-    if (linvideo_method::is_student_file(o.sidecar))
+    if (method::is_student_file(o.sidecar))
       throw Error(o.sidecar + ": a distilled student, not a sidecar (give it with --student)");
     return {Kind::Sidecar, o.sidecar, o.linear};
   }

@@ -9,8 +9,8 @@
 #include "core/error.h"
 #include "core/atomic_write.h"
 #include "core/engine/engine.h"
-#include "core/linvideo/layer_mask.h"
-#include "core/linvideo/layer_ranking.h"
+#include "core/method/layer_mask.h"
+#include "core/method/layer_ranking.h"
 
 namespace linvideo::cli {
 
@@ -20,7 +20,7 @@ void add_scan_command(CLI::App& app) {
     std::string model, prompts_file, out, device = "auto", sidecar, layers, save_mask;
     int rank = 0;
     std::vector<std::string> prompts;
-    linvideo_method::ScanOptions o;
+    method::ScanOptions o;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--model", a->model, "Model folder (default: the embedded shapes model)");
@@ -51,7 +51,7 @@ void add_scan_command(CLI::App& app) {
     engine.load(load);
     const std::string model = engine.folder();
     const int num_layers = static_cast<int>(engine.facts().num_layers);
-    if (!a->layers.empty()) a->o.only_layers = linvideo_method::parse_layer_list(a->layers, num_layers, "--layers");
+    if (!a->layers.empty()) a->o.only_layers = method::parse_layer_list(a->layers, num_layers, "--layers");
     // The scan measures the teacher; its fitted maps are what --save-sidecar writes, every layer softmax.
     engine.set_layers({engine::LayerChoice::Kind::Teacher, {}, {}}, engine.defaults());
     const auto r = engine.scan(a->o, engine::Engine::Maps::Fitted,
@@ -66,22 +66,22 @@ void add_scan_command(CLI::App& app) {
     }
     std::printf("%.1f s\n", r.seconds);
     if (a->rank > 0) {
-      std::vector<linvideo_method::LayerScores> scores;
+      std::vector<method::LayerScores> scores;
       for (const auto& l : r.layers) {
-        linvideo_method::LayerScores s;
+        method::LayerScores s;
         s.layer = l.layer;
         s.transfer_error = l.transfer_error;
         if (a->o.measure_sensitivity) s.sensitivity = l.sensitivity;
         scores.push_back(s);
       }
-      const auto ranking = linvideo_method::rank_layers(scores, a->rank);
+      const auto ranking = method::rank_layers(scores, a->rank);
       std::string list;  // most replaceable first
       for (const int l : ranking.layers) list += (list.empty() ? "" : ",") + std::to_string(l);
       std::printf("most replaceable %zu (by %s): %s\n", ranking.layers.size(),
-                  linvideo_method::ranking_basis_name(ranking.basis), list.c_str());
-      j["most_replaceable"] = {{"basis", linvideo_method::ranking_basis_name(ranking.basis)}, {"layers", ranking.layers}};
+                  method::ranking_basis_name(ranking.basis), list.c_str());
+      j["most_replaceable"] = {{"basis", method::ranking_basis_name(ranking.basis)}, {"layers", ranking.layers}};
       if (!a->save_mask.empty()) {
-        linvideo_method::write_layer_mask(a->save_mask, {num_layers, ranking.layers});
+        method::write_layer_mask(a->save_mask, {num_layers, ranking.layers});
         std::printf("mask: %s (generate --linear %s)\n", a->save_mask.c_str(), a->save_mask.c_str());
       }
     }

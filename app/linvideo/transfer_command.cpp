@@ -38,7 +38,7 @@ void run(Args& a) {
   cb.on_cache = [&](std::int64_t done, std::int64_t total) {
     line.step(done, total, "  trajectory cache", -1);
   };
-  cb.on_transfer_step = [&](const linvideo_method::TransferStep& s) {
+  cb.on_transfer_step = [&](const method::TransferStep& s) {
     std::string detail;
     char buf[64];
     for (const auto& [name, v] : s.losses) {

@@ -7,9 +7,9 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "core/linvideo/distill.h"
-#include "core/linvideo/sidecar.h"
-#include "core/linvideo/student.h"
+#include "core/method/distill.h"
+#include "core/method/sidecar.h"
+#include "core/method/student.h"
 #include "core/model/wan_dit.h"
 #include "core/model/wan_vae.h"
 #include "core/pipeline/runtime_policy.h"
@@ -52,7 +52,7 @@ GenerationBenchResult run_generation_benchmark(const GenerationBenchOptions& o,
   if (o.student_repeats < 1) throw Error("--student-repeats must be at least 1");
   if (o.teacher_steps < 1) throw Error("--teacher-steps must be at least 1");
   if (o.warmup < 0) throw Error("--warmup must be >= 0");
-  const auto schedule = linvideo_method::make_few_step_schedule(o.student_timesteps, o.shift);
+  const auto schedule = method::make_few_step_schedule(o.student_timesteps, o.shift);
 
   const at::Device device = device_of(o.device);
   say("building random-weight DiT: " + o.config.summary());
@@ -70,7 +70,7 @@ GenerationBenchResult run_generation_benchmark(const GenerationBenchOptions& o,
   teacher.frames = o.frames, teacher.height = o.height, teacher.width = o.width;
   teacher.steps = o.teacher_steps, teacher.guidance = o.guidance, teacher.shift = o.shift;
   pipeline::GenerationSettings student = teacher;
-  linvideo_method::use_few_step_schedule(schedule, student);
+  method::use_few_step_schedule(schedule, student);
   const at::Tensor noise = t2v.initial_noise(teacher).to(device);
 
   // One synchronised generation: the sampler's loop from noise to the final latent.
@@ -138,12 +138,12 @@ DistillBenchResult run_distill_benchmark(const DistillBenchOptions& o, const std
     const auto ids = default_linear_layers(o.config.num_layers, o.linear_layers);
     linearise_layers(t2v.dit(), ids);
     const std::string sidecar = (work / "random.linvideo.safetensors").string();
-    linvideo_method::save_sidecar(sidecar, t2v.dit(), "bench distill: random feature maps");
+    method::save_sidecar(sidecar, t2v.dit(), "bench distill: random feature maps");
     for (std::int64_t l = 0; l < t2v.dit().num_layers(); ++l) t2v.dit().attention_state(l).mode = model::AttentionMode::Softmax;
     pipeline::reset_peak_device_memory(device);
     r.model_bytes = pipeline::peak_device_memory_bytes(device);  // after a reset the peak is what is held now
 
-    linvideo_method::DistillOptions d;
+    method::DistillOptions d;
     d.run_dir = (work / "run").string();
     d.sidecar = sidecar;
     d.prompts = {"a timing run"};
@@ -155,9 +155,9 @@ DistillBenchResult run_distill_benchmark(const DistillBenchOptions& o, const std
     d.precision = o.precision;
     d.seed = o.seed;
     d.save_outputs = false;
-    linvideo_method::run_distill(
+    method::run_distill(
         t2v, d,
-        [&](const linvideo_method::DistillStep& s) {
+        [&](const method::DistillStep& s) {
           r.step_seconds.push_back(s.step_seconds);
           say("generator step " + std::to_string(s.step) + ": " + std::to_string(s.step_seconds) + " s (critic loss " +
               std::to_string(s.critic_loss) + ")");

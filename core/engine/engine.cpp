@@ -11,9 +11,9 @@
 #include "core/error.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
-#include "core/linvideo/apply.h"
-#include "core/linvideo/sidecar.h"
-#include "core/linvideo/student.h"
+#include "core/method/apply.h"
+#include "core/method/sidecar.h"
+#include "core/method/student.h"
 #include "core/model/attention_scope.h"
 #include "core/model/dit_footprint.h"
 #include "core/model/wan_dit.h"
@@ -29,7 +29,7 @@ struct Engine::State {
   pipeline::GenerationSettings defaults;
   std::unique_ptr<pipeline::TextToVideo> t2v;
   std::string student;  // a student installed by set_layers (absolute path), or ""
-  linvideo_method::FewStepSchedule student_schedule;  // its schedule, for every later clip
+  method::FewStepSchedule student_schedule;  // its schedule, for every later clip
 };
 
 namespace {
@@ -116,7 +116,7 @@ std::pair<std::shared_ptr<model::WanDiT>, std::shared_ptr<model::WanVAE>> weight
 std::string install_shipped_sidecar(const std::string& folder, model::WanDiT& dit, const pipeline::Callbacks& cb) {
   if (folder.empty()) return {};
   try {
-    const std::string shipped = linvideo_method::load_shipped_sidecar(folder, dit);
+    const std::string shipped = method::load_shipped_sidecar(folder, dit);
     if (!shipped.empty()) log(cb, "linvideo: " + shipped + " (the folder's sidecar; the teacher runs every layer softmax)");
     return shipped;
   } catch (const Error& e) {
@@ -129,10 +129,10 @@ std::string install_shipped_sidecar(const std::string& folder, model::WanDiT& di
 // only; without, for good (one-shot runs, where nothing outlives the clip).
 void apply_choice(pipeline::TextToVideo& t2v, const LayerChoice& choice, const std::string& shipped, Clip& clip,
                   const std::vector<std::pair<at::Tensor, at::Tensor>>& calibration,
-                  std::optional<linvideo_method::StudentScope>* scope) {
+                  std::optional<method::StudentScope>* scope) {
   model::WanDiT& dit = t2v.dit();
   LayerChoice::Kind kind = choice.kind;
-  if (kind == LayerChoice::Kind::Sidecar && !choice.path.empty() && linvideo_method::is_student_file(choice.path)) {
+  if (kind == LayerChoice::Kind::Sidecar && !choice.path.empty() && method::is_student_file(choice.path)) {
     if (!choice.linear.empty()) throw Error(choice.path + ": a distilled student sets every layer; it takes no layer list");
     kind = LayerChoice::Kind::Student;
   }
@@ -145,23 +145,23 @@ void apply_choice(pipeline::TextToVideo& t2v, const LayerChoice& choice, const s
     case LayerChoice::Kind::Sidecar: {
       const std::string path = choice.path.empty() ? shipped : choice.path;
       if (path.empty()) throw Error("this model has no LinVideo sidecar to convert with");
-      clip.notes.push_back("linvideo: " + linvideo_method::apply_linvideo(t2v, path, choice.linear, clip.settings, calibration));
+      clip.notes.push_back("linvideo: " + method::apply_linvideo(t2v, path, choice.linear, clip.settings, calibration));
       break;
     }
     case LayerChoice::Kind::Linear:
       if (choice.linear.empty()) throw Error("no layers given to make linear");
-      clip.notes.push_back("linvideo: " + linvideo_method::apply_linvideo(t2v, "", choice.linear, clip.settings, calibration));
+      clip.notes.push_back("linvideo: " + method::apply_linvideo(t2v, "", choice.linear, clip.settings, calibration));
       break;
     case LayerChoice::Kind::Student: {
       if (choice.path.empty()) throw Error("no student file given");
-      linvideo_method::FewStepSchedule schedule;
+      method::FewStepSchedule schedule;
       if (scope) {
         scope->emplace(dit, choice.path);
         schedule = (*scope)->schedule();
       } else {
-        schedule = linvideo_method::load_student(choice.path, dit);
+        schedule = method::load_student(choice.path, dit);
       }
-      linvideo_method::use_few_step_schedule(schedule, clip.settings);
+      method::use_few_step_schedule(schedule, clip.settings);
       clip.student = std::filesystem::absolute(choice.path).string();
       std::string ts;
       for (double t : schedule.timesteps()) ts += (ts.empty() ? "" : ", ") + std::to_string(std::lround(t));
@@ -242,14 +242,14 @@ const std::string& Engine::student() const { return state().student; }
 
 LayerTable Engine::layers() { return read_layers(text_to_video()); }
 
-linvideo_method::ScanResult Engine::set_layer_modes(const std::vector<std::pair<int, bool>>& changes,
+method::ScanResult Engine::set_layer_modes(const std::vector<std::pair<int, bool>>& changes,
                                                     const LayerChangeOptions& options) {
   return engine::set_layer_modes(text_to_video(), defaults(), changes, options);
 }
 
-linvideo_method::ScanResult Engine::scan(const linvideo_method::ScanOptions& options, Maps maps,
+method::ScanResult Engine::scan(const method::ScanOptions& options, Maps maps,
                                          const std::function<void(const std::string&)>& log) {
-  if (maps == Maps::Fitted) return linvideo_method::scan_layers(text_to_video(), defaults(), options, log);
+  if (maps == Maps::Fitted) return method::scan_layers(text_to_video(), defaults(), options, log);
   return scan_keeping_maps(text_to_video(), defaults(), options, log);
 }
 
@@ -280,7 +280,7 @@ std::vector<std::string> Engine::set_layers(const LayerChoice& choice, const pip
   {
     // A refused choice leaves the layers (and, for a student, the weights) as they were.
     model::AttentionStateScope scope(t2v.dit());
-    std::optional<linvideo_method::StudentScope> student;
+    std::optional<method::StudentScope> student;
     apply_choice(t2v, choice, state_->sidecar, scratch, contexts, &student);
     if (student) {
       state_->student = scratch.student;
@@ -299,7 +299,7 @@ Clip Engine::generate(const ClipRequest& request, const pipeline::Callbacks& cb)
   clip.settings = request.settings;
   if (request.layers.kind == LayerChoice::Kind::Current && !state_->student.empty()) {
     // The model is a student (set_layers): its schedule, as for a student clip.
-    linvideo_method::use_few_step_schedule(state_->student_schedule, clip.settings);
+    method::use_few_step_schedule(state_->student_schedule, clip.settings);
     clip.student = state_->student;
   }
   const auto t0 = Clock::now();
@@ -310,7 +310,7 @@ Clip Engine::generate(const ClipRequest& request, const pipeline::Callbacks& cb)
   {
     // Every request leaves the model's layers (and weights, for a student) as they were.
     model::AttentionStateScope scope(t2v.dit());
-    std::optional<linvideo_method::StudentScope> student;
+    std::optional<method::StudentScope> student;
     apply_choice(t2v, request.layers, state_->sidecar, clip, {{context, negative}}, &student);
     for (const std::string& note : clip.notes) log(cb, note);
     sample_and_decode(t2v, context, negative, noise, clip, cb, /*release_dit=*/false);
@@ -350,7 +350,7 @@ Clip Engine::generate_once(const LoadRequest& load, const ClipRequest& request, 
   const LayerChoice::Kind kind = request.layers.kind;
   const bool student = kind == LayerChoice::Kind::Student ||
                        (kind == LayerChoice::Kind::Sidecar && !request.layers.path.empty() &&
-                        linvideo_method::is_student_file(request.layers.path));
+                        method::is_student_file(request.layers.path));
   std::string shipped;
   if (kind != LayerChoice::Kind::Teacher && !student) shipped = install_shipped_sidecar(r.folder, t2v.dit(), cb);
   apply_choice(t2v, request.layers, shipped, clip, {{context, negative}}, nullptr);

@@ -95,13 +95,13 @@ class Engine {
 
   // The Layers view's calls on the loaded model (core/engine/layers.h), with its defaults.
   LayerTable layers();
-  linvideo_method::ScanResult set_layer_modes(const std::vector<std::pair<int, bool>>& changes,
+  method::ScanResult set_layer_modes(const std::vector<std::pair<int, bool>>& changes,
                                               const LayerChangeOptions& options);
   // A scan measures every layer (or options.only_layers) and fits its maps. Maps::KeepTrained (the
   // Layers view): layers that had maps keep them, and their r and mode; Maps::Fitted: every
   // scanned layer gets the scan's fit (`linvideo scan --save-sidecar`).
   enum class Maps { KeepTrained, Fitted };
-  linvideo_method::ScanResult scan(const linvideo_method::ScanOptions& options, Maps maps = Maps::KeepTrained,
+  method::ScanResult scan(const method::ScanOptions& options, Maps maps = Maps::KeepTrained,
                                    const std::function<void(const std::string&)>& log = {});
 
   // Training on the loaded model (core/engine/training.h). Each is refused while a distilled
@@ -109,9 +109,9 @@ class Engine {
   // request has prompts), then LinVideo training in a run folder; the model's layers come back as
   // they were, and a finished run's sidecar is then installed (request.install). distill(): DMD2
   // from a sidecar (the shipped one by default); the model is left as it was.
-  linvideo_method::CacheSummary cache(const CacheRequest& request, const TrainCallbacks& cb = {});
+  method::CacheSummary cache(const CacheRequest& request, const TrainCallbacks& cb = {});
   TransferOutcome transfer(const TransferRequest& request, const TrainCallbacks& cb = {});
-  linvideo_method::DistillResult distill(const DistillRequest& request, const TrainCallbacks& cb = {});
+  method::DistillResult distill(const DistillRequest& request, const TrainCallbacks& cb = {});
   // Writes the model's layers as they are now (modes, maps, r) as a sidecar at `path`.
   void save_sidecar(const std::string& path, const std::string& note = {});
 

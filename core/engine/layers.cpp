@@ -38,7 +38,7 @@ LayerTable read_layers(pipeline::TextToVideo& t2v) {
   return out;
 }
 
-linvideo_method::ScanResult set_layer_modes(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
+method::ScanResult set_layer_modes(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
                                             const std::vector<std::pair<int, bool>>& changes,
                                             const LayerChangeOptions& options) {
   model::WanDiT& dit = t2v.dit();
@@ -50,9 +50,9 @@ linvideo_method::ScanResult set_layer_modes(pipeline::TextToVideo& t2v, const pi
     }
     if (linear && !dit.attention_state(layer - 1).has_linear_branch()) need_maps.push_back(layer);
   }
-  linvideo_method::ScanResult fitted;
+  method::ScanResult fitted;
   if (!need_maps.empty()) {
-    linvideo_method::ScanOptions o;
+    method::ScanOptions o;
     o.prompts = {options.calibration_prompt};
     o.only_layers = need_maps;
     o.measure_sensitivity = false;
@@ -60,7 +60,7 @@ linvideo_method::ScanResult set_layer_modes(pipeline::TextToVideo& t2v, const pi
     o.transfer_steps = options.transfer_steps;
     o.progress = options.progress;
     o.cancel = options.cancel;
-    fitted = linvideo_method::scan_layers(t2v, defaults, o);
+    fitted = method::scan_layers(t2v, defaults, o);
     if (fitted.cancelled) return fitted;
   }
   for (const auto& [layer, linear] : changes) {
@@ -70,15 +70,15 @@ linvideo_method::ScanResult set_layer_modes(pipeline::TextToVideo& t2v, const pi
   return fitted;
 }
 
-linvideo_method::ScanResult scan_keeping_maps(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
-                                              const linvideo_method::ScanOptions& options,
+method::ScanResult scan_keeping_maps(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
+                                              const method::ScanOptions& options,
                                               const std::function<void(const std::string&)>& log) {
   model::WanDiT& dit = t2v.dit();
   // The scan re-fits every layer it looks at; the trained maps matter more than warm-up ones, so
   // layers that had maps get their old state back and the rest keep the scan's fit. If the scan
   // throws, everything is restored.
   model::AttentionStateScope before(dit);
-  linvideo_method::ScanResult result = linvideo_method::scan_layers(t2v, defaults, options, log);
+  method::ScanResult result = method::scan_layers(t2v, defaults, options, log);
   for (std::int64_t l = 0; l < dit.num_layers(); ++l) {
     const model::AttentionLayerState& old = before.saved(l);
     if (old.has_linear_branch()) dit.attention_state(l) = old;

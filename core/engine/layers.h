@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/linvideo/replaceability.h"
+#include "core/method/replaceability.h"
 #include "core/model/dit_config.h"
 
 namespace linvideo::pipeline {
@@ -48,14 +48,14 @@ struct LayerChangeOptions {
 // attention transfer first (apply_linvideo's path). Returns the scores of the layers fitted now.
 // Cancelled while fitting: nothing changes and ScanResult::cancelled is set. A layer out of range
 // is an Error naming it, before anything changes.
-linvideo_method::ScanResult set_layer_modes(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
+method::ScanResult set_layer_modes(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
                                             const std::vector<std::pair<int, bool>>& changes,
                                             const LayerChangeOptions& options);
 
 // The scan as the studio runs it: a measurement. Layers that had maps keep them (and their r and
 // mode); layers without get the fitted maps. If the scan throws, everything is restored.
-linvideo_method::ScanResult scan_keeping_maps(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
-                                              const linvideo_method::ScanOptions& options,
+method::ScanResult scan_keeping_maps(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
+                                              const method::ScanOptions& options,
                                               const std::function<void(const std::string&)>& log = {});
 
 }  // namespace linvideo::engine

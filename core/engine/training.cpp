@@ -6,7 +6,7 @@
 
 #include "core/engine/engine.h"
 #include "core/error.h"
-#include "core/linvideo/sidecar.h"
+#include "core/method/sidecar.h"
 #include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 #include "core/train/training_state.h"
@@ -37,18 +37,18 @@ void Engine::require_base_model(const std::string& what) const {
                 "); load the base model to train");
 }
 
-linvideo_method::CacheSummary Engine::cache(const CacheRequest& request, const TrainCallbacks& cb) {
+method::CacheSummary Engine::cache(const CacheRequest& request, const TrainCallbacks& cb) {
   require_base_model("cache");
   pipeline::GenerationSettings base = defaults();
   if (request.steps < 0) throw Error("cache: --steps must be 0 (the model's default) or more");
   if (request.steps > 0) base.steps = request.steps;
-  linvideo_method::CacheOptions o;
+  method::CacheOptions o;
   o.dir = request.dir;
   o.prompts = request.prompts;
   o.seeds = request.seeds;
   o.max_jobs = request.max_jobs;
   o.on_shard = cb.on_cache;
-  return linvideo_method::build_trajectory_cache(text_to_video(), base, o, cb.on_log, cb.cancel);
+  return method::build_trajectory_cache(text_to_video(), base, o, cb.on_log, cb.cancel);
 }
 
 TransferOutcome Engine::transfer(const TransferRequest& request, const TrainCallbacks& cb) {
@@ -56,9 +56,9 @@ TransferOutcome Engine::transfer(const TransferRequest& request, const TrainCall
   check_run_folder("transfer", request.options.run_dir, request.resume);
   pipeline::TextToVideo& t2v = text_to_video();
   model::WanDiT& dit = t2v.dit();
-  linvideo_method::TransferOptions o = request.options;
+  method::TransferOptions o = request.options;
   if (!request.layers.empty()) {
-    o.fixed_linear = linvideo_method::parse_layer_list(request.layers, static_cast<int>(dit.num_layers()), "--layers");
+    o.fixed_linear = method::parse_layer_list(request.layers, static_cast<int>(dit.num_layers()), "--layers");
     o.target_linear = static_cast<std::int64_t>(o.fixed_linear.size());
   }
   if (o.cache_dir.empty()) o.cache_dir = (fs::path(o.run_dir) / "cache").string();
@@ -84,19 +84,19 @@ TransferOutcome Engine::transfer(const TransferRequest& request, const TrainCall
   // layers come back as they were, and a finished run's sidecar then replaces them.
   {
     const model::AttentionStateScope before(dit);
-    out.run = linvideo_method::run_transfer(t2v, o, cb.on_transfer_step, cb.on_log, cb.cancel);
+    out.run = method::run_transfer(t2v, o, cb.on_transfer_step, cb.on_log, cb.cancel);
   }
   if (request.install && !out.run.cancelled && !out.run.sidecar.empty()) {
-    linvideo_method::load_sidecar(out.run.sidecar, dit);
+    method::load_sidecar(out.run.sidecar, dit);
     say(cb, "linvideo: " + out.run.sidecar + " installed");
   }
   return out;
 }
 
-linvideo_method::DistillResult Engine::distill(const DistillRequest& request, const TrainCallbacks& cb) {
+method::DistillResult Engine::distill(const DistillRequest& request, const TrainCallbacks& cb) {
   require_base_model("distill");
   check_run_folder("distill", request.options.run_dir, request.resume);
-  linvideo_method::DistillOptions o = request.options;
+  method::DistillOptions o = request.options;
   if (o.sidecar.empty()) o.sidecar = sidecar();
   if (o.sidecar.empty())
     throw Error("distill: this model has no LinVideo sidecar to start from; train one (linvideo transfer) and give --sidecar");
@@ -107,11 +107,11 @@ linvideo_method::DistillResult Engine::distill(const DistillRequest& request, co
   if (request.frames > 0) o.settings.frames = request.frames;
   if (request.height > 0) o.settings.height = request.height;
   if (request.width > 0) o.settings.width = request.width;
-  return linvideo_method::run_distill(text_to_video(), o, cb.on_distill_step, cb.on_log, cb.cancel);
+  return method::run_distill(text_to_video(), o, cb.on_distill_step, cb.on_log, cb.cancel);
 }
 
 void Engine::save_sidecar(const std::string& path, const std::string& note) {
-  linvideo_method::save_sidecar(path, text_to_video().dit(), note);
+  method::save_sidecar(path, text_to_video().dit(), note);
 }
 
 }  // namespace linvideo::engine

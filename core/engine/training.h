@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "core/linvideo/distill.h"
-#include "core/linvideo/trajectory_cache.h"
-#include "core/linvideo/transfer.h"
+#include "core/method/distill.h"
+#include "core/method/trajectory_cache.h"
+#include "core/method/transfer.h"
 
 namespace linvideo::engine {
 
@@ -19,8 +19,8 @@ namespace linvideo::engine {
 struct TrainCallbacks {
   // After each new cached trajectory: how many of the cache's trajectories exist, of how many.
   std::function<void(std::int64_t done, std::int64_t total)> on_cache;
-  std::function<void(const linvideo_method::TransferStep&)> on_transfer_step;
-  std::function<void(const linvideo_method::DistillStep&)> on_distill_step;
+  std::function<void(const method::TransferStep&)> on_transfer_step;
+  std::function<void(const method::DistillStep&)> on_distill_step;
   std::function<void(const std::string&)> on_log;
   const pipeline::CancelToken* cancel = nullptr;
 };
@@ -38,7 +38,7 @@ struct CacheRequest {
 struct TransferRequest {
   // run_dir is required; an empty cache_dir means RUN/cache. fixed_linear/target_linear may be
   // left to `layers`.
-  linvideo_method::TransferOptions options;
+  method::TransferOptions options;
   // With prompts, the cache is built (or resumed) first in options.cache_dir; without, that
   // folder must already hold one. (`cache.dir` is ignored.)
   CacheRequest cache;
@@ -48,8 +48,8 @@ struct TransferRequest {
 };
 
 struct TransferOutcome {
-  linvideo_method::CacheSummary cache;  // when the request built one
-  linvideo_method::TransferResult run;
+  method::CacheSummary cache;  // when the request built one
+  method::TransferResult run;
   bool cancelled_while_caching = false;
   bool cancelled() const { return cancelled_while_caching || run.cancelled; }
 };
@@ -58,7 +58,7 @@ struct DistillRequest {
   // run_dir is required. An empty sidecar means the model's shipped one. options.settings is
   // ignored: the latent size, teacher CFG and shift are the model's defaults, with the sizes
   // below over them.
-  linvideo_method::DistillOptions options;
+  method::DistillOptions options;
   std::int64_t frames = 0, height = 0, width = 0;  // 0: the model's default
   bool resume = false;  // false: a run folder that holds a checkpoint is refused
 };

@@ -71,7 +71,7 @@ struct GenerationSettings {
   std::int64_t frames = 81, height = 480, width = 832;
   // Non-empty: a few-step student's fixed schedule (decreasing sigmas in (0, 1]) instead of the
   // shifted grid; sampled with Euler, `steps` and `solver` are then ignored (see
-  // core/linvideo/student.h, which fills it from a student file).
+  // core/method/student.h, which fills it from a student file).
   std::vector<double> fixed_sigmas;
 };
 

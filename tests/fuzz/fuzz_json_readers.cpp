@@ -10,9 +10,9 @@
 #include <string>
 
 #include "core/error.h"
-#include "core/linvideo/cache_index.h"
-#include "core/linvideo/layer_mask.h"
-#include "core/linvideo/sidecar_manifest.h"
+#include "core/method/cache_index.h"
+#include "core/method/layer_mask.h"
+#include "core/method/sidecar_manifest.h"
 #include "core/pipeline/model_index.h"
 #include "core/model/vae_config.h"
 #include "core/text/umt5_config.h"
@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     switch (data[0] % 8) {
       case 0: (void)linvideo::pipeline::parse_model_index(text, "model_index.json"); break;
       case 1: (void)linvideo::train::parse_progress(text, "progress.json"); break;
-      case 2: (void)linvideo::linvideo_method::parse_cache_index(text, "index.json"); break;
-      case 3: (void)linvideo::linvideo_method::parse_sidecar_manifest(text, "x.linvideo.safetensors"); break;
+      case 2: (void)linvideo::method::parse_cache_index(text, "index.json"); break;
+      case 3: (void)linvideo::method::parse_sidecar_manifest(text, "x.linvideo.safetensors"); break;
       case 4: {
         const linvideo::model::VaeConfig c = linvideo::model::parse_vae_config(text, "vae/config.json");
         volatile std::int64_t strides = c.spatial_stride() * c.temporal_stride() * c.base_dim * c.dim_mult.back();
@@ -39,8 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)n;
         break;
       }
-      case 6: (void)linvideo::linvideo_method::parse_layer_mask(text, 30, "mask.json"); break;
-      default: (void)linvideo::linvideo_method::parse_layer_list(text, 30, "--linear"); break;
+      case 6: (void)linvideo::method::parse_layer_mask(text, 30, "mask.json"); break;
+      default: (void)linvideo::method::parse_layer_list(text, 30, "--linear"); break;
     }
   } catch (const linvideo::Error&) {
   }

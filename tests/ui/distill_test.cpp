@@ -14,7 +14,7 @@
 #include <QTest>
 
 #include "core/io/safetensors.h"
-#include "core/linvideo/student.h"
+#include "core/method/student.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/clip_tags.h"
 #include "core/pipeline/model_loader.h"
@@ -177,7 +177,7 @@ void DistillTest::startRunsNStepsAndWritesAStudent() {
   const StudentInfo info = readStudentInfo(student);
   QVERIFY2(info.isValid(), qPrintable(info.error));
   const auto schedule =
-      linvideo_method::make_few_step_schedule({1000, 500}, session_.modelInfo().shift);
+      method::make_few_step_schedule({1000, 500}, session_.modelInfo().shift);
   QCOMPARE(std::vector<double>(info.timesteps.begin(), info.timesteps.end()), schedule.timesteps());
   QVERIFY2(c->statusText().contains(QStringLiteral("2-step")), qPrintable(c->statusText()));
   QCOMPARE(metricSteps(run).size(), kSteps);

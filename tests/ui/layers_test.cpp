@@ -11,7 +11,7 @@
 #include "core/pipeline/model_loader.h"
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
-#include "core/linvideo/layer_ranking.h"
+#include "core/method/layer_ranking.h"
 #include "ui/layers/layer_table_model.h"
 #include "ui/panels/layers_panel.h"
 

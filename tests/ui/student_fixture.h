@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/linvideo/student.h"
+#include "core/method/student.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
@@ -29,7 +29,7 @@ inline QString writeTestStudent(ui::StudioSession& session, const QString& path,
           dit.attention_state(l).mode =
               l + 1 == linearLayer ? model::AttentionMode::Linear : model::AttentionMode::Softmax;
         }
-        const auto schedule = linvideo_method::make_few_step_schedule(
+        const auto schedule = method::make_few_step_schedule(
             rawTimesteps, ctx.session().modelDefaults().shift);
         at::NoGradGuard no_grad;
         std::vector<at::Tensor> own;
@@ -37,7 +37,7 @@ inline QString writeTestStudent(ui::StudioSession& session, const QString& path,
           own.push_back(t.clone());
           t.mul_(0.9);
         }
-        linvideo_method::save_student(path.toStdString(), dit, schedule, "studio test");
+        method::save_student(path.toStdString(), dit, schedule, "studio test");
         std::size_t i = 0;
         for (const auto& [name, t] : dit.named_weights()) t.copy_(own[i++]);
         for (std::int64_t l = 0; l < dit.num_layers(); ++l)

@@ -18,17 +18,17 @@
 #include "core/error.h"
 #include "core/remove_tree.h"
 #include "core/io/safetensors.h"
-#include "core/linvideo/distill.h"
-#include "core/linvideo/objectives.h"
-#include "core/linvideo/sidecar.h"
-#include "core/linvideo/student.h"
+#include "core/method/distill.h"
+#include "core/method/objectives.h"
+#include "core/method/sidecar.h"
+#include "core/method/student.h"
 #include "core/model/wan_dit.h"
 #include "core/sampling/flow_schedule.h"
 #include "core/train/training_state.h"
 #include "tests/unit/tiny_pipeline.h"
 
 using namespace linvideo;
-using namespace linvideo::linvideo_method;
+using namespace linvideo::method;
 namespace fs = std::filesystem;
 
 namespace {

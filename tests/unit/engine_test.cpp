@@ -11,7 +11,7 @@
 #include "core/engine/compare.h"
 #include "core/engine/engine.h"
 #include "core/error.h"
-#include "core/linvideo/student.h"
+#include "core/method/student.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/clip_tags.h"
 #include "tests/support/test_support.h"
@@ -103,7 +103,7 @@ TEST(Engine, AStudentClipRestoresTheModelsWeightsAndUsesTheStudentsSchedule) {
   {
     at::NoGradGuard no_grad;
     for (const auto& [name, t] : dit.named_weights()) t.add_(0.01);
-    linvideo_method::save_student(file, dit, linvideo_method::make_few_step_schedule({1000, 600, 300}, 3.0));
+    method::save_student(file, dit, method::make_few_step_schedule({1000, 600, 300}, 3.0));
     for (const auto& [name, t] : dit.named_weights()) t.sub_(0.01);
   }
   const ModelSnapshot before(dit);
@@ -206,7 +206,7 @@ TEST(Engine, SetLayersKeepsAChoiceForEveryLaterClip) {
   EXPECT_EQ(eng.generate(r).modes, std::vector<std::string>(kept.modes.size(), "softmax"));
   // A student replaces the weights for good, and every later clip samples on its schedule.
   const std::string file = test::temp_dir() + "/engine-set-student.safetensors";
-  linvideo_method::save_student(file, dit, linvideo_method::make_few_step_schedule({1000, 500}, 3.0));
+  method::save_student(file, dit, method::make_few_step_schedule({1000, 500}, 3.0));
   eng.set_layers({LayerChoice::Kind::Student, file, {}}, r.settings);
   const engine::Clip student = eng.generate(r);
   EXPECT_EQ(student.result.sampling.steps_done, 2);
@@ -243,7 +243,7 @@ TEST(Engine, TransferBuildsTheCacheTrainsAndInstallsOnlyAFinishedRun) {
   cb.cancel = &cancel;
   std::vector<std::pair<std::int64_t, std::int64_t>> cached;
   cb.on_cache = [&](std::int64_t done, std::int64_t total) { cached.emplace_back(done, total); };
-  cb.on_transfer_step = [&](const linvideo_method::TransferStep&) { cancel.cancel(); };
+  cb.on_transfer_step = [&](const method::TransferStep&) { cancel.cancel(); };
   const engine::TransferOutcome part = eng.transfer(r, cb);
   EXPECT_TRUE(part.run.cancelled);
   EXPECT_TRUE(part.run.sidecar.empty());

@@ -5,14 +5,14 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "core/linvideo/apply.h"
-#include "core/linvideo/attention_cost.h"
-#include "core/linvideo/layer_mask.h"
+#include "core/method/apply.h"
+#include "core/method/attention_cost.h"
+#include "core/method/layer_mask.h"
 #include "core/model/wan_dit.h"
 #include "tests/unit/tiny_pipeline.h"
 
 using namespace linvideo;
-using linvideo_method::LayerMask;
+using method::LayerMask;
 
 namespace {
 std::string error_of(const std::function<void()>& f) {
@@ -28,14 +28,14 @@ void write(const std::string& path, const std::string& text) { std::ofstream(pat
 
 TEST(LayerMask, RoundTripsAndFormatsRanges) {
   const std::string path = test::temp_dir() + "/mask.json";
-  linvideo_method::write_layer_mask(path, LayerMask{30, {2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 23, 25, 30}});
-  const LayerMask back = linvideo_method::read_layer_mask(path, 30, "--linear");
+  method::write_layer_mask(path, LayerMask{30, {2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 23, 25, 30}});
+  const LayerMask back = method::read_layer_mask(path, 30, "--linear");
   EXPECT_EQ(back.num_layers, 30);
-  EXPECT_EQ(linvideo_method::format_layer_list(back.linear), "2-8,10-13,15-16,23,25,30");
-  EXPECT_EQ(linvideo_method::format_layer_list({}), "");
-  EXPECT_EQ(linvideo_method::format_layer_list({4, 1, 2, 2}), "1-2,4");
+  EXPECT_EQ(method::format_layer_list(back.linear), "2-8,10-13,15-16,23,25,30");
+  EXPECT_EQ(method::format_layer_list({}), "");
+  EXPECT_EQ(method::format_layer_list({4, 1, 2, 2}), "1-2,4");
   // The text form is accepted wherever a mask is.
-  EXPECT_EQ(linvideo_method::read_layer_mask("3,1-2", 8, "--linear").linear, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(method::read_layer_mask("3,1-2", 8, "--linear").linear, (std::vector<int>{1, 2, 3}));
 }
 
 TEST(LayerMask, BadFilesAreOneLineErrorsNamingTheFile) {
@@ -57,12 +57,12 @@ TEST(LayerMask, BadFilesAreOneLineErrorsNamingTheFile) {
   for (const auto& [text, expected] : cases) {
     const std::string path = dir + "/bad" + std::to_string(i++) + ".json";
     write(path, text);
-    const std::string msg = error_of([&] { linvideo_method::read_layer_mask(path, 8, "--linear"); });
+    const std::string msg = error_of([&] { method::read_layer_mask(path, 8, "--linear"); });
     EXPECT_NE(msg.find(path), std::string::npos) << msg;
     EXPECT_NE(msg.find(expected), std::string::npos) << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
   }
-  EXPECT_NE(error_of([&] { linvideo_method::read_layer_mask(dir + "/missing.json", 8, "--linear"); }).find("missing.json"),
+  EXPECT_NE(error_of([&] { method::read_layer_mask(dir + "/missing.json", 8, "--linear"); }).find("missing.json"),
             std::string::npos);
 }
 
@@ -73,10 +73,10 @@ TEST(LayerMask, ApplyMakesExactlyTheMaskedLayersLinear) {
   auto s = test::tiny_settings();
   s.steps = 2;
   const at::Tensor ctx = t2v->encode_prompt("a red circle"), neg = t2v->encode_prompt("");
-  linvideo_method::apply_linvideo(*t2v, "", "1,2", s, {{ctx, neg}});
+  method::apply_linvideo(*t2v, "", "1,2", s, {{ctx, neg}});
   const std::string path = test::temp_dir() + "/mask-3.json";
-  linvideo_method::write_layer_mask(path, LayerMask{3, {3}});
-  const std::string summary = linvideo_method::apply_linvideo(*t2v, "", path, s, {{ctx, neg}});
+  method::write_layer_mask(path, LayerMask{3, {3}});
+  const std::string summary = method::apply_linvideo(*t2v, "", path, s, {{ctx, neg}});
   EXPECT_NE(summary.find("linear layers 3"), std::string::npos) << summary;
   EXPECT_EQ(t2v->dit().attention_state(0).mode, model::AttentionMode::Softmax);
   EXPECT_EQ(t2v->dit().attention_state(1).mode, model::AttentionMode::Softmax);
@@ -88,21 +88,21 @@ TEST(LayerMask, ApplyMakesExactlyTheMaskedLayersLinear) {
 // (the GPU notes' figure); attention is most of the work, so 16 linear layers predict >= 1.5x.
 TEST(AttentionCost, MatchesTheWan13BFiguresAndGrowsWithTheMask) {
   model::DitConfig c;  // defaults: Wan 1.3B
-  const linvideo_method::VideoSize size{81, 480, 832};
-  const auto none = linvideo_method::estimate_forward_cost(c, size, {});
+  const method::VideoSize size{81, 480, 832};
+  const auto none = method::estimate_forward_cost(c, size, {});
   EXPECT_EQ(none.tokens, 32760);
   EXPECT_DOUBLE_EQ(none.predicted_speedup, 1.0);
   EXPECT_NEAR(none.other_flops_per_layer * 30 / 1e12, 82, 82 * 0.1);
   EXPECT_GT(none.attention_share, 0.5);
   EXPECT_LT(none.linear_attention_flops, none.softmax_attention_flops / 20);
-  const auto k16 = linvideo_method::estimate_forward_cost(c, size, {2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 23, 25, 30});
-  const auto k10 = linvideo_method::estimate_forward_cost(c, size, {2, 3, 4, 5, 6, 7, 8, 10, 11, 12});
+  const auto k16 = method::estimate_forward_cost(c, size, {2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 23, 25, 30});
+  const auto k10 = method::estimate_forward_cost(c, size, {2, 3, 4, 5, 6, 7, 8, 10, 11, 12});
   EXPECT_GT(k16.predicted_speedup, k10.predicted_speedup);
   EXPECT_GT(k16.predicted_speedup, 1.5);
   // Duplicates and out-of-range layers do not count twice or at all.
-  EXPECT_DOUBLE_EQ(linvideo_method::estimate_forward_cost(c, size, {2, 2, 31}).masked_flops,
-                   linvideo_method::estimate_forward_cost(c, size, {2}).masked_flops);
+  EXPECT_DOUBLE_EQ(method::estimate_forward_cost(c, size, {2, 2, 31}).masked_flops,
+                   method::estimate_forward_cost(c, size, {2}).masked_flops);
   // Short clips: attention matters little, so the predicted gain is small.
-  const auto shapes = linvideo_method::estimate_forward_cost(c, {17, 128, 128}, {1, 2, 3, 4});
+  const auto shapes = method::estimate_forward_cost(c, {17, 128, 128}, {1, 2, 3, 4});
   EXPECT_LT(shapes.predicted_speedup, 1.1);
 }

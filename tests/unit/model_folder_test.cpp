@@ -15,7 +15,7 @@
 #include "core/io/dit_dialect.h"
 #include "core/prompts_file.h"
 #include "core/io/safetensors.h"
-#include "core/linvideo/sidecar.h"
+#include "core/method/sidecar.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/clip_tags.h"
 #include "core/pipeline/model_loader.h"
@@ -227,7 +227,7 @@ TEST(EmbeddedModel, ShipsALinVideoSidecarWithHalfItsLayersLinear) {
   at::manual_seed(4);
   const at::Tensor x = at::randn({1, 16, 5, 16, 16}), t = at::full({1}, 700.0), ctx = at::randn({1, 8, 64});
   const at::Tensor teacher = dit->forward(x, t, ctx);
-  linvideo_method::load_sidecar(sidecar, *dit);
+  method::load_sidecar(sidecar, *dit);
   int linear = 0;
   for (std::int64_t l = 0; l < dit->num_layers(); ++l) {
     const auto& st = dit->attention_state(l);
@@ -342,7 +342,7 @@ TEST(PromptsFile, BinaryOrOversizedLinesAreRefusedWithFileAndLine) {
 // studio takes (load, install the folder's sidecar, generate).
 TEST(EmbeddedModel, CliAppliesTheShippedSidecarUnlessTeacherAndMatchesTheLibrary) {
   const std::string dir = pipeline::default_model_dir();
-  const std::string sidecar = linvideo_method::find_shipped_sidecar(dir);
+  const std::string sidecar = method::find_shipped_sidecar(dir);
   ASSERT_EQ(sidecar, dir + "/shapes.linvideo.safetensors");
   const std::string tmp = test::temp_dir();
   const std::string prompt = "a small red circle moving left on a black background";
@@ -416,7 +416,7 @@ TEST(EmbeddedModel, EvalGeneratesWithTheLayerOptionsOfGenerate) {
   EXPECT_TRUE(std::filesystem::exists(tmp + "/eval-teacher.json"));
   ASSERT_EQ(run("eval-shipped", ""), 0) << test::read_text_file(tmp + "/eval-shipped.txt");
   EXPECT_NE(test::read_text_file(tmp + "/eval-shipped.txt").find("the folder's sidecar"), std::string::npos);
-  const std::string sidecar = linvideo_method::find_shipped_sidecar(pipeline::default_model_dir());
+  const std::string sidecar = method::find_shipped_sidecar(pipeline::default_model_dir());
   EXPECT_NE(run("eval-bad", "--student " + sidecar), 0);
   EXPECT_NE(test::read_text_file(tmp + "/eval-bad.txt").find("not a distilled student"), std::string::npos);
 }

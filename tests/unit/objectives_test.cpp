@@ -4,12 +4,12 @@
 #include <gtest/gtest.h>
 #include <torch/optim/adam.h>
 
-#include "core/linvideo/objectives.h"
+#include "core/method/objectives.h"
 #include "core/model/wan_dit.h"
 #include "tests/unit/tiny_pipeline.h"
 
 using namespace linvideo;
-using namespace linvideo::linvideo_method;
+using namespace linvideo::method;
 
 TEST(Objectives, RegulariserBinarisesScoresAsAlphaAnneals) {
   at::Tensor r = at::tensor({0.62f, 0.41f, 0.55f, 0.30f, 0.71f}).requires_grad_(true);

@@ -10,9 +10,9 @@
 #include "core/io/vae_dialect.h"
 #include "core/error.h"
 #include "core/io/safetensors.h"
-#include "core/linvideo/layer_mask.h"
-#include "core/linvideo/replaceability.h"
-#include "core/linvideo/sidecar.h"
+#include "core/method/layer_mask.h"
+#include "core/method/replaceability.h"
+#include "core/method/sidecar.h"
 #include "core/model/wan_dit.h"
 #include "core/model/wan_vae.h"
 #include "core/pipeline/model_loader.h"
@@ -28,11 +28,11 @@ TEST(Replaceability, TransferFitsEveryLayerAndSensitivityIsMeasured) {
   const at::Tensor before = dit->forward(at::ones({1, 16, 2, 4, 4}), at::full({1}, 500.0), at::ones({1, 4, 16}));
 
   const pipeline::GenerationSettings s = test::tiny_settings();
-  linvideo_method::ScanOptions o;
+  method::ScanOptions o;
   o.prompts = {"a red circle", "a blue square"};
   o.sample_steps = 3;
   o.transfer_steps = 60;
-  const auto r = linvideo_method::scan_layers(t2v, s, o);
+  const auto r = method::scan_layers(t2v, s, o);
   ASSERT_EQ(r.layers.size(), 3u);
   for (const auto& l : r.layers) {
     SCOPED_TRACE(l.layer);
@@ -57,13 +57,13 @@ TEST(Replaceability, ReportsRisingProgressAndStopsOnCancelWithModesRestored) {
   dit.attention_state(1).init_linear_branch(dit.config().num_heads, dit.config().head_dim(), at::kCPU);
   dit.attention_state(1).mode = model::AttentionMode::Linear;
   const pipeline::GenerationSettings s = test::tiny_settings();
-  linvideo_method::ScanOptions o;
+  method::ScanOptions o;
   o.prompts = {"a red circle"};
   o.sample_steps = 2;
   o.transfer_steps = 20;
   std::vector<double> fractions;
   o.progress = [&](double f, const std::string&) { fractions.push_back(f); };
-  const auto full = linvideo_method::scan_layers(t2v, s, o);
+  const auto full = method::scan_layers(t2v, s, o);
   EXPECT_FALSE(full.cancelled);
   ASSERT_FALSE(fractions.empty());
   EXPECT_TRUE(std::is_sorted(fractions.begin(), fractions.end()));
@@ -76,7 +76,7 @@ TEST(Replaceability, ReportsRisingProgressAndStopsOnCancelWithModesRestored) {
   o.progress = [&](double, const std::string& stage) {
     if (stage == "attention transfer" && ++calls == o.transfer_steps + 5) cancel.cancel();
   };
-  const auto part = linvideo_method::scan_layers(t2v, s, o);
+  const auto part = method::scan_layers(t2v, s, o);
   EXPECT_TRUE(part.cancelled);
   ASSERT_EQ(part.layers.size(), 1u);  // the first layer finished its transfer
   EXPECT_EQ(part.layers[0].layer, 1);
@@ -96,9 +96,9 @@ TEST(Sidecar, RoundTripsModesMapsAndScoresAndRejectsMismatches) {
   l1.mix_score.fill_(0.25);
   l1.mode = model::AttentionMode::Mixed;
   const std::string path = test::temp_dir() + "/model.linvideo.safetensors";
-  linvideo_method::save_sidecar(path, *a, "test");
+  method::save_sidecar(path, *a, "test");
   auto b = model::WanDiT::random(c, {}, 2);
-  linvideo_method::load_sidecar(path, *b);
+  method::load_sidecar(path, *b);
   EXPECT_EQ(b->attention_state(0).mode, model::AttentionMode::Softmax);
   EXPECT_FALSE(b->attention_state(0).has_linear_branch());
   const auto& r1 = b->attention_state(1);
@@ -109,18 +109,18 @@ TEST(Sidecar, RoundTripsModesMapsAndScoresAndRejectsMismatches) {
   // Another depth does not fit.
   c.num_layers = 4;
   auto deeper = model::WanDiT::random(c, {}, 3);
-  EXPECT_THROW(linvideo_method::load_sidecar(path, *deeper), Error);
+  EXPECT_THROW(method::load_sidecar(path, *deeper), Error);
 }
 
 TEST(Sidecar, LayerListsAreOneBasedRangesWithClearErrors) {
-  EXPECT_EQ(linvideo_method::parse_layer_list("2-4,7,9-9", 10, "--linear"), (std::vector<int>{2, 3, 4, 7, 9}));
-  EXPECT_EQ(linvideo_method::parse_layer_list("3,1-2", 3, "--linear"), (std::vector<int>{1, 2, 3}));
-  EXPECT_EQ(linvideo_method::parse_layer_list("2 - 4, 7", 10, "--linear"), (std::vector<int>{2, 3, 4, 7}));
+  EXPECT_EQ(method::parse_layer_list("2-4,7,9-9", 10, "--linear"), (std::vector<int>{2, 3, 4, 7, 9}));
+  EXPECT_EQ(method::parse_layer_list("3,1-2", 3, "--linear"), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(method::parse_layer_list("2 - 4, 7", 10, "--linear"), (std::vector<int>{2, 3, 4, 7}));
   // Trailing text, signs and huge numbers were read by std::stoi's prefix rule ("1-2-3" was 1-2).
   for (const std::string bad : {"0-3", "5-2", "a", "", "11", "2-x", "1-2-3", "+2", "-3", "2x", "99999999999", "1-99999999999"}) {
     SCOPED_TRACE(bad);
     try {
-      linvideo_method::parse_layer_list(bad, 10, "--linear");
+      method::parse_layer_list(bad, 10, "--linear");
       ADD_FAILURE() << "accepted";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("--linear"), std::string::npos);
@@ -151,7 +151,7 @@ TEST(Sidecar, HostileManifestsNameTheFileAndField) {
     const std::string path = dir + "/hostile" + std::to_string(++n) + ".linvideo.safetensors";
     io::write_safetensors(path, {{"unused", at::zeros({1})}}, {{"linvideo", manifest}});
     try {
-      linvideo_method::load_sidecar(path, *dit);
+      method::load_sidecar(path, *dit);
       ADD_FAILURE() << "accepted";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
@@ -161,7 +161,7 @@ TEST(Sidecar, HostileManifestsNameTheFileAndField) {
 }
 
 // Issue 19: "linearise the k most replaceable" was the studio's alone; `linvideo scan --rank K`
-// applies the same rule (core/linvideo/layer_ranking) and can save the choice as a layer mask.
+// applies the same rule (core/method/layer_ranking) and can save the choice as a layer mask.
 TEST(Replaceability, CliRanksTheMostReplaceableLayersAndSavesAMask) {
   const std::string dir = test::temp_dir();
   const std::string base = std::string(LINVIDEO_CLI) + " scan -p 'a small red circle moving left on a black background'" +
@@ -180,7 +180,7 @@ TEST(Replaceability, CliRanksTheMostReplaceableLayersAndSavesAMask) {
   EXPECT_EQ(j["most_replaceable"]["layers"].get<std::vector<int>>(), expected);
   const int layers = nlohmann::json::parse(test::read_text_file(pipeline::default_model_dir() + "/transformer/config.json"))
                          .value("num_layers", 0);
-  const auto mask = linvideo_method::read_layer_mask(dir + "/mask.json", layers, "--linear");
+  const auto mask = method::read_layer_mask(dir + "/mask.json", layers, "--linear");
   std::vector<int> sorted = expected;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(mask.linear, sorted);

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/io/safetensors.h"
-#include "core/linvideo/trajectory_cache.h"
+#include "core/method/trajectory_cache.h"
 #include "tests/unit/tiny_pipeline.h"
 
 using namespace linvideo;
@@ -16,22 +16,22 @@ using namespace linvideo;
 TEST(TrajectoryCache, StagedBuildResumesToTheSameCacheAsOneShot) {
   auto t2v = test::tiny_pipeline();
   const auto s = test::tiny_settings();
-  linvideo_method::CacheOptions o;
+  method::CacheOptions o;
   o.prompts = {"a red circle", "a blue square"};
   o.seeds = 2;
   o.dir = test::temp_dir() + "/one-shot";
-  const auto full = linvideo_method::build_trajectory_cache(*t2v, s, o);
+  const auto full = method::build_trajectory_cache(*t2v, s, o);
   EXPECT_TRUE(full.complete);
   EXPECT_EQ(full.shards, 4);
   EXPECT_EQ(full.states, 4 * s.steps);
   EXPECT_GT(full.bytes, 0);
 
-  linvideo_method::CacheOptions staged = o;
+  method::CacheOptions staged = o;
   staged.dir = test::temp_dir() + "/staged";
   staged.max_jobs = 1;
-  EXPECT_FALSE(linvideo_method::build_trajectory_cache(*t2v, s, staged).complete);  // interrupted
+  EXPECT_FALSE(method::build_trajectory_cache(*t2v, s, staged).complete);  // interrupted
   staged.max_jobs = -1;
-  const auto resumed = linvideo_method::build_trajectory_cache(*t2v, s, staged);
+  const auto resumed = method::build_trajectory_cache(*t2v, s, staged);
   EXPECT_TRUE(resumed.complete);
   EXPECT_EQ(resumed.new_shards, 3);
   for (const char* shard : {"shard-000000.safetensors", "shard-000003.safetensors"}) {
@@ -52,7 +52,7 @@ TEST(TrajectoryCache, StagedBuildResumesToTheSameCacheAsOneShot) {
   // Other settings may not be appended to this cache.
   pipeline::GenerationSettings other = s;
   other.steps = s.steps + 1;
-  EXPECT_THROW(linvideo_method::build_trajectory_cache(*t2v, other, o), Error);
+  EXPECT_THROW(method::build_trajectory_cache(*t2v, other, o), Error);
 }
 
 // Issue 18: an index naming a shard outside the cache folder (absolute, or through "..") is refused.
@@ -66,7 +66,7 @@ TEST(TrajectoryCache, ShardPathsMustStayInsideTheCache) {
                                   {"shards", {{{"file", file}, {"job", 0}, {"states", 2}, {"bytes", 1}}}}};
     std::ofstream(dir + "/index.json") << index.dump();
     try {
-      linvideo_method::read_trajectory_cache(dir);
+      method::read_trajectory_cache(dir);
       ADD_FAILURE() << "accepted";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("'file'"), std::string::npos) << e.what();
@@ -99,7 +99,7 @@ TEST(TrajectoryCache, HostileIndexFieldsAreRefusedNamingTheField) {
     SCOPED_TRACE(c.index.dump());
     std::ofstream(dir + "/index.json") << c.index.dump();
     try {
-      linvideo_method::read_trajectory_cache(dir);
+      method::read_trajectory_cache(dir);
       ADD_FAILURE() << "accepted";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(dir + "/index.json"), std::string::npos) << e.what();
@@ -118,7 +118,7 @@ TEST(TrajectoryCache, DigestFollowsTheContents) {
                                   {"settings", {{"steps", 4}}},
                                   {"shards", {{{"file", "shard-0.safetensors"}, {"job", 0}, {"prompt", prompt}}}}};
     std::ofstream(dir + "/index.json") << index.dump();
-    return linvideo_method::trajectory_cache_digest(dir);
+    return method::trajectory_cache_digest(dir);
   };
   const std::string a = write("a red circle");
   EXPECT_EQ(a.size(), 16u);

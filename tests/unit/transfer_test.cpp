@@ -16,8 +16,8 @@
 #include "core/error.h"
 #include "core/atomic_write.h"
 #include "core/io/safetensors.h"
-#include "core/linvideo/trajectory_cache.h"
-#include "core/linvideo/transfer.h"
+#include "core/method/trajectory_cache.h"
+#include "core/method/transfer.h"
 #include "core/model/attention.h"
 #include "core/model/autocast.h"
 #include "core/model/block_checkpoint.h"
@@ -30,19 +30,19 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string tiny_cache(pipeline::TextToVideo& t2v, const std::string& name) {
-  linvideo_method::CacheOptions c;
+  method::CacheOptions c;
   c.dir = test::temp_dir() + "/" + name;
   c.prompts = {"a red circle", "a blue square", "a green triangle"};
   auto s = test::tiny_settings();
   s.steps = 4;
-  linvideo_method::build_trajectory_cache(t2v, s, c);
+  method::build_trajectory_cache(t2v, s, c);
   return c.dir;
 }
 
 // Mean squared difference between the current model's guided velocity and the teacher's cached one.
 double velocity_gap(pipeline::TextToVideo& t2v, const std::string& cache_dir) {
   at::NoGradGuard no_grad;
-  const auto cache = linvideo_method::read_trajectory_cache(cache_dir);
+  const auto cache = method::read_trajectory_cache(cache_dir);
   double sum = 0;
   int n = 0;
   for (const auto& c : cache.trajectories) {
@@ -71,7 +71,7 @@ std::vector<std::string> metric_lines(const std::string& run) {
 
 TEST(Transfer, SelectionEndsWithExactlyKLinearLayers) {
   auto t2v = test::tiny_pipeline();
-  linvideo_method::TransferOptions o;
+  method::TransferOptions o;
   o.cache_dir = tiny_cache(*t2v, "cache-select");
   o.run_dir = test::temp_dir() + "/select";
   o.target_linear = 2;  // of 3
@@ -80,7 +80,7 @@ TEST(Transfer, SelectionEndsWithExactlyKLinearLayers) {
   o.lr_r = 3e-2;
   o.lambda = 1.0;
   o.warmup_steps = 20;
-  const auto r = linvideo_method::run_transfer(*t2v, o);
+  const auto r = method::run_transfer(*t2v, o);
   EXPECT_EQ(r.linear_layers.size(), 2u);
   EXPECT_GE(r.rounded_linear, 0);
   // The scores did train: the last metrics line differs from the initial r.
@@ -105,7 +105,7 @@ TEST(Transfer, MseAndAdmBothBringTheLinearisedStudentCloserToTheTeacher) {
     SCOPED_TRACE(objective);
     auto t2v = test::tiny_pipeline();
     const std::string cache = tiny_cache(*t2v, std::string("cache-") + objective);
-    linvideo_method::TransferOptions o;
+    method::TransferOptions o;
     o.cache_dir = cache;
     o.run_dir = test::temp_dir() + "/fixed-" + objective;
     o.objective = objective;
@@ -113,12 +113,12 @@ TEST(Transfer, MseAndAdmBothBringTheLinearisedStudentCloserToTheTeacher) {
     o.steps = 0;                 // first only the warm-up: the untrained, transfer-initialised W
     o.warmup_steps = 20;
     o.lr = 1e-3;  // (with 1e-2, or 3e-3 over 200 steps, ADM drifts away on this random teacher)
-    linvideo_method::run_transfer(*t2v, o);
+    method::run_transfer(*t2v, o);
     const double before = velocity_gap(*t2v, cache);
     o.steps = 60;
     o.run_dir += "-trained";
     auto t2v_trained = test::tiny_pipeline();
-    linvideo_method::run_transfer(*t2v_trained, o);
+    method::run_transfer(*t2v_trained, o);
     const double after = velocity_gap(*t2v_trained, cache);
     EXPECT_LT(after, 0.8 * before) << "before " << before << " after " << after;
   }
@@ -126,7 +126,7 @@ TEST(Transfer, MseAndAdmBothBringTheLinearisedStudentCloserToTheTeacher) {
 
 TEST(Transfer, CancelledRunResumesToExactlyTheUninterruptedRun) {
   auto t2v = test::tiny_pipeline();
-  linvideo_method::TransferOptions o;
+  method::TransferOptions o;
   o.cache_dir = tiny_cache(*t2v, "cache-resume");
   o.target_linear = 1;
   o.objective = "adm";
@@ -135,19 +135,19 @@ TEST(Transfer, CancelledRunResumesToExactlyTheUninterruptedRun) {
   o.warmup_steps = 10;
   const std::string straight_dir = test::temp_dir() + "/straight";
   o.run_dir = straight_dir;
-  const auto straight = linvideo_method::run_transfer(*t2v, o);
+  const auto straight = method::run_transfer(*t2v, o);
 
   // Cancelled after step 5 (one step past the checkpoint at 3: the cancel itself checkpoints).
   o.run_dir = test::temp_dir() + "/interrupted";
   pipeline::CancelToken cancel;
   auto first = test::tiny_pipeline();
-  const auto part = linvideo_method::run_transfer(
-      *first, o, [&](const linvideo_method::TransferStep& s) { if (s.step == 5) cancel.cancel(); }, {}, &cancel);
+  const auto part = method::run_transfer(
+      *first, o, [&](const method::TransferStep& s) { if (s.step == 5) cancel.cancel(); }, {}, &cancel);
   EXPECT_TRUE(part.cancelled);
   EXPECT_EQ(part.steps_done, 5);
   EXPECT_TRUE(part.sidecar.empty());
   auto second = test::tiny_pipeline();  // a new process: fresh model, state from the run folder
-  const auto resumed = linvideo_method::run_transfer(*second, o);
+  const auto resumed = method::run_transfer(*second, o);
   EXPECT_FALSE(resumed.cancelled);
   EXPECT_EQ(resumed.steps_done, 8);
   EXPECT_EQ(metric_lines(straight_dir), metric_lines(o.run_dir));
@@ -157,7 +157,7 @@ TEST(Transfer, CancelledRunResumesToExactlyTheUninterruptedRun) {
   // The same folder with other options is refused, naming config.json.
   o.lr *= 2;
   try {
-    linvideo_method::run_transfer(*second, o);
+    method::run_transfer(*second, o);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("config.json"), std::string::npos) << e.what();
@@ -166,7 +166,7 @@ TEST(Transfer, CancelledRunResumesToExactlyTheUninterruptedRun) {
 
 TEST(Transfer, DivergenceStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint) {
   auto t2v = test::tiny_pipeline();
-  linvideo_method::TransferOptions o;
+  method::TransferOptions o;
   o.cache_dir = tiny_cache(*t2v, "cache-nan");
   // One trajectory's teacher velocities turn to NaN: the first step that draws it diverges.
   const std::string shard = o.cache_dir + "/shard-000002.safetensors";
@@ -187,7 +187,7 @@ TEST(Transfer, DivergenceStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint) {
   o.checkpoint_every = 1;
   o.warmup_steps = 0;
   try {
-    linvideo_method::run_transfer(*t2v, o);
+    method::run_transfer(*t2v, o);
     FAIL() << "expected a divergence error";
   } catch (const Error& e) {
     const std::string msg = e.what();
@@ -206,17 +206,17 @@ TEST(Transfer, DivergenceStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint) {
 
 TEST(Transfer, BadOptionsAreOneLineErrorsNamingTheOption) {
   auto t2v = test::tiny_pipeline();
-  linvideo_method::TransferOptions o;
+  method::TransferOptions o;
   o.run_dir = test::temp_dir() + "/bad";
   o.cache_dir = test::temp_dir() + "/no-cache";
   o.target_linear = 3;  // of 3: nothing would stay softmax
-  EXPECT_THROW(linvideo_method::run_transfer(*t2v, o), Error);
+  EXPECT_THROW(method::run_transfer(*t2v, o), Error);
   o.target_linear = 1;
   o.objective = "kl";
-  EXPECT_THROW(linvideo_method::run_transfer(*t2v, o), Error);
+  EXPECT_THROW(method::run_transfer(*t2v, o), Error);
   o.objective = "adm";
   try {
-    linvideo_method::run_transfer(*t2v, o);
+    method::run_transfer(*t2v, o);
     FAIL() << "expected a missing-cache error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no-cache"), std::string::npos) << e.what();
@@ -227,21 +227,21 @@ TEST(Transfer, BadOptionsAreOneLineErrorsNamingTheOption) {
 // with no steps its sidecar holds exactly the maps it started from; with steps they move on.
 TEST(Transfer, InitSidecarStartsTheMapsFromAnEarlierRun) {
   auto t2v = test::tiny_pipeline();
-  linvideo_method::TransferOptions o;
+  method::TransferOptions o;
   o.cache_dir = tiny_cache(*t2v, "cache-init");
   o.run_dir = test::temp_dir() + "/phase1";
   o.objective = "mse";
   o.fixed_linear = {1, 3};
   o.steps = 5;
   o.warmup_steps = 10;
-  const auto first = linvideo_method::run_transfer(*t2v, o);
+  const auto first = method::run_transfer(*t2v, o);
 
   o.init_sidecar = first.sidecar;
   o.warmup_steps = 10;  // ignored: the maps come from the sidecar
   o.steps = 0;
   o.run_dir = test::temp_dir() + "/phase2-0";
   auto second = test::tiny_pipeline();
-  const auto copied = linvideo_method::run_transfer(*second, o);
+  const auto copied = method::run_transfer(*second, o);
   const io::SafetensorsFile a(first.sidecar), b(copied.sidecar);
   for (const char* name : {"blocks.0.self_attn.linvideo.w_q", "blocks.2.self_attn.linvideo.w_k"}) {
     EXPECT_TRUE(at::equal(a.tensor(name), b.tensor(name))) << name;
@@ -249,7 +249,7 @@ TEST(Transfer, InitSidecarStartsTheMapsFromAnEarlierRun) {
   o.steps = 5;
   o.run_dir = test::temp_dir() + "/phase2-5";
   auto third = test::tiny_pipeline();
-  const auto trained = linvideo_method::run_transfer(*third, o);
+  const auto trained = method::run_transfer(*third, o);
   const io::SafetensorsFile c(trained.sidecar);
   EXPECT_FALSE(at::equal(a.tensor("blocks.0.self_attn.linvideo.w_q"), c.tensor("blocks.0.self_attn.linvideo.w_q")));
   // The start is part of the run's identity, recorded in config.json.
@@ -267,7 +267,7 @@ TEST(TrajectoryCache, IsTheTeachersWhateverTheModelsLayersAndReportsEachShard) {
     st.init_linear_branch(dit.config().num_heads, dit.config().head_dim(), dit.options().device);
     st.mode = model::AttentionMode::Linear;
   }
-  linvideo_method::CacheOptions c;
+  method::CacheOptions c;
   c.dir = test::temp_dir() + "/cache-with-linear-layers";
   c.prompts = {"a red circle", "a blue square", "a green triangle"};
   std::vector<std::pair<std::int64_t, std::int64_t>> reports;
@@ -275,16 +275,16 @@ TEST(TrajectoryCache, IsTheTeachersWhateverTheModelsLayersAndReportsEachShard) {
   auto s = test::tiny_settings();
   s.steps = 4;
   c.max_jobs = 2;
-  linvideo_method::build_trajectory_cache(*t2v, s, c);
+  method::build_trajectory_cache(*t2v, s, c);
   c.max_jobs = -1;  // resumed: the third shard
-  linvideo_method::build_trajectory_cache(*t2v, s, c);
+  method::build_trajectory_cache(*t2v, s, c);
   EXPECT_EQ(reports, (std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 3}, {2, 3}, {3, 3}}));
   EXPECT_EQ(dit.attention_state(0).mode, model::AttentionMode::Linear);
   EXPECT_EQ(dit.attention_state(1).mode, model::AttentionMode::Softmax);
   EXPECT_EQ(dit.attention_state(2).mode, model::AttentionMode::Linear);
 
-  const auto a = linvideo_method::read_trajectory_cache(teacher);
-  const auto b = linvideo_method::read_trajectory_cache(c.dir);
+  const auto a = method::read_trajectory_cache(teacher);
+  const auto b = method::read_trajectory_cache(c.dir);
   ASSERT_EQ(a.trajectories.size(), b.trajectories.size());
   for (std::size_t i = 0; i < a.trajectories.size(); ++i) {
     EXPECT_TRUE(at::equal(a.trajectories[i].x_t, b.trajectories[i].x_t)) << i;
@@ -296,14 +296,14 @@ TEST(TrajectoryCache, IsTheTeachersWhateverTheModelsLayersAndReportsEachShard) {
 // the studio's model (its shipped sidecar installed) and the CLI's give the same run.
 TEST(Transfer, AFreshRunStartsFromIdentityMapsNotTheModelsOwn) {
   auto plain = test::tiny_pipeline();
-  linvideo_method::TransferOptions o;
+  method::TransferOptions o;
   o.cache_dir = tiny_cache(*plain, "cache-fresh");
   o.objective = "mse";
   o.fixed_linear = {1, 3};
   o.steps = 2;
   o.warmup_steps = 0;
   o.run_dir = test::temp_dir() + "/fresh-plain";
-  const auto a = linvideo_method::run_transfer(*plain, o);
+  const auto a = method::run_transfer(*plain, o);
 
   auto with_maps = test::tiny_pipeline();
   model::WanDiT& dit = with_maps->dit();
@@ -316,7 +316,7 @@ TEST(Transfer, AFreshRunStartsFromIdentityMapsNotTheModelsOwn) {
     st.mode = model::AttentionMode::Linear;
   }
   o.run_dir = test::temp_dir() + "/fresh-with-maps";
-  const auto b = linvideo_method::run_transfer(*with_maps, o);
+  const auto b = method::run_transfer(*with_maps, o);
   const io::SafetensorsFile fa(a.sidecar), fb(b.sidecar);
   for (const auto& e : fa.header().tensors) EXPECT_TRUE(at::equal(fa.tensor(e.name), fb.tensor(e.name))) << e.name;
 }
@@ -449,9 +449,9 @@ TEST(GradCheckpoint, DiTGradientsOfWqWkAndRMatchTheUncheckpointedPass) {
 }
 
 TEST(GradCheckpoint, TransferRunReproducesTheMetricsOfTheRunWithout) {
-  linvideo_method::TransferOptions o;
-  EXPECT_FALSE(linvideo_method::uses_gradient_checkpointing(o, at::kCPU));  // auto: off on the CPU
-  EXPECT_TRUE(linvideo_method::uses_gradient_checkpointing(o, at::Device(at::kCUDA, 0)));
+  method::TransferOptions o;
+  EXPECT_FALSE(method::uses_gradient_checkpointing(o, at::kCPU));  // auto: off on the CPU
+  EXPECT_TRUE(method::uses_gradient_checkpointing(o, at::Device(at::kCUDA, 0)));
   o.target_linear = 1;
   o.objective = "adm";
   o.steps = 4;
@@ -462,7 +462,7 @@ TEST(GradCheckpoint, TransferRunReproducesTheMetricsOfTheRunWithout) {
     if (o.cache_dir.empty()) o.cache_dir = tiny_cache(*t2v, "cache-checkpointing");
     o.gradient_checkpointing = mode;
     o.run_dir = test::temp_dir() + "/checkpointing-" + mode;
-    linvideo_method::run_transfer(*t2v, o);
+    method::run_transfer(*t2v, o);
     EXPECT_FALSE(t2v->dit().gradient_checkpointing());  // restored after the run
     totals[mode] = metric_totals(o.run_dir);
     const auto config = nlohmann::json::parse(read_text_file(o.run_dir + "/config.json"));
@@ -477,7 +477,7 @@ TEST(GradCheckpoint, TransferRunReproducesTheMetricsOfTheRunWithout) {
   // Resuming the checkpointed run folder without checkpointing is refused (config.json).
   o.gradient_checkpointing = "off";
   auto t2v = test::tiny_pipeline();
-  EXPECT_THROW(linvideo_method::run_transfer(*t2v, o), Error);
+  EXPECT_THROW(method::run_transfer(*t2v, o), Error);
 }
 
 TEST(MixedPrecision, LinearAttentionStaysFloat32UnderAutocast) {
@@ -522,7 +522,7 @@ TEST(MixedPrecision, Bf16AutocastStepKeepsFloat32MasterWeightsAndTheLossCloseToF
 
   // A short trainer run in bf16: finite, fp32 maps in the sidecar, losses near the fp32 run's.
   std::map<std::string, std::vector<double>> totals;
-  linvideo_method::TransferOptions o;
+  method::TransferOptions o;
   o.target_linear = 1;
   o.objective = "mse";
   o.steps = 3;
@@ -532,7 +532,7 @@ TEST(MixedPrecision, Bf16AutocastStepKeepsFloat32MasterWeightsAndTheLossCloseToF
     if (o.cache_dir.empty()) o.cache_dir = tiny_cache(*run_t2v, "cache-bf16");
     o.precision = precision;
     o.run_dir = test::temp_dir() + "/precision-" + precision;
-    const auto result = linvideo_method::run_transfer(*run_t2v, o);
+    const auto result = method::run_transfer(*run_t2v, o);
     totals[precision] = metric_totals(o.run_dir);
     const auto config = nlohmann::json::parse(read_text_file(o.run_dir + "/config.json"));
     EXPECT_EQ(config.at("precision").get<std::string>(), precision);

@@ -8,7 +8,7 @@
 #pragma push_macro("slots")
 #undef slots
 
-#include "core/linvideo/student.h"
+#include "core/method/student.h"
 #pragma pop_macro("slots")
 
 namespace linvideo::ui {
@@ -21,8 +21,8 @@ StudentInfo readStudentInfo(const QString& path) {
   StudentInfo info;
   info.path = path;
   try {
-    // The engine owns the student format (core/linvideo/student): one reader for the CLI and here.
-    for (const double t : linvideo_method::read_student_schedule(path.toStdString()).timesteps()) info.timesteps << t;
+    // The engine owns the student format (core/method/student): one reader for the CLI and here.
+    for (const double t : method::read_student_schedule(path.toStdString()).timesteps()) info.timesteps << t;
   } catch (const std::exception& e) {
     info.error = QString::fromUtf8(e.what()).section(QLatin1Char('\n'), 0, 0);
   }

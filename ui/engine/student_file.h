@@ -1,5 +1,5 @@
 #pragma once
-// Distilled students (core/linvideo/student.h) as the studio's forms use them: what a student file
+// Distilled students (core/method/student.h) as the studio's forms use them: what a student file
 // says about itself, read from its manifest without the weights (any thread). Generating with one
 // is the engine's job (engine::LayerChoice::Kind::Student).
 #include <QString>

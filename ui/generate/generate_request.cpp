@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/linvideo/layer_mask.h"
+#include "core/method/layer_mask.h"
 #include "core/pipeline/text_to_video.h"
 
 namespace linvideo::ui {
@@ -37,7 +37,7 @@ QString layerMaskText(const std::vector<std::string>& attentionModes) {
     if (attentionModes[i] == "linear") linear.push_back(static_cast<int>(i) + 1);
   }
   if (linear.empty()) return QStringLiteral("none");
-  return QString::fromStdString(linvideo_method::format_layer_list(linear));
+  return QString::fromStdString(method::format_layer_list(linear));
 }
 
 }  // namespace linvideo::ui

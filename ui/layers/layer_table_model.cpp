@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "core/engine/engine.h"
-#include "core/linvideo/layer_mask.h"
+#include "core/method/layer_mask.h"
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
 #include "ui/train/prompts_file.h"
@@ -125,7 +125,7 @@ std::vector<int> LayerTableModel::linearLayers() const {
 QString LayerTableModel::linearLayerText() const {
   const std::vector<int> linear = linearLayers();
   return linear.empty() ? QStringLiteral("none")
-                        : QString::fromStdString(linvideo_method::format_layer_list(linear));
+                        : QString::fromStdString(method::format_layer_list(linear));
 }
 
 std::vector<LayerScores> LayerTableModel::scores() const {
@@ -167,7 +167,7 @@ void LayerTableModel::updateFromEngine(const EngineLayers& engine) {
   emit layersChanged();
 }
 
-void LayerTableModel::mergeScores(const linvideo_method::ScanResult& result) {
+void LayerTableModel::mergeScores(const method::ScanResult& result) {
   for (const auto& score : result.layers) {
     const std::size_t row = static_cast<std::size_t>(score.layer - 1);
     if (row >= layers_.size()) continue;
@@ -218,7 +218,7 @@ TaskHandle* LayerTableModel::submitChange(const QString& name,
            ctx.progress(f, QStringLiteral("Fitting maps: %1").arg(QString::fromStdString(stage)));
          };
          options.cancel = &ctx.cancelToken();
-         const linvideo_method::ScanResult fitted = engine.set_layer_modes(changes, options);
+         const method::ScanResult fitted = engine.set_layer_modes(changes, options);
          const EngineLayers now = engine.layers();
          ctx.postToUi(self, [self, now, fitted] {
            if (!self) return;
@@ -242,7 +242,7 @@ TaskHandle* LayerTableModel::setLinearLayers(const std::vector<int>& linear) {
   for (int l = 1; l <= layerCount(); ++l)
     changes.emplace_back(l, std::find(linear.begin(), linear.end(), l) != linear.end());
   const QString list = linear.empty() ? QStringLiteral("none")
-                                      : QString::fromStdString(linvideo_method::format_layer_list(linear));
+                                      : QString::fromStdString(method::format_layer_list(linear));
   return submitChange(tr("Linear layers %1").arg(list), std::move(changes));
 }
 
@@ -256,7 +256,7 @@ TaskHandle* LayerTableModel::lineariseMostReplaceable(int k, RankingBasis* basis
 
 TaskHandle* LayerTableModel::runScan(const ScanSettings& settings) {
   if (layers_.empty()) return nullptr;
-  linvideo_method::ScanOptions o;
+  method::ScanOptions o;
   o.prompts = toStd(settings.prompts.isEmpty() ? QStringList{calibrationPrompt_} : settings.prompts);
   o.seeds = settings.seeds;
   o.sample_steps = settings.sampleSteps;
@@ -270,7 +270,7 @@ TaskHandle* LayerTableModel::runScan(const ScanSettings& settings) {
            ctx.progress(f, QStringLiteral("Scan: %1").arg(QString::fromStdString(stage)));
          };
          o.cancel = &ctx.cancelToken();
-         const linvideo_method::ScanResult result = engine.scan(o);
+         const method::ScanResult result = engine.scan(o);
          const EngineLayers now = engine.layers();
          ctx.log(QStringLiteral("Scan: %1 layers in %2 s%3")
                      .arg(result.layers.size())

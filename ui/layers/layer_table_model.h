@@ -10,18 +10,18 @@
 #include <vector>
 
 #include "ui/layers/layer_engine.h"
-#include "core/linvideo/layer_ranking.h"
+#include "core/method/layer_ranking.h"
 
 namespace linvideo::ui {
 
-// The ranking rule is the engine's (core/linvideo/layer_ranking), shared with `linvideo scan --rank`.
-using linvideo_method::kUnknownScore;
-using linvideo_method::LayerRanking;
-using linvideo_method::LayerScores;
-using linvideo_method::rank_layers;
-using linvideo_method::ranking_basis_name;
-using linvideo_method::ranking_rule;
-using linvideo_method::RankingBasis;
+// The ranking rule is the engine's (core/method/layer_ranking), shared with `linvideo scan --rank`.
+using method::kUnknownScore;
+using method::LayerRanking;
+using method::LayerScores;
+using method::rank_layers;
+using method::ranking_basis_name;
+using method::ranking_rule;
+using method::RankingBasis;
 
 class StudioSession;
 class TaskHandle;
@@ -94,7 +94,7 @@ class LayerTableModel : public QAbstractTableModel {
 
  private:
   TaskHandle* submitChange(const QString& name, std::vector<std::pair<int, bool>> changes);
-  void mergeScores(const linvideo_method::ScanResult& result);
+  void mergeScores(const method::ScanResult& result);
   void track(TaskHandle* handle, const std::vector<int>& pendingRows);
 
   StudioSession* session_;

@@ -24,10 +24,10 @@
 #include <cmath>
 #include <exception>
 
-#include "core/linvideo/attention_cost.h"
-#include "core/linvideo/layer_mask.h"
+#include "core/method/attention_cost.h"
+#include "core/method/layer_mask.h"
 #include "ui/engine/studio_session.h"
-#include "core/linvideo/layer_ranking.h"
+#include "core/method/layer_ranking.h"
 #include "ui/layers/layer_table_model.h"
 
 namespace linvideo::ui {
@@ -316,12 +316,12 @@ void LayersPanel::updateEstimate() {
     return;
   }
   const EngineLayers& engine = model_->engineLayers();
-  linvideo_method::VideoSize size;
+  method::VideoSize size;
   size.frames = frames_->value();
   size.height = height_->value();
   size.width = width_->value();
   try {
-    const auto cost = linvideo_method::estimate_forward_cost(
+    const auto cost = method::estimate_forward_cost(
         engine.config, size, model_->linearLayers(), -1, engine.vae_temporal_stride,
         engine.vae_spatial_stride);
     estimate_->setText(
@@ -354,7 +354,7 @@ void LayersPanel::lineariseMostReplaceable() {
                              .arg(QString::fromLatin1(ranking_basis_name(basis)),
                                   layers.empty() ? tr("none")
                                                  : QString::fromStdString(
-                                                       linvideo_method::format_layer_list(layers))));
+                                                       method::format_layer_list(layers))));
 }
 
 bool LayersPanel::saveMask(const QString& path) {
@@ -363,10 +363,10 @@ bool LayersPanel::saveMask(const QString& path) {
     return false;
   }
   try {
-    linvideo_method::LayerMask mask;
+    method::LayerMask mask;
     mask.num_layers = model_->layerCount();
     mask.linear = model_->linearLayers();
-    linvideo_method::write_layer_mask(path.toStdString(), mask);
+    method::write_layer_mask(path.toStdString(), mask);
     showError({});
     return true;
   } catch (const std::exception& e) {
@@ -384,8 +384,8 @@ bool LayersPanel::loadMask(const QString& path) {
     // A path that does not end in .json would be taken as a layer list; masks are files here.
     if (!path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
       throw std::runtime_error(path.toStdString() + ": a layer mask file ends in .json");
-    const linvideo_method::LayerMask mask =
-        linvideo_method::read_layer_mask(path.toStdString(), model_->layerCount(), "mask");
+    const method::LayerMask mask =
+        method::read_layer_mask(path.toStdString(), model_->layerCount(), "mask");
     model_->setLinearLayers(mask.linear);
     showError({});
     return true;

@@ -21,7 +21,7 @@ const QString kLastRunKey = QStringLiteral("distill/lastRun");
 const QString kSettingsFile = QStringLiteral("studio-distill.json");
 const QString kStudentFile = QStringLiteral("student.safetensors");
 
-DistillStepReport toReport(const linvideo_method::DistillStep& s) {
+DistillStepReport toReport(const method::DistillStep& s) {
   DistillStepReport r;
   r.step = s.step;
   r.total = s.total;
@@ -172,7 +172,7 @@ bool DistillController::launch(const DistillSettings& s, const QString& runDir) 
   replayMetrics(runDir);
 
   engine::DistillRequest request;
-  linvideo_method::DistillOptions& o = request.options;
+  method::DistillOptions& o = request.options;
   o.run_dir = runDir.toStdString();
   o.sidecar = s.sidecar.toStdString();
   for (const QString& p : std::as_const(prompts)) o.prompts.push_back(p.toStdString());
@@ -193,14 +193,14 @@ bool DistillController::launch(const DistillSettings& s, const QString& runDir) 
     engine::TrainCallbacks cb;
     cb.cancel = &ctx.cancelToken();
     cb.on_log = [&ctx](const std::string& line) { ctx.log(QString::fromStdString(line)); };
-    cb.on_distill_step = [&ctx, self](const linvideo_method::DistillStep& step) {
+    cb.on_distill_step = [&ctx, self](const method::DistillStep& step) {
       const DistillStepReport report = toReport(step);
       reportStep(ctx, step.step, step.total, step.eta_seconds);
       ctx.postToUi(self, [self, report] {
         if (self) emit self->stepReported(report);
       });
     };
-    const linvideo_method::DistillResult result = ctx.session().engine().distill(request, cb);
+    const method::DistillResult result = ctx.session().engine().distill(request, cb);
     const QString student = QString::fromStdString(result.student);
     ctx.postToUi(self, [self, student] {
       if (self) self->student_ = student;

@@ -1,5 +1,5 @@
 #pragma once
-// A DMD2 few-step distillation run from the studio (core/linvideo/distill.h), without widgets
+// A DMD2 few-step distillation run from the studio (core/method/distill.h), without widgets
 // (testable): the student starts from a LinVideo sidecar, trains in a session task, reports every
 // generator step, and pauses (= cancels at the next step; the trainer checkpoints), stops or
 // resumes exactly, as TrainController does for transfer. A finished run leaves

@@ -23,7 +23,7 @@ const QString kLastRunKey = QStringLiteral("train/lastRun");
 const QString kSettingsFile = QStringLiteral("studio-train.json");
 const QString kSidecarFile = QStringLiteral("linvideo.safetensors");
 
-TrainStepReport toReport(const linvideo_method::TransferStep& s) {
+TrainStepReport toReport(const method::TransferStep& s) {
   TrainStepReport r;
   r.step = s.step;
   r.total = s.total;
@@ -133,7 +133,7 @@ bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
   replayMetrics(runDir);
 
   engine::TransferRequest request;
-  linvideo_method::TransferOptions& o = request.options;
+  method::TransferOptions& o = request.options;
   o.run_dir = runDir.toStdString();
   o.target_linear = s.targetLinear;
   o.objective = s.objective.toStdString();
@@ -165,7 +165,7 @@ bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
       });
     };
     // 2. Training; the engine installs a finished run's sidecar and otherwise restores the layers.
-    cb.on_transfer_step = [&ctx, self](const linvideo_method::TransferStep& step) {
+    cb.on_transfer_step = [&ctx, self](const method::TransferStep& step) {
       const TrainStepReport report = toReport(step);
       reportStep(ctx, step.step, step.total, step.eta_seconds);
       ctx.postToUi(self, [self, report] {

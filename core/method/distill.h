@@ -16,7 +16,7 @@
 
 #include "core/pipeline/text_to_video.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 struct DistillOptions {
   std::string run_dir;
@@ -70,4 +70,4 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& opti
                           const std::function<void(const std::string&)>& log = {},
                           const pipeline::CancelToken* cancel = nullptr);
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

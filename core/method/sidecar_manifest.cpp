@@ -1,11 +1,11 @@
-#include "core/linvideo/sidecar_manifest.h"
+#include "core/method/sidecar_manifest.h"
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/json_fields.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 std::vector<SidecarLayerEntry> parse_sidecar_manifest(const std::string& text, const std::string& label) {
   const nlohmann::json manifest = parse_json_object(text, label + ": sidecar manifest");
@@ -34,4 +34,4 @@ std::vector<SidecarLayerEntry> parse_sidecar_manifest(const std::string& text, c
   return out;
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -1,4 +1,4 @@
-#include "core/linvideo/cache_index.h"
+#include "core/method/cache_index.h"
 
 #include <cstdio>
 #include <set>
@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "core/json_fields.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 nlohmann::json empty_cache_index() {
   return nlohmann::json{{"format", "linvideo-trajectory-cache"}, {"version", 1}, {"shards", nlohmann::json::array()}};
@@ -59,4 +59,4 @@ std::string cache_index_digest(const nlohmann::json& index) {
   return hex;
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -1,8 +1,8 @@
-#include "core/linvideo/layer_ranking.h"
+#include "core/method/layer_ranking.h"
 
 #include <algorithm>
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 LayerRanking rank_layers(const std::vector<LayerScores>& scores, int k) {
   auto all = [&](double LayerScores::*field) {
@@ -46,4 +46,4 @@ const char* ranking_rule() {
          "(ties: lower layer number first).";
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

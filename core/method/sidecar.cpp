@@ -1,4 +1,4 @@
-#include "core/linvideo/sidecar.h"
+#include "core/method/sidecar.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -10,13 +10,13 @@
 #include <set>
 
 #include "core/error.h"
-#include "core/linvideo/sidecar_manifest.h"
+#include "core/method/sidecar_manifest.h"
 #include "core/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 namespace {
 
 std::string key(int layer, const char* what) {
@@ -114,4 +114,4 @@ std::string load_shipped_sidecar(const std::string& model_folder, model::WanDiT&
   return path;
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -10,7 +10,7 @@
 
 #include "core/pipeline/text_to_video.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 struct CacheOptions {
   std::string dir;
@@ -59,4 +59,4 @@ std::string trajectory_cache_digest(const std::string& dir);
 // Reads every shard index.json lists; an Error names the folder or shard that is missing or bad.
 CacheContents read_trajectory_cache(const std::string& dir);
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

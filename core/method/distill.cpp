@@ -1,4 +1,4 @@
-#include "core/linvideo/distill.h"
+#include "core/method/distill.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -15,10 +15,10 @@
 
 #include "core/error.h"
 #include "core/atomic_write.h"
-#include "core/linvideo/objectives.h"
-#include "core/linvideo/sidecar.h"
-#include "core/linvideo/student.h"
-#include "core/linvideo/trajectory_cache.h"
+#include "core/method/objectives.h"
+#include "core/method/sidecar.h"
+#include "core/method/student.h"
+#include "core/method/trajectory_cache.h"
 #include "core/model/attention_scope.h"
 #include "core/model/autocast.h"
 #include "core/model/wan_dit.h"
@@ -27,7 +27,7 @@
 
 namespace fs = std::filesystem;
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 namespace {
 
 using model::AttentionMode;
@@ -362,4 +362,4 @@ DistillResult run_distill(pipeline::TextToVideo& t2v, const DistillOptions& o,
   return result;
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 struct CacheShardEntry {
   std::int64_t job = 0;  // prompt index x seeds + seed offset
@@ -32,4 +32,4 @@ CacheIndex parse_cache_index(const std::string& text, const std::string& label);
 // FNV-1a 64 over the canonical dump of the settings and the shard list, as 16 hex digits.
 std::string cache_index_digest(const nlohmann::json& index);
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -1,14 +1,14 @@
-#include "core/linvideo/apply.h"
+#include "core/method/apply.h"
 
 #include <algorithm>
 
-#include "core/linvideo/layer_mask.h"
-#include "core/linvideo/replaceability.h"
-#include "core/linvideo/sidecar.h"
-#include "core/linvideo/student.h"
+#include "core/method/layer_mask.h"
+#include "core/method/replaceability.h"
+#include "core/method/sidecar.h"
+#include "core/method/student.h"
 #include "core/model/wan_dit.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 std::string apply_linvideo(pipeline::TextToVideo& t2v, const std::string& sidecar, const std::string& linear_layers,
                            const pipeline::GenerationSettings& settings,
@@ -51,4 +51,4 @@ std::string apply_linvideo(pipeline::TextToVideo& t2v, const std::string& sideca
   return summary;
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

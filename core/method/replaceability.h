@@ -12,7 +12,7 @@
 
 #include "core/pipeline/text_to_video.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 struct ScanOptions {
   std::vector<std::string> prompts;
@@ -55,4 +55,4 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
                        const std::vector<std::pair<at::Tensor, at::Tensor>>& contexts, const ScanOptions& options,
                        const std::function<void(const std::string&)>& log = {});
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

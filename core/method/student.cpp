@@ -1,4 +1,4 @@
-#include "core/linvideo/student.h"
+#include "core/method/student.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -10,12 +10,12 @@
 #include "core/json_fields.h"
 #include "core/atomic_write.h"
 #include "core/io/safetensors.h"
-#include "core/linvideo/sidecar.h"
+#include "core/method/sidecar.h"
 #include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 #include "core/sampling/flow_schedule.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 namespace {
 
 constexpr const char* kFormat = "linvideo-student";
@@ -173,4 +173,4 @@ void StudentScope::restore() {
   backup_.reset();  // its AttentionStateScope puts the attention states back
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -1,4 +1,4 @@
-#include "core/linvideo/layer_mask.h"
+#include "core/method/layer_mask.h"
 
 #include <algorithm>
 #include <set>
@@ -8,7 +8,7 @@
 #include "core/json_fields.h"
 #include "core/atomic_write.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 namespace {
 
 bool ends_with_json(const std::string& s) {
@@ -101,4 +101,4 @@ std::string format_layer_list(const std::vector<int>& layers) {
   return out;
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

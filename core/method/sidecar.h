@@ -8,13 +8,13 @@
 #include <utility>
 #include <vector>
 
-#include "core/linvideo/layer_mask.h"  // parse_layer_list
+#include "core/method/layer_mask.h"  // parse_layer_list
 
 namespace linvideo::model {
 class WanDiT;
 }
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::string& note = {});
 // What save_sidecar writes: the tensors, and the manifest (JSON text) kept in the "linvideo"
@@ -31,4 +31,4 @@ std::string load_shipped_sidecar(const std::string& model_folder, model::WanDiT&
 // Installs the sidecar's states; an Error names the file when it does not fit this model.
 void load_sidecar(const std::string& path, model::WanDiT& dit);
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -19,7 +19,7 @@ namespace linvideo::model {
 class WanDiT;
 }
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 struct TransferOptions {
   std::string run_dir;
@@ -89,4 +89,4 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
                             const std::function<void(const std::string&)>& log = {},
                             const pipeline::CancelToken* cancel = nullptr);
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -1,4 +1,4 @@
-#include "core/linvideo/replaceability.h"
+#include "core/method/replaceability.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -11,7 +11,7 @@
 #include "core/model/attention_scope.h"
 #include "core/model/wan_dit.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 namespace {
 
 using States = std::vector<std::array<at::Tensor, 3>>;
@@ -203,4 +203,4 @@ ScanResult scan_layers(pipeline::TextToVideo& t2v, const pipeline::GenerationSet
   return result;
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -7,7 +7,7 @@
 
 #include "core/model/dit_config.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 struct VideoSize {
   std::int64_t frames = 81, height = 480, width = 832;
@@ -29,4 +29,4 @@ ForwardCost estimate_forward_cost(const model::DitConfig& config, const VideoSiz
                                   const std::vector<int>& linear, std::int64_t text_tokens = -1,
                                   std::int64_t vae_temporal_stride = 4, std::int64_t vae_spatial_stride = 8);
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -1,4 +1,4 @@
-#include "core/linvideo/trajectory_cache.h"
+#include "core/method/trajectory_cache.h"
 
 #include <ATen/ATen.h>
 
@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "core/json_fields.h"
-#include "core/linvideo/cache_index.h"
+#include "core/method/cache_index.h"
 #include "core/atomic_write.h"
 #include "core/io/safetensors.h"
 #include "core/model/attention_scope.h"
@@ -19,7 +19,7 @@
 
 namespace fs = std::filesystem;
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 namespace {
 
 std::string shard_name(std::int64_t job) {
@@ -153,4 +153,4 @@ CacheContents read_trajectory_cache(const std::string& dir) {
   return out;
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -1,11 +1,11 @@
-#include "core/linvideo/objectives.h"
+#include "core/method/objectives.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 at::Tensor round_ste(const at::Tensor& r) { return r + (at::round(r) - r).detach(); }
 
@@ -62,4 +62,4 @@ at::Tensor flow_matching_loss(const at::Tensor& predicted_velocity, const at::Te
   return (predicted_velocity.to(at::kFloat) - (noise - x0).to(at::kFloat)).pow(2).mean();
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

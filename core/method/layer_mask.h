@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 struct LayerMask {
   int num_layers = 0;
@@ -25,4 +25,4 @@ void write_layer_mask(const std::string& path, const LayerMask& mask);
 // "1-4,7" for {1,2,3,4,7}; "" for none.
 std::string format_layer_list(const std::vector<int>& layers);
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

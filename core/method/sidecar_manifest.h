@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 struct SidecarLayerEntry {
   bool has_maps = false;
@@ -15,4 +15,4 @@ struct SidecarLayerEntry {
 // Parses the manifest text; `label` (the sidecar file) starts every error, which names the layer.
 std::vector<SidecarLayerEntry> parse_sidecar_manifest(const std::string& text, const std::string& label);
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 // Straight-through rounding: forward round(r), backward identity.
 at::Tensor round_ste(const at::Tensor& r);
@@ -45,4 +45,4 @@ at::Tensor dmd_surrogate(const at::Tensor& x0, const at::Tensor& g);
 // The critic's flow-matching loss: || v_fake(x_sigma) - (eps - x0) ||^2, mean over elements.
 at::Tensor flow_matching_loss(const at::Tensor& predicted_velocity, const at::Tensor& x0, const at::Tensor& noise);
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -1,10 +1,10 @@
-#include "core/linvideo/attention_cost.h"
+#include "core/method/attention_cost.h"
 
 #include <algorithm>
 
 #include "core/error.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 ForwardCost estimate_forward_cost(const model::DitConfig& c, const VideoSize& size, const std::vector<int>& linear,
                                   std::int64_t text_tokens, std::int64_t vae_temporal_stride,
@@ -38,4 +38,4 @@ ForwardCost estimate_forward_cost(const model::DitConfig& c, const VideoSize& si
   return f;
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

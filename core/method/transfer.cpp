@@ -1,4 +1,4 @@
-#include "core/linvideo/transfer.h"
+#include "core/method/transfer.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -14,19 +14,19 @@
 
 #include "core/error.h"
 #include "core/atomic_write.h"
-#include "core/linvideo/objectives.h"
-#include "core/linvideo/replaceability.h"
-#include "core/linvideo/sidecar.h"
+#include "core/method/objectives.h"
+#include "core/method/replaceability.h"
+#include "core/method/sidecar.h"
 #include "core/model/attention_scope.h"
 #include "core/model/autocast.h"
 #include "core/model/wan_vae.h"
-#include "core/linvideo/trajectory_cache.h"
+#include "core/method/trajectory_cache.h"
 #include "core/model/wan_dit.h"
 #include "core/train/training_state.h"
 
 namespace fs = std::filesystem;
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 namespace {
 
 using model::AttentionMode;
@@ -407,4 +407,4 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
   return result;
 }
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -1,5 +1,5 @@
 #pragma once
-// A few-step student distilled by DMD2 (core/linvideo/distill.h): every DiT weight trained, so
+// A few-step student distilled by DMD2 (core/method/distill.h): every DiT weight trained, so
 // unlike a sidecar it is a full weight file. It also holds the sidecar's tensors and layer modes
 // (load_sidecar reads it) and, in its manifest, the schedule the student was trained on, which
 // generation picks up: fixed timesteps, guidance 1 (no CFG), Euler between the listed sigmas.
@@ -13,7 +13,7 @@ namespace linvideo::model {
 class WanDiT;
 }
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 struct FewStepSchedule {
   std::vector<double> raw_timesteps;  // as configured, 0..1000 before the shift (e.g. 1000 750 500 250)
@@ -64,4 +64,4 @@ class StudentScope {
   std::unique_ptr<Backup> backup_;
 };
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

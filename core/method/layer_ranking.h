@@ -6,7 +6,7 @@
 #include <limits>
 #include <vector>
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 constexpr double kUnknownScore = std::numeric_limits<double>::quiet_NaN();
 
@@ -32,4 +32,4 @@ const char* ranking_basis_name(RankingBasis basis);  // "sensitivity", "transfer
 // The rule in one sentence, for tooltips.
 const char* ranking_rule();
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method

@@ -9,7 +9,7 @@
 
 #include "core/pipeline/text_to_video.h"
 
-namespace linvideo::linvideo_method {
+namespace linvideo::method {
 
 // Installs `sidecar` (if not empty; a distilled student file installs its weights too, see
 // student.h), then, when `linear_layers` is not empty, makes exactly its
@@ -20,4 +20,4 @@ std::string apply_linvideo(pipeline::TextToVideo& t2v, const std::string& sideca
                            const pipeline::GenerationSettings& settings,
                            const std::vector<std::pair<at::Tensor, at::Tensor>>& calibration);
 
-}  // namespace linvideo::linvideo_method
+}  // namespace linvideo::method
