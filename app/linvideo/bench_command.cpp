@@ -2,39 +2,20 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "app/linvideo/commands.h"
 #include "core/bench/attention_benchmark.h"
 #include "core/bench/dit_benchmark.h"
 #include "core/bench/few_step_benchmark.h"
+#include "core/bench/transfer_benchmark.h"
 #include "core/error.h"
 #include "core/atomic_write.h"
-#include "core/io/checkpoint.h"
-#include "core/io/dit_dialect.h"
-#include "core/method/trajectory_cache.h"
-#include "core/method/transfer.h"
-#include "core/model/attention.h"
-#include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
-#include "core/remove_tree.h"
 #include "core/version.h"
 
 namespace linvideo::cli {
 namespace {
-
-model::DitConfig config_for(const std::string& model) {
-  model::DitConfig c;  // defaults: Wan2.1 T2V-1.3B
-  if (model == "1.3B") return c;
-  if (model == "14B") {
-    c.dim = 5120, c.ffn_dim = 13824, c.num_heads = 40, c.num_layers = 40;
-    return c;
-  }
-  if (model.size() > 5 && model.substr(model.size() - 5) == ".json") return model::load_dit_config(model);
-  const io::Checkpoint ckpt = io::Checkpoint::open(model);
-  return model::detect_dit_config(ckpt, io::detect_dit_dialect(ckpt.keys(), ckpt.source())).config;
-}
 
 std::string gib(std::int64_t bytes) {
   if (bytes < 0) return "not measured (no CUDA)";
@@ -74,7 +55,7 @@ void add_generation_bench(CLI::App& bench) {
   cmd->add_option("--json", a->json_path, "Also write the results as JSON here");
   cmd->add_flag("-v,--verbose", a->verbose, "Print every run");
   cmd->callback([a] {
-    a->o.config = config_for(a->model);
+    a->o.config = bench::bench_dit_config(a->model);
     const auto r = bench::run_generation_benchmark(a->o, [&](const std::string& s) {
       if (a->verbose) std::fprintf(stderr, "%s\n", s.c_str());
     });
@@ -137,7 +118,7 @@ void add_distill_bench(CLI::App& bench) {
   cmd->add_option("--json", a->json_path, "Also write the results as JSON here");
   cmd->add_flag("-v,--verbose", a->verbose, "Print every step");
   cmd->callback([a] {
-    a->o.config = config_for(a->model);
+    a->o.config = bench::bench_dit_config(a->model);
     const auto r = bench::run_distill_benchmark(a->o, [&](const std::string& s) {
       if (a->verbose) std::fprintf(stderr, "%s\n", s.c_str());
     });
@@ -283,52 +264,15 @@ void add_transfer_bench(CLI::App& bench) {
   cmd->add_option("--work", a->work, "Scratch folder for the cache and runs (default: a temporary one, removed after)");
   cmd->add_option("--json", a->json_path, "Also write the results as JSON here");
   cmd->callback([a] {
-    namespace fs = std::filesystem;
-    if (a->skip >= a->steps) throw Error("--skip must be below --steps");
-    const std::string model = a->model.empty() ? pipeline::default_model_dir() : a->model;
-    const bool temporary = a->work.empty();
-    const fs::path work = temporary ? fs::temp_directory_path() / ("linvideo-bench-transfer-" + std::to_string(::getpid()))
-                                    : fs::path(a->work);
-    fs::create_directories(work);
-    auto t2v = pipeline::load_text_to_video(pipeline::resolve_model_folder(model),
-                                            pipeline::RuntimePolicy::make(a->device, "auto"));
-    method::CacheOptions c;
-    c.dir = (work / "cache").string();
-    c.prompts = {"a red circle moving left", "a blue square moving right"};
-    auto base = pipeline::model_defaults(model, pipeline::GenerationSettings{});
-    base.steps = std::min(base.steps, 8);
-    method::build_trajectory_cache(*t2v, base, c, {});
-
-    struct Row {
-      std::string backend;
-      std::vector<double> seconds;
-      bench::TimingStats stats;
-    };
-    std::vector<Row> rows;
-    const model::AttentionBackend before = model::attention_backend();
-    for (const auto backend : {model::AttentionBackend::Reference, model::AttentionBackend::Auto}) {
-      model::set_attention_backend(backend);
-      Row row;
-      row.backend = backend == model::AttentionBackend::Reference ? "reference" : "fused";
-      method::TransferOptions o;
-      o.run_dir = (work / ("run-" + row.backend)).string();
-      remove_tree(o.run_dir);
-      o.cache_dir = c.dir;
-      o.steps = a->steps;
-      o.warmup_steps = 0;  // W from the identity: every timed step is a transfer step
-      o.checkpoint_every = static_cast<int>(a->steps) + 1;
-      o.target_linear = std::max<std::int64_t>(1, t2v->dit().num_layers() / 2);
-      method::run_transfer(*t2v, o, [&](const method::TransferStep& s) {
-        row.seconds.push_back(s.step_seconds);
-      });
-      std::vector<double> ms;  // the steps after the skipped warm-up, in ms
-      for (std::size_t i = static_cast<std::size_t>(a->skip); i < row.seconds.size(); ++i) ms.push_back(1000 * row.seconds[i]);
-      if (ms.empty()) throw Error("bench transfer: no steps were timed");
-      row.stats = bench::timing_stats(ms);
-      rows.push_back(row);
-    }
-    model::set_attention_backend(before);
-    if (temporary) remove_tree(work.string());
+    bench::TransferBenchOptions o;
+    o.model = a->model;
+    o.device = a->device;
+    o.work = a->work;
+    o.steps = a->steps;
+    o.skip = a->skip;
+    const bench::TransferBenchResult result = bench::run_transfer_benchmark(o);
+    const std::string& model = result.model;
+    const auto& rows = result.rows;
 
     const std::string card = device_name(a->device);
     std::printf("device:   %s (%s)\n", card.c_str(), version_string().c_str());
@@ -337,7 +281,7 @@ void add_transfer_bench(CLI::App& bench) {
     for (const auto& r : rows)
       std::printf("%-10s median %.2f ms per step (min %.2f, max %.2f)\n", r.backend.c_str(), r.stats.median_ms,
                   r.stats.min_ms, r.stats.max_ms);
-    const double speedup = rows[0].stats.median_ms / rows[1].stats.median_ms;
+    const double speedup = result.speedup();
     std::printf("speed-up: %.2fx (reference / fused median)\n", speedup);
     if (!a->json_path.empty()) {
       nlohmann::json j = {{"device", card},
@@ -382,7 +326,7 @@ void add_bench_command(CLI::App& app) {
   dit->add_option("--json", a->json_path, "Also write the results as JSON here");
   dit->add_flag("-v,--verbose", a->verbose, "Print every run");
   dit->callback([a] {
-    a->o.config = config_for(a->model);
+    a->o.config = bench::bench_dit_config(a->model);
     const auto r = bench::run_dit_benchmark(a->o, [&](const std::string& s) {
       if (a->verbose) std::fprintf(stderr, "%s\n", s.c_str());
     });

@@ -3,8 +3,7 @@
 
 #include "app/linvideo/commands.h"
 #include "core/error.h"
-#include "core/io/checkpoint.h"
-#include "core/io/safetensors.h"
+#include "core/engine/files.h"
 
 namespace linvideo::cli {
 
@@ -19,24 +18,8 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("output", a->output, "The .safetensors file to write (atomically)")->required();
   cmd->add_option("--dtype", a->dtype, "keep, fp32, bf16 or fp16 (floating tensors only)")->capture_default_str();
   cmd->callback([a] {
-    at::ScalarType target = at::kFloat;
-    const bool keep = a->dtype == "keep";
-    if (a->dtype == "fp32") target = at::kFloat;
-    else if (a->dtype == "bf16") target = at::kBFloat16;
-    else if (a->dtype == "fp16") target = at::kHalf;
-    else if (!keep) throw Error("--dtype must be keep, fp32, bf16 or fp16 (got '" + a->dtype + "')");
-    if (a->output.size() < 12 || a->output.substr(a->output.size() - 12) != ".safetensors") {
-      throw Error(a->output + ": output must end in .safetensors");
-    }
-    const io::Checkpoint ckpt = io::Checkpoint::open(a->input);
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (const auto& key : ckpt.keys()) {
-      at::Tensor t = ckpt.tensor(key);
-      if (!keep && at::isFloatingType(t.scalar_type())) t = t.to(target);
-      tensors.emplace_back(key, t);
-    }
-    io::write_safetensors(a->output, tensors, {{"format", "pt"}, {"converted_from", a->input}});
-    std::printf("wrote %zu tensors to %s\n", tensors.size(), a->output.c_str());
+    const std::int64_t n = engine::convert_checkpoint(a->input, a->output, a->dtype);
+    std::printf("wrote %lld tensors to %s\n", static_cast<long long>(n), a->output.c_str());
   });
 }
 

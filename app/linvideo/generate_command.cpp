@@ -10,9 +10,9 @@
 #include "app/linvideo/commands.h"
 #include "app/linvideo/layer_options.h"
 #include "core/engine/engine.h"
+#include "core/engine/files.h"
 #include "core/error.h"
 #include "core/format_duration.h"
-#include "core/io/safetensors.h"
 #include "core/pipeline/model_loader.h"
 #include "core/version.h"
 #include "core/pipeline/clip_tags.h"
@@ -116,8 +116,7 @@ void run_generate(Args& a, const CLI::App& cmd) {
   std::fprintf(stderr, "sampling: %d steps, %d DiT forwards, %.2f s (%.3f s per forward)\n", result.steps_done,
                result.dit_forwards, result.dit_seconds, result.dit_seconds / std::max(1, result.dit_forwards));
   if (!a.save_latents.empty()) {
-    io::write_safetensors(a.save_latents, {{"latents", result.latents.to(at::kCPU)}},
-                          {{"prompt", a.s.prompt}, {"seed", std::to_string(a.s.seed)}, {"steps_done", std::to_string(result.steps_done)}});
+    engine::save_latents(a.save_latents, clip);
     std::fprintf(stderr, "latents saved to %s\n", a.save_latents.c_str());
   }
   if (clip.cancelled()) {

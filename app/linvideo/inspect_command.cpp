@@ -4,7 +4,7 @@
 #include <string>
 
 #include "app/linvideo/commands.h"
-#include "core/io/checkpoint_summary.h"
+#include "core/engine/files.h"
 
 namespace linvideo::cli {
 namespace {
@@ -24,13 +24,13 @@ std::string grouped(std::uint64_t n) {
   return s;
 }
 
-void print_text(const io::CheckpointSummary& s) {
+void print_text(const engine::CheckpointSummary& s) {
   std::printf("files:      %zu\n", s.files.size());
   for (const auto& f : s.files) std::printf("  %s\n", f.c_str());
   if (s.dialect) {
     const auto& c = s.dit->config;
     std::printf("model:      Wan DiT (%s)\n", c.family().c_str());
-    std::printf("dialect:    %s%s\n", io::dialect_name(s.dialect->dialect),
+    std::printf("dialect:    %s%s\n", engine::dialect_name(s.dialect->dialect),
                 s.dialect->prefix.empty() ? "" : (" (prefix '" + s.dialect->prefix + "')").c_str());
     std::printf("config:     %s\n", c.summary().c_str());
     std::printf("            heads %s\n", s.dit->heads_from_config
@@ -54,7 +54,7 @@ void print_text(const io::CheckpointSummary& s) {
               human_bytes(4 * p).c_str());
 }
 
-void print_json(const io::CheckpointSummary& s) {
+void print_json(const engine::CheckpointSummary& s) {
   nlohmann::json j;
   j["files"] = s.files;
   j["tensors"] = s.tensor_count;
@@ -65,7 +65,7 @@ void print_json(const io::CheckpointSummary& s) {
   }
   if (s.dialect) {
     const auto& c = s.dit->config;
-    j["dit"] = {{"dialect", io::dialect_name(s.dialect->dialect)},
+    j["dit"] = {{"dialect", engine::dialect_name(s.dialect->dialect)},
                 {"family", c.family()},
                 {"dim", c.dim},
                 {"num_layers", c.num_layers},
@@ -96,7 +96,7 @@ void add_inspect_command(CLI::App& app) {
       ->required();
   cmd->add_flag("--json", *as_json, "Print machine-readable JSON");
   cmd->callback([path, as_json] {
-    const io::CheckpointSummary s = io::summarize_checkpoint(*path);
+    const engine::CheckpointSummary s = engine::inspect_checkpoint(*path);
     *as_json ? print_json(s) : print_text(s);
   });
 }
