@@ -95,8 +95,8 @@ void CompareTest::teacherVersusConvertedMetricsAndExport() {
   r.prompt = QStringLiteral("a small red circle moving left on a black background");
   r.seed = 3;
   r.steps = 4;
-  r.guidance = info.guidance, r.shift = info.shift;
-  r.frames = info.frames, r.height = info.height, r.width = info.width;
+  r.guidance = info.defaults.guidance, r.shift = info.defaults.shift;
+  r.frames = info.defaults.frames, r.height = info.defaults.height, r.width = info.defaults.width;
   QSignalSpy finished(controller, &CompareController::finished);
   QSignalSpy failed(controller, &CompareController::failed);
   QVERIFY(controller->run(r, variants));
@@ -133,9 +133,9 @@ void CompareTest::teacherVersusConvertedMetricsAndExport() {
   controller->exportSideBySide(out);
   QVERIFY(exported.wait(60000));
   const media::VideoFile clip = media::read_video(out.toStdString());
-  QCOMPARE(clip.frames.width, 2 * static_cast<int>(info.width));
-  QCOMPARE(clip.frames.height, static_cast<int>(info.height));
-  QCOMPARE(clip.frames.count, static_cast<int>(info.frames));
+  QCOMPARE(clip.frames.width, 2 * static_cast<int>(info.defaults.width));
+  QCOMPARE(clip.frames.height, static_cast<int>(info.defaults.height));
+  QCOMPARE(clip.frames.count, static_cast<int>(info.defaults.frames));
 }
 
 void CompareTest::studentIsSampledOnItsScheduleWithoutCfg() {
@@ -160,12 +160,12 @@ void CompareTest::studentIsSampledOnItsScheduleWithoutCfg() {
   CompareController* controller = panel.controller();
   controller->setOutputFolder(folder.path());
   const ModelInfo& info = session_.modelInfo();
-  QVERIFY(info.guidance > 1);  // the teacher samples with CFG
+  QVERIFY(info.defaults.guidance > 1);  // the teacher samples with CFG
   GenerateRequest r;
   r.prompt = QStringLiteral("a large blue square moving right on a white background");
   r.seed = 5;
   r.steps = 3;
-  r.guidance = info.guidance, r.shift = info.shift;
+  r.guidance = info.defaults.guidance, r.shift = info.defaults.shift;
   r.frames = 5, r.height = 64, r.width = 64;  // small: the test counts passes
   QSignalSpy finished(controller, &CompareController::finished);
   QSignalSpy failed(controller, &CompareController::failed);
@@ -177,7 +177,7 @@ void CompareTest::studentIsSampledOnItsScheduleWithoutCfg() {
   QCOMPARE(m->rowCount(), 2);
   QCOMPARE(m->row(0).steps, 3);
   QCOMPARE(m->row(0).ditForwards, 6);  // CFG: two passes a step
-  QCOMPARE(m->row(0).guidance, info.guidance);
+  QCOMPARE(m->row(0).guidance, info.defaults.guidance);
   QCOMPARE(m->row(1).label, student.label);
   QCOMPARE(m->row(1).steps, 2);        // the student's schedule, not the request's 3 steps
   QCOMPARE(m->row(1).ditForwards, 2);  // no CFG

@@ -177,7 +177,7 @@ void DistillTest::startRunsNStepsAndWritesAStudent() {
   const StudentInfo info = readStudentInfo(student);
   QVERIFY2(info.isValid(), qPrintable(info.error));
   const auto schedule =
-      method::make_few_step_schedule({1000, 500}, session_.modelInfo().shift);
+      method::make_few_step_schedule({1000, 500}, session_.modelInfo().defaults.shift);
   QCOMPARE(std::vector<double>(info.timesteps.begin(), info.timesteps.end()), schedule.timesteps());
   QVERIFY2(c->statusText().contains(QStringLiteral("2-step")), qPrintable(c->statusText()));
   QCOMPARE(metricSteps(run).size(), kSteps);

@@ -52,8 +52,8 @@ void GenerateTest::generatesAPlayableTaggedClipIntoTheGallery() {
   panel.setOutputFolder(folder.path());
   const ModelInfo& info = session_.modelInfo();
   GenerateRequest r = panel.request();
-  QCOMPARE(r.steps, info.steps);  // the form starts from the model folder's defaults
-  QCOMPARE(r.frames, info.frames);
+  QCOMPARE(r.steps, info.defaults.steps);  // the form starts from the model folder's defaults
+  QCOMPARE(r.frames, info.defaults.frames);
   r.prompt = QStringLiteral("a small red circle moving left on a black background");
   r.seed = 7;
   r.steps = 4;
@@ -74,9 +74,9 @@ void GenerateTest::generatesAPlayableTaggedClipIntoTheGallery() {
   QVERIFY(QFileInfo(entry.path).absolutePath() == QFileInfo(folder.path()).absoluteFilePath());
 
   const media::VideoFile clip = media::read_video(entry.path.toStdString());
-  QCOMPARE(clip.frames.count, static_cast<int>(info.frames));
-  QCOMPARE(clip.frames.width, static_cast<int>(info.width));
-  QCOMPARE(clip.frames.height, static_cast<int>(info.height));
+  QCOMPARE(clip.frames.count, static_cast<int>(info.defaults.frames));
+  QCOMPARE(clip.frames.width, static_cast<int>(info.defaults.width));
+  QCOMPARE(clip.frames.height, static_cast<int>(info.defaults.height));
   const media::GenerationSettings tags =
       media::generation_settings_from_metadata(clip.metadata, entry.path.toStdString());
   QCOMPARE(QString::fromStdString(tags.prompt), r.prompt);
@@ -93,8 +93,8 @@ void GenerateTest::generatesAPlayableTaggedClipIntoTheGallery() {
 
   QVERIFY(played.count() > 0 || played.wait(30000));
   VideoPlayer* player = panel.player();
-  QCOMPARE(player->frameCount(), static_cast<int>(info.frames));
-  QCOMPARE(player->currentImage().size(), QSize(int(info.width), int(info.height)));
+  QCOMPARE(player->frameCount(), static_cast<int>(info.defaults.frames));
+  QCOMPARE(player->currentImage().size(), QSize(int(info.defaults.width), int(info.defaults.height)));
   player->pause();
   player->seek(5);
   QCOMPARE(player->currentFrame(), 5);
@@ -109,7 +109,7 @@ void GenerateTest::generatesAPlayableTaggedClipIntoTheGallery() {
   QCOMPARE(rescanned.entry(0).request.steps, 4);
   QCOMPARE(rescanned.entry(0).request.sampler, QStringLiteral("euler"));
   QCOMPARE(rescanned.entry(0).request.grid, QStringLiteral("diffusers"));  // the grid was lost here
-  QCOMPARE(rescanned.entry(0).request.frames, info.frames);
+  QCOMPARE(rescanned.entry(0).request.frames, info.defaults.frames);
   QCOMPARE(rescanned.entry(0).layerMask, entry.layerMask);
   QVERIFY(!rescanned.entry(0).thumbnail.isNull());
   QVERIFY(rescanned.entry(0).wallSeconds > 0);
@@ -123,7 +123,7 @@ void GenerateTest::cancelStopsAndWritesNothing() {
   r.prompt = QStringLiteral("a small red circle moving left on a black background");
   r.steps = 50;
   const ModelInfo& info = session_.modelInfo();
-  r.frames = info.frames, r.height = info.height, r.width = info.width;
+  r.frames = info.defaults.frames, r.height = info.defaults.height, r.width = info.defaults.width;
   int lastStep = 0;
   connect(&controller, &GenerateController::stepProgress, &controller, [&](int step, int, double, double) {
     lastStep = step;

@@ -140,7 +140,19 @@ void SessionTest::loadsTheDefaultModel() {
   QCOMPARE(info.weightBytes, static_cast<quint64>(info.parameterCount) * 4);
   QVERIFY2(info.sidecarPath.endsWith(QStringLiteral("shapes.linvideo.safetensors")),
            qPrintable(info.sidecarPath));
-  QVERIFY(info.steps > 0 && info.frames > 0);
+  // The forms' defaults are the folder's (model_index.json), all of them, sampler and grid too,
+  // and they ask the engine for exactly those settings.
+  const linvideo::pipeline::GenerationSettings folderDefaults =
+      linvideo::pipeline::model_defaults(folder.toStdString(), linvideo::pipeline::GenerationSettings{});
+  QCOMPARE(info.defaults.steps, folderDefaults.steps);
+  QCOMPARE(info.defaults.frames, folderDefaults.frames);
+  QCOMPARE(info.defaults.width, folderDefaults.width);
+  QCOMPARE(info.defaults.guidance, folderDefaults.guidance);
+  QCOMPARE(info.defaults.shift, folderDefaults.shift);
+  const linvideo::pipeline::GenerationSettings asked = info.defaults.toSettings(folderDefaults);
+  QCOMPARE(static_cast<int>(asked.solver), static_cast<int>(folderDefaults.solver));
+  QCOMPARE(static_cast<int>(asked.grid), static_cast<int>(folderDefaults.grid));
+  QCOMPARE(asked.use_default_negative, folderDefaults.use_default_negative);
 
   // The engine objects are reachable from tasks.
   std::int64_t layers = 0;

@@ -4,6 +4,8 @@
 #include <QMetaType>
 #include <QString>
 
+#include "ui/generate/generate_request.h"
+
 namespace linvideo::ui {
 
 struct ModelInfo {
@@ -19,10 +21,9 @@ struct ModelInfo {
   QString policy;             // RuntimePolicy::describe()
   QString textEncoder;        // the prompt encoder's name
   QString sidecarPath;        // the folder's *.linvideo.safetensors, applied at load; empty if none
-  // Sampling defaults the folder recommends (model_index.json), for the Generate panel.
-  int steps = 0;
-  double guidance = 0, shift = 0;
-  qint64 frames = 0, height = 0, width = 0;
+  // The engine's defaults (the folder's model_index.json over the built-in ones) as a request:
+  // what the Generate, Compare and Layers forms start from (no prompt, seed 0).
+  GenerateRequest defaults;
 
   bool isValid() const { return numLayers > 0; }
   QString dimensionsText() const;  // "dim 224 · 8 layers · 4 heads × 56 · FFN 768 · text 64"

@@ -61,12 +61,7 @@ ModelInfo describe(engine::Engine& engine) {
                          ? QStringLiteral("none (hashed random embeddings)")
                          : QString::fromStdString(sources.text_encoder);
   info.sidecarPath = QString::fromStdString(engine.sidecar());
-  info.steps = defaults.steps;
-  info.guidance = defaults.guidance;
-  info.shift = defaults.shift;
-  info.frames = defaults.frames;
-  info.height = defaults.height;
-  info.width = defaults.width;
+  info.defaults = GenerateRequest::fromSettings(defaults);
   return info;
 }
 

@@ -8,6 +8,22 @@
 
 namespace linvideo::ui {
 
+GenerateRequest GenerateRequest::fromSettings(const pipeline::GenerationSettings& s) {
+  GenerateRequest r;
+  r.prompt = QString::fromStdString(s.prompt);
+  if (!s.use_default_negative) r.negativePrompt = QString::fromStdString(s.negative_prompt);
+  r.seed = s.seed;
+  r.steps = s.steps;
+  r.guidance = s.guidance;
+  r.shift = s.shift;
+  r.frames = s.frames;
+  r.height = s.height;
+  r.width = s.width;
+  r.sampler = QString::fromLatin1(sampling::solver_name(s.solver));
+  r.grid = QString::fromLatin1(sampling::grid_name(s.grid));
+  return r;
+}
+
 pipeline::GenerationSettings GenerateRequest::toSettings(const pipeline::GenerationSettings& base) const {
   pipeline::GenerationSettings s = base;
   s.prompt = prompt.toStdString();

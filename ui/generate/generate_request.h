@@ -24,6 +24,10 @@ struct GenerateRequest {
   // Euler; the three fields above are then unused). Empty: the engine's model as it is.
   QString student;
 
+  // The request that asks for exactly `s` (the engine's defaults, a clip's settings): every field
+  // from it, the negative prompt only when it is not the model's default.
+  static GenerateRequest fromSettings(const pipeline::GenerationSettings& s);
+
   // The engine settings: `base` (the model's defaults, engine thread) with this request's values.
   // Throws linvideo::Error naming the sampler when it is unknown.
   pipeline::GenerationSettings toSettings(const pipeline::GenerationSettings& base) const;

@@ -127,7 +127,7 @@ ComparePanel::ComparePanel(StudioSession* session, QWidget* parent)
 }
 
 void ComparePanel::fillVariants(const ModelInfo& info) {
-  if (info.steps > 0) steps_->setValue(info.steps);
+  steps_->setValue(info.defaults.steps);
   variants_->clear();
   variantList_ = CompareController::standardVariants(info);
   for (const CompareVariant& v : std::as_const(variantList_)) {
@@ -184,16 +184,10 @@ void ComparePanel::runComparison() {
     status_->setText(tr("Check at least two variants"));
     return;
   }
-  GenerateRequest r;
-  const ModelInfo& info = session_->modelInfo();
+  GenerateRequest r = session_->modelInfo().defaults;  // the model's settings, with the form's
   r.prompt = prompt_->text().trimmed();
   r.seed = seed_->value();
   r.steps = steps_->value();
-  r.guidance = info.guidance;
-  r.shift = info.shift;
-  if (info.frames > 0) r.frames = info.frames;
-  if (info.height > 0) r.height = info.height;
-  if (info.width > 0) r.width = info.width;
   if (!controller_->run(r, variants)) return;
   player_->clear(tr("Rendering…"));
   setBusy(true);

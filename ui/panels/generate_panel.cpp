@@ -311,12 +311,13 @@ void GeneratePanel::setOutputFolder(const QString& folder) {
 }
 
 void GeneratePanel::applyModelDefaults(const ModelInfo& info) {
-  if (info.steps > 0) steps_->setValue(info.steps);
-  guidance_->setValue(info.guidance);
-  shift_->setValue(info.shift);
-  if (info.frames > 0) frames_->setValue(static_cast<int>(info.frames));
-  if (info.height > 0) height_->setValue(static_cast<int>(info.height));
-  if (info.width > 0) width_->setValue(static_cast<int>(info.width));
+  const GenerateRequest& d = info.defaults;
+  steps_->setValue(d.steps);
+  guidance_->setValue(d.guidance);
+  shift_->setValue(d.shift);
+  frames_->setValue(static_cast<int>(d.frames));
+  height_->setValue(static_cast<int>(d.height));
+  width_->setValue(static_cast<int>(d.width));
 }
 
 void GeneratePanel::generate() {

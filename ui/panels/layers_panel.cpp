@@ -230,9 +230,9 @@ LayersPanel::LayersPanel(StudioSession* session, QWidget* parent)
 void LayersPanel::resetSizeFromModel() {
   const ModelInfo& info = session_->modelInfo();
   const QSignalBlocker a(frames_), b(height_), c(width_);
-  frames_->setValue(info.frames > 0 ? static_cast<int>(info.frames) : 81);
-  height_->setValue(info.height > 0 ? static_cast<int>(info.height) : 480);
-  width_->setValue(info.width > 0 ? static_cast<int>(info.width) : 832);
+  frames_->setValue(static_cast<int>(info.defaults.frames));
+  height_->setValue(static_cast<int>(info.defaults.height));
+  width_->setValue(static_cast<int>(info.defaults.width));
   updateEstimate();
 }
 
