@@ -10,7 +10,6 @@
 #include "core/atomic_write.h"
 #include "core/engine/engine.h"
 #include "core/method/layer_mask.h"
-#include "core/method/layer_ranking.h"
 
 namespace linvideo::cli {
 
@@ -66,15 +65,7 @@ void add_scan_command(CLI::App& app) {
     }
     std::printf("%.1f s\n", r.seconds);
     if (a->rank > 0) {
-      std::vector<method::LayerScores> scores;
-      for (const auto& l : r.layers) {
-        method::LayerScores s;
-        s.layer = l.layer;
-        s.transfer_error = l.transfer_error;
-        if (a->o.measure_sensitivity) s.sensitivity = l.sensitivity;
-        scores.push_back(s);
-      }
-      const auto ranking = method::rank_layers(scores, a->rank);
+      const auto ranking = engine::rank_layers(engine::scan_scores(r, a->o.measure_sensitivity), a->rank);
       std::string list;  // most replaceable first
       for (const int l : ranking.layers) list += (list.empty() ? "" : ",") + std::to_string(l);
       std::printf("most replaceable %zu (by %s): %s\n", ranking.layers.size(),

@@ -87,4 +87,16 @@ method::ScanResult scan_keeping_maps(pipeline::TextToVideo& t2v, const pipeline:
   return result;
 }
 
+std::vector<LayerScores> scan_scores(const method::ScanResult& scan, bool sensitivity_measured) {
+  std::vector<LayerScores> out;
+  for (const method::LayerScore& l : scan.layers) {
+    LayerScores s;
+    s.layer = l.layer;
+    s.transfer_error = l.transfer_error;
+    if (sensitivity_measured) s.sensitivity = l.sensitivity;
+    out.push_back(s);
+  }
+  return out;
+}
+
 }  // namespace linvideo::engine

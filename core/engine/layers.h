@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/method/layer_ranking.h"
 #include "core/method/replaceability.h"
 #include "core/model/dit_config.h"
 
@@ -57,5 +58,13 @@ method::ScanResult set_layer_modes(pipeline::TextToVideo& t2v, const pipeline::G
 method::ScanResult scan_keeping_maps(pipeline::TextToVideo& t2v, const pipeline::GenerationSettings& defaults,
                                               const method::ScanOptions& options,
                                               const std::function<void(const std::string&)>& log = {});
+
+// "The k most replaceable layers" (core/method/layer_ranking.h): the Layers view ranks its table's
+// scores, `linvideo scan --rank K` a scan's, by the same rule.
+using method::LayerRanking;
+using method::LayerScores;
+using method::rank_layers;
+// A scan's numbers as the ranking reads them; sensitivity only when the scan measured it.
+std::vector<LayerScores> scan_scores(const method::ScanResult& scan, bool sensitivity_measured);
 
 }  // namespace linvideo::engine

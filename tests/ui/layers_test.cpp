@@ -16,7 +16,6 @@
 #include "ui/panels/layers_panel.h"
 
 using namespace linvideo;
-using linvideo::ui::LayerMode;
 using linvideo::ui::LayerTableModel;
 using linvideo::ui::StudioSession;
 using linvideo::ui::TaskContext;
@@ -143,13 +142,13 @@ void LayersTest::aLayerWithoutMapsGetsThemFittedWithProgress() {
   QTRY_VERIFY_WITH_TIMEOUT(!maps.data(LayerTableModel::ValueRole).toBool(), 10000);
   QSignalSpy progress(session_.get(), &StudioSession::taskProgress);
   QVERIFY(model_->setLayerLinear(8, true));
-  QTRY_COMPARE_WITH_TIMEOUT(model_->layer(7).mode, LayerMode::Linear, 120000);
+  QTRY_COMPARE_WITH_TIMEOUT(model_->layer(7).mode, engine::LayerMode::Linear, 120000);
   QVERIFY(maps.data(LayerTableModel::ValueRole).toBool());
   QVERIFY(progress.size() >= 2);
   QVERIFY(std::isfinite(model_->index(7, LayerTableModel::TransferErrorColumn).data(LayerTableModel::ValueRole).toDouble()));
   QCOMPARE(engineMode(8), model::AttentionMode::Linear);
   QVERIFY(model_->setLayerLinear(8, false));
-  QTRY_COMPARE_WITH_TIMEOUT(model_->layer(7).mode, LayerMode::Softmax, 30000);
+  QTRY_COMPARE_WITH_TIMEOUT(model_->layer(7).mode, engine::LayerMode::Softmax, 30000);
 }
 
 void LayersTest::maskSaveLoadRoundTripAndBadFiles() {

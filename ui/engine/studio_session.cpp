@@ -16,7 +16,7 @@
 #include "core/pipeline/runtime_policy.h"
 #include "core/pipeline/text_to_video.h"
 #include "core/version.h"
-#include "ui/layers/layer_engine.h"
+#include "core/engine/layers.h"
 #include "ui/layers/layer_table_model.h"
 
 namespace linvideo::ui {
@@ -223,7 +223,7 @@ TaskHandle* StudioSession::loadModel(const QString& path, const QString& device,
       // The shipped conversion (maps, learned r, layer modes) becomes the current state: the same
       // call as the CLI's, and a sidecar that does not fit leaves the model untouched.
       engine_->engine.load(request, cb);
-      const EngineLayers layers = engine_->engine.layers();
+      const engine::LayerTable layers = engine_->engine.layers();
       const ModelInfo info = describe(engine_->engine);
       const QString sidecarNote = info.sidecarPath.isEmpty()
                                       ? QString()

@@ -13,11 +13,11 @@
 namespace linvideo::ui {
 namespace {
 
-QString modeName(LayerMode mode) {
+QString modeName(engine::LayerMode mode) {
   switch (mode) {
-    case LayerMode::Linear: return QStringLiteral("linear");
-    case LayerMode::Mixed: return QStringLiteral("mixed");
-    case LayerMode::Softmax: break;
+    case engine::LayerMode::Linear: return QStringLiteral("linear");
+    case engine::LayerMode::Mixed: return QStringLiteral("mixed");
+    case engine::LayerMode::Softmax: break;
   }
   return QStringLiteral("softmax");
 }
@@ -48,7 +48,7 @@ int LayerTableModel::columnCount(const QModelIndex& parent) const {
 QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
   if (!index.isValid() || index.row() >= layerCount()) return {};
   const std::size_t row = static_cast<std::size_t>(index.row());
-  const LayerState& s = layers_[row];
+  const engine::LayerInfo& s = layers_[row];
   const bool pending = pending_[row] > 0;
   if (role == PendingRole) return pending;
   switch (index.column()) {
@@ -58,8 +58,8 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
       break;
     case ModeColumn:
       if (role == Qt::CheckStateRole) {
-        return s.mode == LayerMode::Linear  ? Qt::Checked
-               : s.mode == LayerMode::Mixed ? Qt::PartiallyChecked
+        return s.mode == engine::LayerMode::Linear  ? Qt::Checked
+               : s.mode == engine::LayerMode::Mixed ? Qt::PartiallyChecked
                                             : Qt::Unchecked;
       }
       if (role == Qt::DisplayRole) return modeName(s.mode) + (pending ? QStringLiteral(" …") : QString());
@@ -117,8 +117,8 @@ bool LayerTableModel::setData(const QModelIndex& index, const QVariant& value, i
 
 std::vector<int> LayerTableModel::linearLayers() const {
   std::vector<int> out;
-  for (const LayerState& s : layers_)
-    if (s.mode == LayerMode::Linear) out.push_back(s.layer);
+  for (const engine::LayerInfo& s : layers_)
+    if (s.mode == engine::LayerMode::Linear) out.push_back(s.layer);
   return out;
 }
 
@@ -146,7 +146,7 @@ bool LayerTableModel::hasScan() const {
                      [](double v) { return std::isfinite(v); });
 }
 
-void LayerTableModel::resetFromEngine(const EngineLayers& engine) {
+void LayerTableModel::resetFromEngine(const engine::LayerTable& engine) {
   beginResetModel();
   engine_ = engine;
   transferError_.assign(layers_.size(), kUnknownScore);
@@ -157,7 +157,7 @@ void LayerTableModel::resetFromEngine(const EngineLayers& engine) {
   emit scoresChanged();
 }
 
-void LayerTableModel::updateFromEngine(const EngineLayers& engine) {
+void LayerTableModel::updateFromEngine(const engine::LayerTable& engine) {
   if (engine.layers.size() != layers_.size()) {
     resetFromEngine(engine);
     return;
@@ -207,7 +207,7 @@ TaskHandle* LayerTableModel::submitChange(const QString& name,
   if (layers_.empty()) return nullptr;
   std::vector<int> rows;
   for (const auto& change : changes) rows.push_back(change.first - 1);
-  LayerChangeOptions options;
+  engine::LayerChangeOptions options;
   options.calibration_prompt = calibrationPrompt_.toStdString();
   QPointer<LayerTableModel> self(this);
   TaskHandle* handle = session_->submit(
@@ -219,7 +219,7 @@ TaskHandle* LayerTableModel::submitChange(const QString& name,
          };
          options.cancel = &ctx.cancelToken();
          const method::ScanResult fitted = engine.set_layer_modes(changes, options);
-         const EngineLayers now = engine.layers();
+         const engine::LayerTable now = engine.layers();
          ctx.postToUi(self, [self, now, fitted] {
            if (!self) return;
            self->updateFromEngine(now);
@@ -271,7 +271,7 @@ TaskHandle* LayerTableModel::runScan(const ScanSettings& settings) {
          };
          o.cancel = &ctx.cancelToken();
          const method::ScanResult result = engine.scan(o);
-         const EngineLayers now = engine.layers();
+         const engine::LayerTable now = engine.layers();
          ctx.log(QStringLiteral("Scan: %1 layers in %2 s%3")
                      .arg(result.layers.size())
                      .arg(result.seconds, 0, 'f', 1)
@@ -290,7 +290,7 @@ TaskHandle* LayerTableModel::runScan(const ScanSettings& settings) {
 TaskHandle* LayerTableModel::refreshFromEngine() {
   QPointer<LayerTableModel> self(this);
   TaskHandle* handle = session_->submit({tr("Reading layer modes"), [self](TaskContext& ctx) {
-                                           const EngineLayers now =
+                                           const engine::LayerTable now =
                                                ctx.session().engine().layers();
                                            ctx.postToUi(self, [self, now] {
                                              if (self) self->updateFromEngine(now);

@@ -9,7 +9,7 @@
 #include <QString>
 #include <vector>
 
-#include "ui/layers/layer_engine.h"
+#include "core/engine/layers.h"
 #include "core/method/layer_ranking.h"
 
 namespace linvideo::ui {
@@ -48,7 +48,7 @@ class LayerTableModel : public QAbstractTableModel {
     MapsColumn,
     ColumnCount
   };
-  // The raw value of a cell: int layer, LayerMode as int, double (NaN when unknown), bool maps.
+  // The raw value of a cell: int layer, engine::LayerMode as int, double (NaN when unknown), bool maps.
   static constexpr int ValueRole = Qt::UserRole + 1;
   static constexpr int PendingRole = Qt::UserRole + 2;  // bool: a change is on its way
 
@@ -64,13 +64,13 @@ class LayerTableModel : public QAbstractTableModel {
 
   // ---- the confirmed engine state (UI thread) ----
   int layerCount() const { return static_cast<int>(layers_.size()); }
-  const LayerState& layer(int row) const { return layers_[static_cast<std::size_t>(row)]; }
+  const engine::LayerInfo& layer(int row) const { return layers_[static_cast<std::size_t>(row)]; }
   std::vector<int> linearLayers() const;  // 1-based, sorted: the current mask
   QString linearLayerText() const;        // "1-4", or "none"
   std::vector<LayerScores> scores() const;
   bool hasScan() const;
   const model::DitConfig& config() const { return engine_.config; }
-  const EngineLayers& engineLayers() const { return engine_; }
+  const engine::LayerTable& engineLayers() const { return engine_; }
   bool isBusy() const { return busy_ > 0; }
   QString calibrationPrompt() const { return calibrationPrompt_; }
   void setCalibrationPrompt(const QString& prompt) { calibrationPrompt_ = prompt; }
@@ -83,8 +83,8 @@ class LayerTableModel : public QAbstractTableModel {
   TaskHandle* refreshFromEngine();  // after engine work elsewhere (training)
 
   // Called by the session on the UI thread when a model has loaded (the scores are reset).
-  void resetFromEngine(const EngineLayers& engine);
-  void updateFromEngine(const EngineLayers& engine);  // keeps the scores
+  void resetFromEngine(const engine::LayerTable& engine);
+  void updateFromEngine(const engine::LayerTable& engine);  // keeps the scores
 
  signals:
   void layersChanged();  // modes, maps or r changed (engine confirmed)
@@ -98,8 +98,8 @@ class LayerTableModel : public QAbstractTableModel {
   void track(TaskHandle* handle, const std::vector<int>& pendingRows);
 
   StudioSession* session_;
-  EngineLayers engine_;
-  std::vector<LayerState>& layers_ = engine_.layers;
+  engine::LayerTable engine_;
+  std::vector<engine::LayerInfo>& layers_ = engine_.layers;
   std::vector<double> transferError_, sensitivity_;
   std::vector<int> pending_;  // per row: changes in flight
   int busy_ = 0;

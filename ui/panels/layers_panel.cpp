@@ -280,16 +280,16 @@ void LayersPanel::rebuildChart() {
     }
     if (!any) set->setLabel(spec.name + tr(" (not measured: run a scan)"));
     for (int i = 0; i < n; ++i)
-      if (model_->layer(i).mode == LayerMode::Linear) set->selectBar(i);
+      if (model_->layer(i).mode == engine::LayerMode::Linear) set->selectBar(i);
     series->append(set);
   }
   connect(series, &QBarSeries::clicked, this, [this](int index, QBarSet*) { toggleLayer(index + 1); });
   chart_->addSeries(series);
   QStringList categories;
   for (int i = 0; i < n; ++i) {
-    const LayerState& s = model_->layer(i);
-    categories << (s.mode == LayerMode::Linear  ? tr("%1 (lin)").arg(s.layer)
-                   : s.mode == LayerMode::Mixed ? tr("%1 (mix)").arg(s.layer)
+    const engine::LayerInfo& s = model_->layer(i);
+    categories << (s.mode == engine::LayerMode::Linear  ? tr("%1 (lin)").arg(s.layer)
+                   : s.mode == engine::LayerMode::Mixed ? tr("%1 (mix)").arg(s.layer)
                                                 : QString::number(s.layer));
   }
   auto* x = new QBarCategoryAxis;
@@ -306,7 +306,7 @@ void LayersPanel::rebuildChart() {
 
 void LayersPanel::toggleLayer(int layer) {
   if (layer < 1 || layer > model_->layerCount()) return;
-  const bool linear = model_->layer(layer - 1).mode != LayerMode::Linear;
+  const bool linear = model_->layer(layer - 1).mode != engine::LayerMode::Linear;
   model_->setLayerLinear(layer, linear);
 }
 
@@ -315,7 +315,7 @@ void LayersPanel::updateEstimate() {
     estimate_->setText(tr("No model loaded."));
     return;
   }
-  const EngineLayers& engine = model_->engineLayers();
+  const engine::LayerTable& engine = model_->engineLayers();
   method::VideoSize size;
   size.frames = frames_->value();
   size.height = height_->value();

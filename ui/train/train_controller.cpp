@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "core/json_fields.h"
 #include "ui/engine/studio_session.h"
-#include "ui/layers/layer_engine.h"
+#include "core/engine/layers.h"
 #include "ui/layers/layer_table_model.h"
 #include "ui/train/prompts_file.h"
 
@@ -173,7 +173,7 @@ bool TrainController::launch(const TrainSettings& s, const QString& runDir) {
       });
     };
     const engine::TransferOutcome out = ctx.session().engine().transfer(request, cb);
-    const EngineLayers now = ctx.session().engine().layers();
+    const engine::LayerTable now = ctx.session().engine().layers();
     const QString sidecar = QString::fromStdString(out.run.sidecar);
     ctx.postToUi(layers, [layers, now] { layers->updateFromEngine(now); });
     ctx.postToUi(self, [self, sidecar] {
