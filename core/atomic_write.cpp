@@ -1,6 +1,7 @@
 #include "core/atomic_write.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,12 +24,33 @@ bool sync_path(const std::string& path, bool folder) {
   ::close(fd);
   return ok;
 }
+
+// The permissions a plain new file gets here: 0666 less the process's umask, read from
+// /proc/self/status (umask() itself would change it for a moment under the other threads).
+mode_t new_file_mode() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Umask:", 0) == 0) {
+      try {
+        return static_cast<mode_t>(0666 & ~std::stoul(line.substr(6), nullptr, 8));
+      } catch (...) {
+        break;
+      }
+    }
+  }
+  return 0644;
+}
 }  // namespace
 
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
   std::string tmp = path + ".tmp.XXXXXX";
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) throw Error(path + ": cannot create a temporary file beside it (" + std::strerror(errno) + ")");
+  // mkstemp makes the file private (0600); the result gets the permissions of the file it
+  // replaces, or those of any new file (best effort: a failure leaves it private, not unwritten).
+  struct stat old {};
+  const mode_t mode = ::stat(path.c_str(), &old) == 0 ? (old.st_mode & 07777) : new_file_mode();
+  (void)::fchmod(fd, mode);
   ::close(fd);
   auto fail = [&](const std::string& what) {
     std::remove(tmp.c_str());

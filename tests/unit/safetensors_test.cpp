@@ -1,5 +1,6 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <filesystem>
 #include <thread>
 
@@ -54,6 +55,27 @@ TEST(Safetensors, WriterIsAtomicAndLeavesNoTemporary) {
   EXPECT_TRUE(f.contains("b"));
   for (const auto& e : std::filesystem::directory_iterator(dir))  // no temporary of any name is left
     EXPECT_EQ(e.path().filename().string().find("m.safetensors.tmp"), std::string::npos) << e.path();
+}
+
+// An atomically written file is not left private (mkstemp's 0600): a new one gets 0666 less the
+// umask, like any file the user makes, and a replaced one keeps the permissions it had.
+TEST(Safetensors, AtomicWritesGetTheUsualPermissions) {
+  const mode_t mask = ::umask(022);
+  const std::string path = temp_dir() + "/shared.safetensors";
+  write_safetensors(path, {{"a", at::ones({2})}});
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  write_safetensors(path, {{"b", at::ones({2})}});
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  ::umask(077);
+  const std::string secret = temp_dir() + "/private.safetensors";
+  write_safetensors(secret, {{"a", at::ones({2})}});
+  ASSERT_EQ(::stat(secret.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ::umask(mask);
 }
 
 TEST(Safetensors, ConcurrentWritersOfOnePathLeaveOneWholeFile) {
