@@ -85,6 +85,10 @@ void add_transfer_command(CLI::App& app) {
   cmd->add_flag("--resume", a->request.resume, "Continue the run in --run from its last checkpoint");
   cmd->add_option("--layers", a->request.layers, "No selection: make exactly these layers linear (1-based, e.g. 2-5,7)");
   cmd->add_option("--lr", o.lr, "AdamW learning rate of W_q, W_k")->capture_default_str();
+  cmd->add_option("--lr-schedule", o.lr_schedule, "The maps' rate: cosine (decays to lr x --lr-min-ratio) or constant")
+      ->check(CLI::IsMember({"cosine", "constant"}))
+      ->capture_default_str();
+  cmd->add_option("--lr-min-ratio", o.lr_min_ratio, "Cosine: the last step's rate as a fraction of --lr")->capture_default_str();
   cmd->add_option("--lr-r", o.lr_r, "AdamW learning rate of the scores r")->capture_default_str();
   cmd->add_option("--lambda", o.lambda, "Weight of L_con + L_reg")->capture_default_str();
   cmd->add_option("--r-init", o.r_init, "Initial score r of every layer (1 = softmax)")->capture_default_str();

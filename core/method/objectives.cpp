@@ -4,6 +4,8 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 namespace linvideo::method {
 
@@ -16,6 +18,32 @@ at::Tensor constraint_loss(const at::Tensor& scores, std::int64_t target_linear)
 
 at::Tensor binarization_loss(const at::Tensor& scores, double alpha) {
   return (1 - (2 * scores - 1).abs().pow(alpha)).sum();
+}
+
+at::Tensor tie_break_gradient(const at::Tensor& scores, std::int64_t target_linear, double band) {
+  const at::Tensor r = scores.detach().to(at::kDouble).cpu().contiguous();
+  const std::int64_t n = r.numel();
+  const double* v = r.data_ptr<double>();
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+  // Highest score first; equal scores: the deeper layer first.
+  std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return v[a] != v[b] ? v[a] > v[b] : a > b; });
+  at::Tensor g = at::zeros({n}, at::kDouble);
+  double* out = g.data_ptr<double>();
+  const std::int64_t keep = n - target_linear;
+  for (std::int64_t rank = 0; rank < n; ++rank) {
+    const std::int64_t i = order[static_cast<std::size_t>(rank)];
+    if (std::abs(v[i] - 0.5) > band) continue;
+    out[i] = rank < keep ? -2.0 : 2.0;  // descent moves the score up (stays softmax) or down (linear)
+  }
+  return g.to(scores.options().dtype()).to(scores.device()).view(scores.sizes());
+}
+
+double cosine_lr(double base, std::int64_t step, std::int64_t total_steps, double min_ratio) {
+  if (total_steps <= 1) return base;
+  const double f = std::clamp(static_cast<double>(step) / static_cast<double>(total_steps), 0.0, 1.0);
+  const double low = base * min_ratio;
+  return low + 0.5 * (base - low) * (1.0 + std::cos(3.14159265358979323846 * f));
 }
 
 double alpha_at(std::int64_t step, std::int64_t total_steps, double from, double to) {

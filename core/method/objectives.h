@@ -15,6 +15,17 @@ at::Tensor constraint_loss(const at::Tensor& scores, std::int64_t target_linear)
 // L_reg = sum_l (1 - |2 r_l - 1|^alpha) (Eq. 10).
 at::Tensor binarization_loss(const at::Tensor& scores, double alpha);
 
+// L_reg is symmetric about r = 1/2, so its slope there is zero (for alpha > 1) and a score that
+// lands on 1/2 once L_con is met stays there. The rule that breaks the tie (docs/method.md): every
+// score within `band` of 1/2 gets the slope L_reg has at the band's edge for alpha = 1 (that is, 2),
+// towards the side its rank asks for: the N - k highest scores (ties: the deeper layer ranks
+// higher, as shallow layers are the more replaceable) towards 1, the others towards 0. Returns
+// d(extra loss)/dr for each score (zero outside the band), to be added to r's gradient times lambda.
+at::Tensor tie_break_gradient(const at::Tensor& scores, std::int64_t target_linear, double band = 0.01);
+
+// Cosine decay from `base` to `base * min_ratio` over `total_steps` (step 0: base).
+double cosine_lr(double base, std::int64_t step, std::int64_t total_steps, double min_ratio);
+
 // alpha decays linearly from `from` to `to` over training (the schedule knob of the reference).
 double alpha_at(std::int64_t step, std::int64_t total_steps, double from = 20.0, double to = 2.0);
 

@@ -37,7 +37,8 @@ nlohmann::json options_json(const TransferOptions& o, int layers, const at::Devi
           {"weight_decay", o.weight_decay}, {"lambda", o.lambda}, {"alpha_from", o.alpha_from},
           {"alpha_to", o.alpha_to}, {"rollout_max", o.rollout_max}, {"t_min", o.t_min},
           {"normalize", o.normalize}, {"guidance", o.guidance}, {"fixed_linear", o.fixed_linear},
-          {"seed", o.seed}, {"warmup_steps", o.warmup_steps}, {"r_init", o.r_init}, {"layers", layers}};
+          {"seed", o.seed}, {"warmup_steps", o.warmup_steps}, {"r_init", o.r_init}, {"layers", layers},
+          {"lr_schedule", o.lr_schedule}, {"lr_min_ratio", o.lr_min_ratio}, {"tie_break", o.tie_break}};
   if (!o.init_sidecar.empty()) j["init_sidecar"] = o.init_sidecar;
   // Resolved, so that an "auto" run resumed on another kind of device is refused.
   j["precision"] = resolved_precision(o, device);
@@ -53,6 +54,12 @@ void validate(const TransferOptions& o, int layers) {
   if (o.fixed_linear.empty() && (o.target_linear < 1 || o.target_linear >= layers)) {
     throw Error("transfer: --target must be between 1 and " + std::to_string(layers - 1) + " (the model has " +
                 std::to_string(layers) + " layers), got " + std::to_string(o.target_linear));
+  }
+  if (o.lr_schedule != "cosine" && o.lr_schedule != "constant") {
+    throw Error("transfer: --lr-schedule must be cosine or constant, got '" + o.lr_schedule + "'");
+  }
+  if (!(o.lr_min_ratio >= 0 && o.lr_min_ratio <= 1)) {
+    throw Error("transfer: --lr-min-ratio must be between 0 and 1, got " + std::to_string(o.lr_min_ratio));
   }
   for (int l : o.fixed_linear) {
     if (l < 1 || l > layers) throw Error("transfer: --layers names layer " + std::to_string(l) + " of " + std::to_string(layers));
@@ -143,10 +150,12 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
   nlohmann::json config = options_json(o, layers, device);
   config["cache_digest"] = cache.digest;  // the cache's contents, not just its folder
   train::Progress progress = train::read_progress(o.run_dir);
-  // Runs from before the two knobs existed ran in fp32 without checkpointing.
-  // (Runs from before the digest existed are taken to have used this cache.)
+  // Runs from before the two knobs existed ran in fp32 without checkpointing; before the schedule
+  // and the tie-break, at a constant rate without it. (Runs from before the digest existed are
+  // taken to have used this cache.)
   train::claim_run_config(o.run_dir, config, progress.step,
-                          {{"precision", "fp32"}, {"gradient_checkpointing", false}, {"cache_digest", cache.digest}});
+                          {{"precision", "fp32"}, {"gradient_checkpointing", false}, {"cache_digest", cache.digest},
+                           {"lr_schedule", "constant"}, {"lr_min_ratio", 0.1}, {"tie_break", false}});
 
   // Conditions of every cached trajectory (frozen weights: computed once, no gradient).
   std::vector<Conditions> conditions;
@@ -328,6 +337,11 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
       const at::Tensor con = constraint_loss(r, o.target_linear);
       const at::Tensor reg = binarization_loss(r, alpha_at(step, o.steps, o.alpha_from, o.alpha_to));
       (o.lambda * (con + reg)).backward();
+      if (o.tie_break) {
+        const at::Tensor push = tie_break_gradient(r, o.target_linear);
+        at::NoGradGuard no_grad;
+        for (std::size_t i = 0; i < scores.size(); ++i) scores[i].mutable_grad().add_(o.lambda * push[static_cast<std::int64_t>(i)]);
+      }
       info.losses["con"] = con.item<double>(), info.losses["reg"] = reg.item<double>();
       total += o.lambda * (info.losses["con"] + info.losses["reg"]);
     }
@@ -338,6 +352,10 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
       throw Error("transfer: non-finite loss or gradient at step " + std::to_string(step + 1) +
                   " (objective " + std::to_string(objective) + "); stopped, the last good checkpoint (step " +
                   std::to_string(last_saved) + ") is kept in " + o.run_dir);
+    }
+    if (o.lr_schedule == "cosine") {  // the maps' group; a resumed run sets the same rate at the same step
+      static_cast<torch::optim::AdamWOptions&>(opt.param_groups()[0].options())
+          .lr(cosine_lr(o.lr, step, o.steps, o.lr_min_ratio));
     }
     opt.step();
     {

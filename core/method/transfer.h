@@ -29,10 +29,16 @@ struct TransferOptions {
   std::int64_t steps = 200;
   int batch = 1;                   // cached states per step (gradients accumulated)
   double lr = 1e-3;                // AdamW on W_q, W_k
+  // The maps' rate over the run: "cosine" (from lr down to lr * lr_min_ratio) or "constant".
+  std::string lr_schedule = "cosine";
+  double lr_min_ratio = 0.1;
   double lr_r = 1e-2;              // AdamW on r (its own, larger rate)
   double weight_decay = 0.0;
   double lambda = 0.01;            // L = L_obj + lambda (L_con + L_reg)
   double alpha_from = 20, alpha_to = 2;
+  // Scores within 0.01 of 1/2, where L_reg has no slope, are pushed to the side their rank asks
+  // for (objectives.h, tie_break_gradient).
+  bool tie_break = true;
   // Initial r. Exactly 1 would start as the teacher, but there L_reg's slope (2 alpha lambda = 0.4
   // at alpha 20) outweighs L_con's (2 k lambda) and pins every score at 1; 0.9 starts within 10%
   // of the teacher's mix and leaves the scores free to move (docs/method.md).

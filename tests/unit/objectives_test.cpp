@@ -50,6 +50,40 @@ TEST(Objectives, ConstraintDrivesTheRoundedCountToTarget) {
   EXPECT_TRUE(at::equal(x.grad(), at::ones({2})));
 }
 
+// L_reg has no slope at r = 1/2 (the stuck score of docs/results.md); the tie-break gives one,
+// towards the side the score's rank asks for, and nothing outside its band.
+TEST(Objectives, TieBreakPushesScoresOffOneHalfByRank) {
+  at::Tensor r = at::full({4}, 0.5, at::kFloat).requires_grad_(true);
+  binarization_loss(r, 20.0).backward();
+  EXPECT_EQ(r.grad().abs().max().item<float>(), 0.0f);
+
+  // All four at 1/2, k = 2: the two deeper layers stay softmax (pushed up: negative gradient).
+  const at::Tensor g = tie_break_gradient(at::full({4}, 0.5, at::kFloat), 2);
+  EXPECT_TRUE(at::equal(g, at::tensor({2.0f, 2.0f, -2.0f, -2.0f})));
+  // Ranked by score first: 0.9 and the deeper 1/2 are the two kept; scores off the band get nothing.
+  const at::Tensor h = tie_break_gradient(at::tensor({0.9f, 0.5f, 0.1f, 0.505f}), 2);
+  EXPECT_TRUE(at::equal(h, at::tensor({0.0f, 2.0f, 0.0f, -2.0f}))) << h;
+  const at::Tensor none = tie_break_gradient(at::tensor({0.9f, 0.7f, 0.1f, 0.2f}), 2);
+  EXPECT_EQ(none.abs().sum().item<float>(), 0.0f);
+  // One gradient-descent step moves each score the way its rank says.
+  at::Tensor s = at::full({4}, 0.5, at::kFloat);
+  s -= 0.01 * tie_break_gradient(s, 1);
+  EXPECT_LT(s[0].item<float>(), 0.5f);
+  EXPECT_GT(s[3].item<float>(), 0.5f);
+}
+
+TEST(Objectives, CosineRateFallsFromTheBaseToItsFloor) {
+  EXPECT_DOUBLE_EQ(cosine_lr(1e-3, 0, 100, 0.1), 1e-3);
+  EXPECT_NEAR(cosine_lr(1e-3, 50, 100, 0.1), 0.55e-3, 1e-12);
+  EXPECT_NEAR(cosine_lr(1e-3, 100, 100, 0.1), 1e-4, 1e-12);
+  double last = 1;
+  for (int step = 0; step <= 100; ++step) {  // never rises
+    const double lr = cosine_lr(1.0, step, 100, 0.0);
+    EXPECT_LE(lr, last + 1e-15) << step;
+    last = lr;
+  }
+}
+
 TEST(Objectives, AdmSurrogateGradientIsTheScoreDifference) {
   at::manual_seed(0);
   const at::Tensor x = at::randn({2, 4, 1, 2, 2}).requires_grad_(true);

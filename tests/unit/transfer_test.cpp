@@ -113,6 +113,7 @@ TEST(Transfer, MseAndAdmBothBringTheLinearisedStudentCloserToTheTeacher) {
     o.steps = 0;                 // first only the warm-up: the untrained, transfer-initialised W
     o.warmup_steps = 20;
     o.lr = 1e-3;  // (with 1e-2, or 3e-3 over 200 steps, ADM drifts away on this random teacher)
+    o.lr_schedule = "constant";  // what each objective does at one rate (the cosine decay halves the path)
     method::run_transfer(*t2v, o);
     const double before = velocity_gap(*t2v, cache);
     o.steps = 60;
