@@ -10,13 +10,14 @@
 #include "core/atomic_write.h"
 #include "core/engine/engine.h"
 #include "core/method/layer_mask.h"
+#include "core/method/sidecar.h"
 
 namespace linvideo::cli {
 
 void add_scan_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("scan", "How replaceable each self-attention layer is (transfer error, sensitivity)");
   struct Args {
-    std::string model, prompts_file, out, device = "auto", sidecar, layers, save_mask;
+    std::string model, prompts_file, out, device = "auto", sidecar, layers, save_mask, annotate;
     int rank = 0;
     std::vector<std::string> prompts;
     method::ScanOptions o;
@@ -32,6 +33,9 @@ void add_scan_command(CLI::App& app) {
   cmd->add_option("--out", a->out, "Also write the scores as JSON here");
   cmd->add_option("--layers", a->layers, "Only these layers (1-based, e.g. 2-8,10-13)");
   cmd->add_option("--save-sidecar", a->sidecar, "Write the fitted maps as a LinVideo sidecar (all layers softmax)");
+  cmd->add_option("--annotate", a->annotate,
+                  "Write the scores into this sidecar (the Layers view shows them when it is installed)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--rank", a->rank,
                   "Also name the K most replaceable layers, by the studio's rule (lowest sensitivity, else transfer error)");
   cmd->add_option("--save-mask", a->save_mask, "With --rank: write those layers as a layer mask for generate --linear");
@@ -77,8 +81,13 @@ void add_scan_command(CLI::App& app) {
       }
     }
     if (!a->out.empty()) write_text_atomically(a->out, j.dump(2) + "\n");  // a report is never half-written
+    if (!a->annotate.empty()) {
+      method::annotate_sidecar(a->annotate, r, a->o.measure_sensitivity);
+      std::printf("scores written into %s\n", a->annotate.c_str());
+    }
     if (!a->sidecar.empty()) {
       engine.save_sidecar(a->sidecar, "attention-transfer warm-up by linvideo scan");
+      method::annotate_sidecar(a->sidecar, r, a->o.measure_sensitivity);  // the scan that fitted them
       std::printf("sidecar: %s\n", a->sidecar.c_str());
     }
   });

@@ -28,6 +28,7 @@ struct Engine::State {
   pipeline::RuntimePolicy policy;
   pipeline::GenerationSettings defaults;
   std::unique_ptr<pipeline::TextToVideo> t2v;
+  method::SidecarScores scores;  // what the installed sidecar tells about its layers
   std::string student;  // a student installed by set_layers (absolute path), or ""
   method::FewStepSchedule student_schedule;  // its schedule, for every later clip
 };
@@ -125,6 +126,18 @@ std::string install_shipped_sidecar(const std::string& folder, model::WanDiT& di
   }
 }
 
+// What a sidecar tells about its layers; one whose scores are malformed is a note (its states
+// were installed all the same).
+method::SidecarScores scores_of(const std::string& sidecar, const pipeline::Callbacks& cb) {
+  if (sidecar.empty()) return {};
+  try {
+    return method::read_sidecar_scores(sidecar);
+  } catch (const Error& e) {
+    log(cb, std::string("warning: the sidecar's layer scores were not read: ") + e.what());
+    return {};
+  }
+}
+
 // Sets the clip's layers (see LayerChoice). With `scope`, a student is installed for the clip
 // only; without, for good (one-shot runs, where nothing outlives the clip).
 void apply_choice(pipeline::TextToVideo& t2v, const LayerChoice& choice, const std::string& shipped, Clip& clip,
@@ -216,6 +229,7 @@ std::vector<std::string> Engine::load(const LoadRequest& request, const pipeline
   auto text = text_encoder_of(r, sources, policy, dit->config(), collect);
   next->t2v = std::make_unique<pipeline::TextToVideo>(std::move(dit), std::move(vae), std::move(text));
   next->sidecar = install_shipped_sidecar(r.folder, next->t2v->dit(), collect);
+  next->scores = scores_of(next->sidecar, collect);
   state_ = std::move(next);
   return notes;
 }
@@ -240,7 +254,19 @@ const std::string& Engine::folder() const { return state().folder; }
 const std::string& Engine::sidecar() const { return state().sidecar; }
 const std::string& Engine::student() const { return state().student; }
 
-LayerTable Engine::layers() { return read_layers(text_to_video()); }
+LayerTable Engine::layers() {
+  LayerTable table = read_layers(text_to_video());
+  const method::SidecarScores& s = state().scores;
+  for (std::size_t i = 0; i < table.layers.size(); ++i) {
+    LayerInfo& l = table.layers[i];
+    if (i < s.r_trained.size()) l.trained_r = s.r_trained[i];
+    if (i < s.transfer_error.size()) l.transfer_error = s.transfer_error[i];
+    if (i < s.sensitivity.size()) l.sensitivity = s.sensitivity[i];
+  }
+  return table;
+}
+
+void Engine::note_installed_sidecar(const std::string& path) { state().scores = scores_of(path, {}); }
 
 method::ScanResult Engine::set_layer_modes(const std::vector<std::pair<int, bool>>& changes,
                                                     const LayerChangeOptions& options) {
@@ -286,6 +312,8 @@ std::vector<std::string> Engine::set_layers(const LayerChoice& choice, const pip
       state_->student = scratch.student;
       state_->student_schedule = student->schedule();
       student->keep();
+    } else if (choice.kind == LayerChoice::Kind::Sidecar) {
+      state_->scores = scores_of(choice.path.empty() ? state_->sidecar : choice.path, cb);
     }
     scope.keep();
   }

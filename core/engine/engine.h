@@ -139,6 +139,7 @@ class Engine {
   struct State;
   State& state() const;  // the loaded model's; throws Error when nothing is loaded
   void require_base_model(const std::string& what) const;  // refuses while a student is installed
+  void note_installed_sidecar(const std::string& path);     // its layer scores, for layers()
   std::unique_ptr<State> state_;
 };
 

@@ -5,6 +5,7 @@
 // set_layer_modes() and scan() call these on the loaded model.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,10 @@ struct LayerInfo {
   LayerMode mode = LayerMode::Softmax;
   bool has_maps = false;  // W_q, W_k exist (a linear branch can run)
   double r = 1.0;         // mix score; 1 when the layer has none
+  // What the installed sidecar tells about the layer (issue 20), each when it says it: the score a
+  // selection run ended with before rounding, and a scan's transfer error and sensitivity.
+  std::optional<double> trained_r, transfer_error, sensitivity;
+  double shown_r() const { return trained_r.value_or(r); }  // what the Layers view shows as r
 };
 
 struct LayerTable {

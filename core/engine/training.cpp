@@ -88,6 +88,7 @@ TransferOutcome Engine::transfer(const TransferRequest& request, const TrainCall
   }
   if (request.install && !out.run.cancelled && !out.run.sidecar.empty()) {
     method::load_sidecar(out.run.sidecar, dit);
+    note_installed_sidecar(out.run.sidecar);
     say(cb, "linvideo: " + out.run.sidecar + " installed");
   }
   return out;

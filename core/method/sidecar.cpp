@@ -6,10 +6,12 @@
 #include <ATen/ATen.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.h"
+#include "core/method/replaceability.h"
 #include "core/method/sidecar_manifest.h"
 #include "core/atomic_write.h"
 #include "core/io/safetensors.h"
@@ -32,31 +34,105 @@ model::AttentionMode mode_from(const std::string& s, const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+template <class T>
+nlohmann::json optional_json(const std::vector<std::optional<T>>& v, std::size_t i) {
+  if (i >= v.size() || !v[i]) return nullptr;
+  return *v[i];
+}
+
+const char* kTrajectoryKey = "linvideo.r_trajectory";
+
+}  // namespace
+
 std::vector<std::pair<std::string, at::Tensor>> sidecar_contents(const model::WanDiT& dit, const std::string& note,
-                                                                 std::string* manifest_json) {
+                                                                 std::string* manifest_json, const SidecarScores& scores) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   nlohmann::json manifest = {{"format", "linvideo-sidecar"}, {"version", 1}, {"layers", nlohmann::json::array()},
                              {"model", dit.config().summary()}, {"note", note}};
   for (int l = 0; l < dit.num_layers(); ++l) {
     const auto& s = dit.attention_state(l);
-    manifest["layers"].push_back({{"layer", l + 1}, {"mode", model::attention_mode_name(s.mode)},
-                                  {"r", s.mix_score.defined() ? s.mix_score.item<double>() : 1.0},
-                                  {"has_maps", s.has_linear_branch()}});
+    nlohmann::json entry = {{"layer", l + 1}, {"mode", model::attention_mode_name(s.mode)},
+                            {"r", s.mix_score.defined() ? s.mix_score.item<double>() : 1.0},
+                            {"has_maps", s.has_linear_branch()}};
+    const auto i = static_cast<std::size_t>(l);
+    for (const auto& [name, values] : {std::pair<const char*, const std::vector<std::optional<double>>*>{"r_trained", &scores.r_trained},
+                                       {"transfer_error", &scores.transfer_error},
+                                       {"sensitivity", &scores.sensitivity}}) {
+      const nlohmann::json v = optional_json(*values, i);
+      if (!v.is_null()) entry[name] = v;
+    }
+    manifest["layers"].push_back(entry);
     if (s.has_linear_branch()) {
       tensors.emplace_back(key(l, "w_q"), s.w_q.detach());
       tensors.emplace_back(key(l, "w_k"), s.w_k.detach());
       tensors.emplace_back(key(l, "r"), s.mix_score.detach().reshape({1}));
     }
   }
+  if (scores.r_trajectory.defined()) {
+    const at::Tensor t = scores.r_trajectory.detach().to(at::kCPU, at::kFloat).contiguous();
+    if (t.dim() != 2 || t.size(1) != dit.num_layers())
+      throw Error("sidecar: the r trajectory must be [steps, " + std::to_string(dit.num_layers()) + "]");
+    tensors.emplace_back(kTrajectoryKey, t);
+    manifest["r_trajectory_steps"] = t.size(0);
+  }
   *manifest_json = manifest.dump();
   return tensors;
 }
 
-void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::string& note) {
+void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::string& note,
+                  const SidecarScores& scores) {
   std::string manifest;
-  const auto tensors = sidecar_contents(dit, note, &manifest);
+  const auto tensors = sidecar_contents(dit, note, &manifest, scores);
   io::write_safetensors(path, tensors, {{"linvideo", manifest}});
   write_text_atomically(path + ".json", nlohmann::json::parse(manifest).dump(2) + "\n");
+}
+
+SidecarScores read_sidecar_scores(const std::string& path) {
+  const io::SafetensorsFile file(path);
+  const auto it = file.header().metadata.find("linvideo");
+  if (it == file.header().metadata.end()) throw Error(path + ": not a LinVideo sidecar (no 'linvideo' metadata)");
+  const std::vector<SidecarLayerEntry> layers = parse_sidecar_manifest(it->second, path);
+  SidecarScores out;
+  bool any = false;
+  for (const SidecarLayerEntry& e : layers) any = any || e.r_trained || e.transfer_error || e.sensitivity;
+  if (any) {
+    for (const SidecarLayerEntry& e : layers) {
+      out.r_trained.push_back(e.r_trained);
+      out.transfer_error.push_back(e.transfer_error);
+      out.sensitivity.push_back(e.sensitivity);
+    }
+  }
+  if (file.contains(kTrajectoryKey)) {
+    const at::Tensor t = file.tensor(kTrajectoryKey);
+    if (t.dim() != 2 || t.size(1) != static_cast<std::int64_t>(layers.size()))
+      throw Error(path + ": tensor '" + kTrajectoryKey + "' must be [steps, " + std::to_string(layers.size()) + "]");
+    out.r_trajectory = t.to(at::kFloat);
+  }
+  return out;
+}
+
+void annotate_sidecar(const std::string& path, const ScanResult& scan, bool sensitivity_measured) {
+  const io::SafetensorsFile file(path);
+  const auto it = file.header().metadata.find("linvideo");
+  if (it == file.header().metadata.end()) throw Error(path + ": not a LinVideo sidecar (no 'linvideo' metadata)");
+  parse_sidecar_manifest(it->second, path);  // validated before anything is rewritten
+  nlohmann::json manifest = nlohmann::json::parse(it->second);
+  nlohmann::json& layers = manifest["layers"];
+  for (const LayerScore& l : scan.layers) {
+    if (l.layer < 1 || l.layer > static_cast<int>(layers.size()))
+      throw Error(path + ": the scan names layer " + std::to_string(l.layer) + " of " + std::to_string(layers.size()));
+    nlohmann::json& entry = layers[static_cast<std::size_t>(l.layer - 1)];
+    entry["transfer_error"] = l.transfer_error;
+    if (sensitivity_measured) entry["sensitivity"] = l.sensitivity;
+  }
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& e : file.header().tensors) tensors.emplace_back(e.name, file.tensor(e.name).clone());
+  std::map<std::string, std::string> metadata(file.header().metadata.begin(), file.header().metadata.end());
+  metadata["linvideo"] = manifest.dump();
+  io::write_safetensors(path, tensors, metadata);
+  if (std::filesystem::exists(path + ".json")) write_text_atomically(path + ".json", manifest.dump(2) + "\n");
 }
 
 void load_sidecar(const std::string& path, model::WanDiT& dit) {

@@ -4,6 +4,7 @@
 // from 1 in everything users see, as in the paper.
 #include <ATen/core/Tensor.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,11 +17,27 @@ class WanDiT;
 
 namespace linvideo::method {
 
-void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::string& note = {});
+// What a sidecar can say about its layers beyond their states (issue 20), each optional: one
+// entry per layer (empty vectors: none), and the training run's r over its steps.
+struct SidecarScores {
+  std::vector<std::optional<double>> r_trained, transfer_error, sensitivity;
+  at::Tensor r_trajectory;  // [steps, layers] float32: r after every step of the run; undefined: none
+};
+
+void save_sidecar(const std::string& path, const model::WanDiT& dit, const std::string& note = {},
+                  const SidecarScores& scores = {});
 // What save_sidecar writes: the tensors, and the manifest (JSON text) kept in the "linvideo"
 // metadata. A distilled student file (student.h) holds these too, so load_sidecar reads it.
 std::vector<std::pair<std::string, at::Tensor>> sidecar_contents(const model::WanDiT& dit, const std::string& note,
-                                                                 std::string* manifest_json);
+                                                                 std::string* manifest_json,
+                                                                 const SidecarScores& scores = {});
+// The scores a sidecar (or student) file carries; an Error names the file and field when one is
+// malformed. A file without any gives empty vectors.
+SidecarScores read_sidecar_scores(const std::string& path);
+// Rewrites `path` atomically with `scan`'s transfer error and sensitivity merged in (the layers
+// it lists; the others keep theirs); tensors and states unchanged. `linvideo scan --annotate`.
+struct ScanResult;
+void annotate_sidecar(const std::string& path, const ScanResult& scan, bool sensitivity_measured);
 // The sidecar a model folder ships (`*.linvideo.safetensors` directly inside it; the first by name
 // if there are several), or "" if none.
 std::string find_shipped_sidecar(const std::string& model_folder);

@@ -29,6 +29,14 @@ std::vector<SidecarLayerEntry> parse_sidecar_manifest(const std::string& text, c
       throw Error(where + ": unknown attention mode '" + e.mode + "'");
     }
     if (e.mode != "softmax" && !e.has_maps) throw Error(where + " is " + e.mode + " but has no maps");
+    auto score = [&](const char* key, double hi) -> std::optional<double> {
+      const auto it = entry.find(key);
+      if (it == entry.end() || it->is_null()) return std::nullopt;
+      return read_json_number(entry, key, 0.0, hi, 0.0, where);
+    };
+    e.r_trained = score("r_trained", 1.0);
+    e.transfer_error = score("transfer_error", 1e6);
+    e.sensitivity = score("sensitivity", 1e6);
     out.push_back(std::move(e));
   }
   return out;

@@ -184,6 +184,10 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
       trained_layers.push_back(l);
     }
   }
+  if (progress.step == 0) {
+    std::error_code gone;
+    fs::remove(run / "warmup.json", gone);  // a fresh run's, or none
+  }
   if (progress.step == 0 && o.warmup_steps > 0 && o.init_sidecar.empty()) {
     ScanOptions scan;
     scan.measure_sensitivity = false;
@@ -202,6 +206,12 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
     settings.width = static_cast<int>(shape[4] * vae.spatial_stride());
     settings.guidance = guidance;
     const auto scores = scan_layers(t2v, settings, contexts, scan);
+    {
+      // Kept for the sidecar (the Layers view's transfer-error column), also across a resume.
+      nlohmann::json warm = nlohmann::json::array();
+      for (const auto& s : scores.layers) warm.push_back({{"layer", s.layer}, {"transfer_error", s.transfer_error}});
+      write_text_atomically((run / "warmup.json").string(), warm.dump() + "\n");
+    }
     double before = 0, after = 0;
     for (const auto& s : scores.layers) before += s.transfer_error_before, after += s.transfer_error;
     const double n = std::max<std::size_t>(1, scores.layers.size());
@@ -391,6 +401,36 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
   }
   result.steps_done = std::max(result.steps_done, progress.step);
 
+  // What the sidecar tells about the run: the scores before rounding, their path over the steps
+  // (metrics.jsonl, which a resumed run has kept), and the warm-up's transfer errors.
+  SidecarScores told;
+  if (!result.cancelled) {
+    if (selecting) {
+      for (double v : r_values()) told.r_trained.push_back(v);
+      std::vector<float> path;
+      std::int64_t rows = 0;
+      std::ifstream in(metrics);
+      for (std::string line; std::getline(in, line);) {
+        const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (!j.is_object() || !j.contains("r") || !j["r"].is_array() || j["r"].size() != static_cast<std::size_t>(layers)) continue;
+        for (const auto& v : j["r"]) path.push_back(v.is_number() ? v.get<float>() : 0.0f);
+        ++rows;
+      }
+      if (rows > 0) told.r_trajectory = at::tensor(path, at::kFloat).view({rows, layers});
+    }
+    const nlohmann::json warm = nlohmann::json::parse(std::ifstream(run / "warmup.json"), nullptr, false);
+    if (warm.is_array()) {
+      told.transfer_error.assign(static_cast<std::size_t>(layers), std::nullopt);
+      for (const auto& e : warm) {
+        const int l = e.is_object() ? e.value("layer", 0) : 0;
+        if (l >= 1 && l <= layers && e.contains("transfer_error") && e["transfer_error"].is_number())
+          told.transfer_error[static_cast<std::size_t>(l - 1)] = e["transfer_error"].get<double>();
+      }
+    }
+    if (!told.r_trained.empty() && told.transfer_error.empty()) told.transfer_error.assign(static_cast<std::size_t>(layers), std::nullopt);
+    if (!told.transfer_error.empty() && told.r_trained.empty()) told.r_trained.assign(static_cast<std::size_t>(layers), std::nullopt);
+  }
+
   // Final layer modes: the k lowest scores (selection; normally exactly the layers whose r rounds
   // to 0), or the fixed choice. No gradients from here on.
   std::vector<int> linear_set = o.fixed_linear;
@@ -419,7 +459,8 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
   if (!result.cancelled) {
     result.sidecar = (run / "linvideo.safetensors").string();
     save_sidecar(result.sidecar, dit,
-                 "linvideo transfer: objective " + o.objective + ", " + std::to_string(result.steps_done) + " steps");
+                 "linvideo transfer: objective " + o.objective + ", " + std::to_string(result.steps_done) + " steps",
+                 told);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
   return result;

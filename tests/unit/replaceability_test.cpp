@@ -112,6 +112,63 @@ TEST(Sidecar, RoundTripsModesMapsAndScoresAndRejectsMismatches) {
   EXPECT_THROW(method::load_sidecar(path, *deeper), Error);
 }
 
+// Issue 20: a sidecar carries what is known about its layers (the run's scores before rounding,
+// their path over the steps, a scan's errors), read back as written; a scan can be merged in later.
+TEST(Sidecar, CarriesTrainedScoresTheirTrajectoryAndScanScores) {
+  model::DitConfig c;
+  c.dim = 32, c.ffn_dim = 64, c.num_heads = 2, c.num_layers = 3, c.text_dim = 16, c.text_len = 8;
+  auto dit = model::WanDiT::random(c, {}, 1);
+  for (int l = 0; l < 3; ++l) dit->attention_state(l).init_linear_branch(2, 16, at::kCPU);
+  const std::string path = test::temp_dir() + "/scored.linvideo.safetensors";
+  method::SidecarScores s;
+  s.r_trained = {0.12, 0.5, 0.93};
+  s.transfer_error = {0.3, std::nullopt, 0.1};
+  s.r_trajectory = at::tensor({0.9f, 0.9f, 0.9f, 0.6f, 0.5f, 0.95f}).view({2, 3});
+  method::save_sidecar(path, *dit, "test", s);
+  const method::SidecarScores back = method::read_sidecar_scores(path);
+  EXPECT_EQ(back.r_trained, s.r_trained);
+  EXPECT_EQ(back.transfer_error, s.transfer_error);
+  EXPECT_EQ(back.sensitivity, (std::vector<std::optional<double>>(3, std::nullopt)));
+  ASSERT_TRUE(back.r_trajectory.defined());
+  EXPECT_TRUE(at::equal(back.r_trajectory, s.r_trajectory));
+  auto other = model::WanDiT::random(c, {}, 2);
+  method::load_sidecar(path, *other);  // the extra tensor and fields change nothing of the states
+  EXPECT_TRUE(at::equal(other->attention_state(2).w_q, dit->attention_state(2).w_q));
+
+  // A scan merged in: its layers get both errors, the others keep theirs; tensors untouched.
+  method::ScanResult scan;
+  scan.layers.push_back({2, 0.9, 0.45, 0.07});
+  method::annotate_sidecar(path, scan, /*sensitivity_measured=*/true);
+  const method::SidecarScores merged = method::read_sidecar_scores(path);
+  EXPECT_EQ(merged.transfer_error, (std::vector<std::optional<double>>{0.3, 0.45, 0.1}));
+  EXPECT_EQ(merged.sensitivity, (std::vector<std::optional<double>>{std::nullopt, 0.07, std::nullopt}));
+  EXPECT_EQ(merged.r_trained, s.r_trained);
+  EXPECT_TRUE(at::equal(merged.r_trajectory, s.r_trajectory));
+  EXPECT_NE(test::read_text_file(path + ".json").find("0.45"), std::string::npos);  // the readable copy too
+
+  // A plain sidecar has none; a malformed score or trajectory names the file and the field.
+  const std::string plain = test::temp_dir() + "/plain.linvideo.safetensors";
+  method::save_sidecar(plain, *dit, "plain");
+  EXPECT_TRUE(method::read_sidecar_scores(plain).r_trained.empty());
+  EXPECT_FALSE(method::read_sidecar_scores(plain).r_trajectory.defined());
+  const std::string bad = test::temp_dir() + "/bad-score.linvideo.safetensors";
+  io::write_safetensors(bad, {{"unused", at::zeros({1})}}, {{"linvideo", R"({"layers": [{"r_trained": 1.5}]})"}});
+  try {
+    method::read_sidecar_scores(bad);
+    ADD_FAILURE() << "accepted r_trained 1.5";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'r_trained'"), std::string::npos) << e.what();
+  }
+  const std::string shape = test::temp_dir() + "/bad-path.linvideo.safetensors";
+  io::write_safetensors(shape, {{"linvideo.r_trajectory", at::zeros({4})}}, {{"linvideo", R"({"layers": [{}, {}]})"}});
+  try {
+    method::read_sidecar_scores(shape);
+    ADD_FAILURE() << "accepted a 1-D trajectory";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("r_trajectory"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Sidecar, LayerListsAreOneBasedRangesWithClearErrors) {
   EXPECT_EQ(method::parse_layer_list("2-4,7,9-9", 10, "--linear"), (std::vector<int>{2, 3, 4, 7, 9}));
   EXPECT_EQ(method::parse_layer_list("3,1-2", 3, "--linear"), (std::vector<int>{1, 2, 3}));

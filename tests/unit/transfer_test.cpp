@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/atomic_write.h"
 #include "core/io/safetensors.h"
+#include "core/method/sidecar.h"
 #include "core/method/trajectory_cache.h"
 #include "core/method/transfer.h"
 #include "core/model/attention.h"
@@ -255,6 +256,35 @@ TEST(Transfer, InitSidecarStartsTheMapsFromAnEarlierRun) {
   EXPECT_FALSE(at::equal(a.tensor("blocks.0.self_attn.linvideo.w_q"), c.tensor("blocks.0.self_attn.linvideo.w_q")));
   // The start is part of the run's identity, recorded in config.json.
   EXPECT_NE(read_text_file(o.run_dir + "/config.json").find(first.sidecar), std::string::npos);
+}
+
+// The finished run's sidecar says what the run knew: each layer's score before rounding (the last
+// metrics line), r over every step, and the warm-up's transfer errors.
+TEST(Transfer, TheSidecarCarriesTheRunsScoresAndTheirTrajectory) {
+  auto t2v = test::tiny_pipeline();
+  method::TransferOptions o;
+  o.cache_dir = tiny_cache(*t2v, "cache-scores");
+  o.run_dir = test::temp_dir() + "/scores";
+  o.objective = "mse";
+  o.target_linear = 1;
+  o.steps = 4;
+  o.warmup_steps = 5;
+  const auto run = method::run_transfer(*t2v, o);
+  const method::SidecarScores s = method::read_sidecar_scores(run.sidecar);
+  ASSERT_TRUE(s.r_trajectory.defined());
+  EXPECT_EQ(s.r_trajectory.size(0), 4);
+  const std::vector<std::string> lines = metric_lines(o.run_dir);
+  const nlohmann::json last = nlohmann::json::parse(lines.back());
+  const int layers = static_cast<int>(t2v->dit().num_layers());
+  ASSERT_EQ(s.r_trained.size(), static_cast<std::size_t>(layers));
+  ASSERT_EQ(s.transfer_error.size(), static_cast<std::size_t>(layers));
+  for (int l = 0; l < layers; ++l) {
+    ASSERT_TRUE(s.r_trained[l].has_value());
+    EXPECT_DOUBLE_EQ(*s.r_trained[l], last["r"][l].get<double>()) << l;
+    EXPECT_FLOAT_EQ(s.r_trajectory[3][l].item<float>(), static_cast<float>(last["r"][l].get<double>())) << l;
+    ASSERT_TRUE(s.transfer_error[l].has_value()) << l;
+    EXPECT_GT(*s.transfer_error[l], 0.0);
+  }
 }
 
 // The cache is the teacher's: a model with linear layers (a sidecar installed) caches the same

@@ -67,8 +67,8 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
       if (role == Qt::ToolTipRole) return tr("Checked: linear attention; unchecked: softmax");
       break;
     case RColumn:
-      if (role == Qt::DisplayRole) return QString::number(s.r, 'f', 3);
-      if (role == ValueRole) return s.r;
+      if (role == Qt::DisplayRole) return QString::number(s.shown_r(), 'f', 3);
+      if (role == ValueRole) return s.shown_r();
       if (role == Qt::ToolTipRole) return tr("Learned mix score r: 1 = softmax, 0 = linear");
       break;
     case TransferErrorColumn:
@@ -133,7 +133,7 @@ std::vector<LayerScores> LayerTableModel::scores() const {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     LayerScores s;
     s.layer = layers_[i].layer;
-    s.r = layers_[i].has_maps ? layers_[i].r : kUnknownScore;
+    s.r = layers_[i].has_maps ? layers_[i].shown_r() : kUnknownScore;
     s.transfer_error = transferError_[i];
     s.sensitivity = sensitivity_[i];
     out.push_back(s);
@@ -151,6 +151,7 @@ void LayerTableModel::resetFromEngine(const engine::LayerTable& engine) {
   engine_ = engine;
   transferError_.assign(layers_.size(), kUnknownScore);
   sensitivity_.assign(layers_.size(), kUnknownScore);
+  takeSidecarScores();
   pending_.assign(layers_.size(), 0);
   endResetModel();
   emit layersChanged();
@@ -163,8 +164,21 @@ void LayerTableModel::updateFromEngine(const engine::LayerTable& engine) {
     return;
   }
   engine_ = engine;
+  const bool scores = takeSidecarScores();
   if (!layers_.empty()) emit dataChanged(index(0, 0), index(layerCount() - 1, ColumnCount - 1));
   emit layersChanged();
+  if (scores) emit scoresChanged();
+}
+
+bool LayerTableModel::takeSidecarScores() {
+  // The installed sidecar's scan scores fill the columns no scan of this session has.
+  bool changed = false;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const engine::LayerInfo& l = layers_[i];
+    if (l.transfer_error && std::isnan(transferError_[i])) transferError_[i] = *l.transfer_error, changed = true;
+    if (l.sensitivity && std::isnan(sensitivity_[i])) sensitivity_[i] = *l.sensitivity, changed = true;
+  }
+  return changed;
 }
 
 void LayerTableModel::mergeScores(const method::ScanResult& result) {

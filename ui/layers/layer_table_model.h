@@ -99,6 +99,7 @@ class LayerTableModel : public QAbstractTableModel {
 
   StudioSession* session_;
   engine::LayerTable engine_;
+  bool takeSidecarScores();  // true when a column changed
   std::vector<engine::LayerInfo>& layers_ = engine_.layers;
   std::vector<double> transferError_, sensitivity_;
   std::vector<int> pending_;  // per row: changes in flight
