@@ -12,6 +12,7 @@
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
 #include "core/method/layer_ranking.h"
+#include "core/method/sidecar.h"
 #include "ui/layers/layer_table_model.h"
 #include "ui/panels/layers_panel.h"
 
@@ -91,6 +92,7 @@ void LayersTest::rowsHeadersAndTheSidecarModes() {
            QStringLiteral("Sensitivity"));
   QVERIFY(model_->flags(model_->index(0, LayerTableModel::ModeColumn)) & Qt::ItemIsUserCheckable);
   QVERIFY(!(model_->flags(model_->index(0, LayerTableModel::RColumn)) & Qt::ItemIsUserCheckable));
+  const method::SidecarScores shipped = method::read_sidecar_scores(pipeline::default_model_dir() + "/shapes.linvideo.safetensors");
   for (int row = 0; row < 8; ++row) {
     const QModelIndex mode = model_->index(row, LayerTableModel::ModeColumn);
     const bool linear = row < 4;  // the shipped sidecar: layers 1-4 linear
@@ -100,8 +102,14 @@ void LayersTest::rowsHeadersAndTheSidecarModes() {
     QCOMPARE(model_->index(row, LayerTableModel::RColumn).data(LayerTableModel::ValueRole).toDouble(),
              linear ? 0.0 : 1.0);
     QVERIFY(model_->index(row, LayerTableModel::MapsColumn).data(LayerTableModel::ValueRole).toBool());
-    QVERIFY(std::isnan(model_->index(row, LayerTableModel::TransferErrorColumn).data(LayerTableModel::ValueRole).toDouble()));
-    QCOMPARE(model_->index(row, LayerTableModel::SensitivityColumn).data().toString(), QStringLiteral("–"));
+    // The shipped sidecar's scan scores (issue 20): the view opens with them, no scan needed.
+    const std::size_t i = static_cast<std::size_t>(row);
+    QVERIFY(shipped.transfer_error.at(i).has_value() && shipped.sensitivity.at(i).has_value());
+    QCOMPARE(model_->index(row, LayerTableModel::TransferErrorColumn).data(LayerTableModel::ValueRole).toDouble(),
+             *shipped.transfer_error[i]);
+    QCOMPARE(model_->index(row, LayerTableModel::SensitivityColumn).data(LayerTableModel::ValueRole).toDouble(),
+             *shipped.sensitivity[i]);
+    QVERIFY(model_->index(row, LayerTableModel::SensitivityColumn).data().toString() != QStringLiteral("–"));
   }
   QCOMPARE(model_->linearLayers(), (std::vector<int>{1, 2, 3, 4}));
   QCOMPARE(model_->linearLayerText(), QStringLiteral("1-4"));
@@ -141,11 +149,14 @@ void LayersTest::aLayerWithoutMapsGetsThemFittedWithProgress() {
   const QModelIndex maps = model_->index(7, LayerTableModel::MapsColumn);
   QTRY_VERIFY_WITH_TIMEOUT(!maps.data(LayerTableModel::ValueRole).toBool(), 10000);
   QSignalSpy progress(session_.get(), &StudioSession::taskProgress);
+  const double shippedError = model_->index(7, LayerTableModel::TransferErrorColumn).data(LayerTableModel::ValueRole).toDouble();
   QVERIFY(model_->setLayerLinear(8, true));
   QTRY_COMPARE_WITH_TIMEOUT(model_->layer(7).mode, engine::LayerMode::Linear, 120000);
   QVERIFY(maps.data(LayerTableModel::ValueRole).toBool());
   QVERIFY(progress.size() >= 2);
-  QVERIFY(std::isfinite(model_->index(7, LayerTableModel::TransferErrorColumn).data(LayerTableModel::ValueRole).toDouble()));
+  const double fitted = model_->index(7, LayerTableModel::TransferErrorColumn).data(LayerTableModel::ValueRole).toDouble();
+  QVERIFY(std::isfinite(fitted));
+  QVERIFY(fitted != shippedError);  // the new fit's error replaces the sidecar's
   QCOMPARE(engineMode(8), model::AttentionMode::Linear);
   QVERIFY(model_->setLayerLinear(8, false));
   QTRY_COMPARE_WITH_TIMEOUT(model_->layer(7).mode, engine::LayerMode::Softmax, 30000);
@@ -188,7 +199,10 @@ void LayersTest::costEstimateAndScanInTheBackground() {
   QVERIFY2(panel.estimateText().contains(QStringLiteral("speed-up")), qPrintable(panel.estimateText()));
   QVERIFY2(panel.estimateText().contains(QStringLiteral("1-4")), qPrintable(panel.estimateText()));
 
-  // Cancelled at once: no scores, nothing changes.
+  // Cancelled at once: no new scores, nothing changes.
+  std::vector<double> before;
+  for (int row = 0; row < 8; ++row)
+    before.push_back(model_->index(row, LayerTableModel::SensitivityColumn).data(LayerTableModel::ValueRole).toDouble());
   QSignalSpy scores(model_, &LayerTableModel::scoresChanged);
   ui::ScanSettings quick;
   quick.sampleSteps = 2;
@@ -199,7 +213,8 @@ void LayersTest::costEstimateAndScanInTheBackground() {
   session_->cancel(cancelled->id());
   QVERIFY(wasCancelled.wait(60000));
   for (int row = 0; row < 8; ++row)
-    QVERIFY(std::isnan(model_->index(row, LayerTableModel::SensitivityColumn).data(LayerTableModel::ValueRole).toDouble()));
+    QCOMPARE(model_->index(row, LayerTableModel::SensitivityColumn).data(LayerTableModel::ValueRole).toDouble(),
+             before[static_cast<std::size_t>(row)]);
 
   ui::TaskHandle* scan = model_->runScan(quick);
   QSignalSpy progress(scan, &ui::TaskHandle::progress);
