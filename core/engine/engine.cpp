@@ -263,6 +263,12 @@ LayerTable Engine::layers() {
     if (i < s.transfer_error.size()) l.transfer_error = s.transfer_error[i];
     if (i < s.sensitivity.size()) l.sensitivity = s.sensitivity[i];
   }
+  if (s.r_trajectory.defined() && s.r_trajectory.size(1) == static_cast<std::int64_t>(table.layers.size())) {
+    const at::Tensor t = s.r_trajectory.to(at::kDouble).contiguous();
+    const double* v = t.data_ptr<double>();
+    for (std::int64_t step = 0; step < t.size(0); ++step)
+      table.r_trajectory.emplace_back(v + step * t.size(1), v + (step + 1) * t.size(1));
+  }
   return table;
 }
 

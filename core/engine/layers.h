@@ -38,6 +38,9 @@ struct LayerInfo {
 struct LayerTable {
   std::vector<LayerInfo> layers;
   model::DitConfig config;  // for the FLOP model of the cost estimate
+  // r of every layer after each step of the run that made the installed sidecar ([step][layer]);
+  // empty when the sidecar has none.
+  std::vector<std::vector<double>> r_trajectory;
   std::int64_t vae_temporal_stride = 4, vae_spatial_stride = 8;
 };
 

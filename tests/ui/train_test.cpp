@@ -10,6 +10,7 @@
 #include "core/pipeline/text_to_video.h"
 #include "ui/engine/studio_session.h"
 #include "ui/layers/layer_table_model.h"
+#include "ui/panels/layers_panel.h"
 #include "ui/panels/train_panel.h"
 #include "ui/train/r_heat_map.h"
 #include "ui/train/train_controller.h"
@@ -127,6 +128,18 @@ void TrainTest::tinyRunPausesResumesAndInstallsItsModes() {
   }));
   QCOMPARE(mixed, 0);
   QCOMPARE(engineLinear, session.layers()->linearLayers());
+
+  // The installed sidecar tells its run's path: r after each of the 4 steps, shown as a heat map in
+  // the Layers view, and each layer's score before rounding in its r column.
+  QTRY_COMPARE_WITH_TIMEOUT(session.layers()->rTrajectory().size(), std::size_t(s.steps), 10000);
+  QCOMPARE(session.layers()->rTrajectory().back().size(), std::size_t(8));
+  for (int l = 0; l < 8; ++l) {
+    QVERIFY(session.layers()->layer(l).trained_r.has_value());
+    QCOMPARE(*session.layers()->layer(l).trained_r, last.r[l]);
+    QCOMPARE(session.layers()->rTrajectory().back()[static_cast<std::size_t>(l)], last.r[l]);
+  }
+  ui::LayersPanel layersPanel(&session);
+  QCOMPARE(layersPanel.trajectorySteps(), s.steps);
 }
 
 QTEST_MAIN(TrainTest)

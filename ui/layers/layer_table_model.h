@@ -65,6 +65,8 @@ class LayerTableModel : public QAbstractTableModel {
   // ---- the confirmed engine state (UI thread) ----
   int layerCount() const { return static_cast<int>(layers_.size()); }
   const engine::LayerInfo& layer(int row) const { return layers_[static_cast<std::size_t>(row)]; }
+  // r over the steps of the run that made the installed sidecar; empty when it does not say.
+  const std::vector<std::vector<double>>& rTrajectory() const { return engine_.r_trajectory; }
   std::vector<int> linearLayers() const;  // 1-based, sorted: the current mask
   QString linearLayerText() const;        // "1-4", or "none"
   std::vector<LayerScores> scores() const;

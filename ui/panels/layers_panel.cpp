@@ -1,5 +1,7 @@
 #include "ui/panels/layers_panel.h"
 
+#include "ui/train/r_heat_map.h"
+
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
@@ -163,6 +165,12 @@ LayersPanel::LayersPanel(StudioSession* session, QWidget* parent)
   chooserRow->addStretch(1);
   chartLayout->addLayout(chooserRow);
   chartLayout->addWidget(chartView_, 1);
+  heatMapLabel_ = new QLabel(tr("r of every layer (rows) over the steps (columns) of the run that made "
+                                "the installed sidecar: blue softmax, orange linear"), this);
+  heatMapLabel_->setWordWrap(true);
+  heatMap_ = new RHeatMap(this);
+  chartLayout->addWidget(heatMapLabel_);
+  chartLayout->addWidget(heatMap_);
 
   auto* controls = new QWidget(this);
   auto* controlsLayout = new QVBoxLayout(controls);
@@ -189,6 +197,7 @@ LayersPanel::LayersPanel(StudioSession* session, QWidget* parent)
   connect(model_, &LayerTableModel::layersChanged, this, [this] {
     rebuildChart();
     updateEstimate();
+    rebuildHeatMap();
   });
   connect(model_, &LayerTableModel::scoresChanged, this, &LayersPanel::rebuildChart);
   connect(model_, &QAbstractItemModel::modelReset, this, [this] {
@@ -224,6 +233,7 @@ LayersPanel::LayersPanel(StudioSession* session, QWidget* parent)
 
   resetSizeFromModel();
   rebuildChart();
+  rebuildHeatMap();
   updateEstimate();
 }
 
@@ -235,6 +245,17 @@ void LayersPanel::resetSizeFromModel() {
   width_->setValue(static_cast<int>(info.defaults.width));
   updateEstimate();
 }
+
+void LayersPanel::rebuildHeatMap() {
+  heatMap_->clear();
+  for (const std::vector<double>& step : model_->rTrajectory())
+    heatMap_->addStep(QVector<double>(step.begin(), step.end()));
+  const bool shown = heatMap_->steps() > 0;
+  heatMap_->setVisible(shown);
+  heatMapLabel_->setVisible(shown);
+}
+
+int LayersPanel::trajectorySteps() const { return heatMap_->steps(); }
 
 void LayersPanel::rebuildChart() {
   chart_->removeAllSeries();

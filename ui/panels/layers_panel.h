@@ -40,17 +40,21 @@ class LayersPanel : public QWidget {
   void lineariseMostReplaceable();
   TaskHandle* runScan();
   void toggleLayer(int layer);  // 1-based: what clicking its bar does
+  int trajectorySteps() const;  // steps in the r heat map (0: hidden, the sidecar has no run's path)
 
  private:
   void rebuildChart();
   void updateEstimate();
   void showError(const QString& message);
   void resetSizeFromModel();
+  void rebuildHeatMap();
 
   StudioSession* session_;
   LayerTableModel* model_;
   QChart* chart_;
   QChartView* chartView_;
+  class RHeatMap* heatMap_;
+  QLabel* heatMapLabel_;
   QComboBox* scoreChoice_;
   QTableView* table_;
   QSpinBox* k_;
