@@ -86,8 +86,8 @@ void add_scan_command(CLI::App& app) {
       std::printf("scores written into %s\n", a->annotate.c_str());
     }
     if (!a->sidecar.empty()) {
-      engine.save_sidecar(a->sidecar, "attention-transfer warm-up by linvideo scan");
-      method::annotate_sidecar(a->sidecar, r, a->o.measure_sensitivity);  // the scan that fitted them
+      engine.save_sidecar(a->sidecar, "attention-transfer warm-up by linvideo scan",
+                          method::scan_scores(r, num_layers, a->o.measure_sensitivity));  // the scan that fitted them
       std::printf("sidecar: %s\n", a->sidecar.c_str());
     }
   });

@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/io/checkpoint.h"
+#include "core/io/dit_dialect.h"
 #include "core/model/wan_dit.h"
 
 namespace linvideo::bench {
@@ -101,6 +103,18 @@ DitBenchResult run_dit_benchmark(const DitBenchOptions& o, const std::function<v
   r.hybrid = hyb;
   r.output_rel_diff = ((hyb_out - soft_out).norm() / soft_out.norm()).item<double>();
   return r;
+}
+
+model::DitConfig bench_dit_config(const std::string& model) {
+  model::DitConfig c;  // defaults: Wan2.1 T2V-1.3B
+  if (model == "1.3B") return c;
+  if (model == "14B") {
+    c.dim = 5120, c.ffn_dim = 13824, c.num_heads = 40, c.num_layers = 40;
+    return c;
+  }
+  if (model.size() > 5 && model.substr(model.size() - 5) == ".json") return model::load_dit_config(model);
+  const io::Checkpoint ckpt = io::Checkpoint::open(model);
+  return model::detect_dit_config(ckpt, io::detect_dit_dialect(ckpt.keys(), ckpt.source())).config;
 }
 
 }  // namespace linvideo::bench

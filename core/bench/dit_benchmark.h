@@ -61,4 +61,8 @@ void linearise_layers(model::WanDiT& dit, const std::vector<std::int64_t>& ids);
 DitBenchResult run_dit_benchmark(const DitBenchOptions& options,
                                  const std::function<void(const std::string&)>& log = {});
 
+// The DiT configuration `linvideo bench dit --model` names: "1.3B", "14B", a config.json, or a
+// checkpoint (its shapes; the weights are not loaded).
+model::DitConfig bench_dit_config(const std::string& model);
+
 }  // namespace linvideo::bench

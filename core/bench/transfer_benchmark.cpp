@@ -6,8 +6,6 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "core/io/checkpoint.h"
-#include "core/io/dit_dialect.h"
 #include "core/method/trajectory_cache.h"
 #include "core/method/transfer.h"
 #include "core/model/attention.h"
@@ -80,18 +78,6 @@ TransferBenchResult run_transfer_benchmark(const TransferBenchOptions& a) {
   }
   if (temporary) remove_tree(work.string());
   return out;
-}
-
-model::DitConfig bench_dit_config(const std::string& model) {
-  model::DitConfig c;  // defaults: Wan2.1 T2V-1.3B
-  if (model == "1.3B") return c;
-  if (model == "14B") {
-    c.dim = 5120, c.ffn_dim = 13824, c.num_heads = 40, c.num_layers = 40;
-    return c;
-  }
-  if (model.size() > 5 && model.substr(model.size() - 5) == ".json") return model::load_dit_config(model);
-  const io::Checkpoint ckpt = io::Checkpoint::open(model);
-  return model::detect_dit_config(ckpt, io::detect_dit_dialect(ckpt.keys(), ckpt.source())).config;
 }
 
 }  // namespace linvideo::bench

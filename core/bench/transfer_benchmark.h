@@ -31,8 +31,5 @@ struct TransferBenchResult {
 
 TransferBenchResult run_transfer_benchmark(const TransferBenchOptions& options);
 
-// The DiT configuration `linvideo bench dit --model` names: "1.3B", "14B", a config.json, or a
-// checkpoint (its shapes; the weights are not loaded).
-model::DitConfig bench_dit_config(const std::string& model);
 
 }  // namespace linvideo::bench

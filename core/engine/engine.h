@@ -13,6 +13,7 @@
 #include "core/pipeline/runtime_policy.h"
 #include "core/engine/layers.h"
 #include "core/engine/training.h"
+#include "core/method/sidecar.h"
 #include "core/pipeline/text_to_video.h"
 
 namespace linvideo::engine {
@@ -113,7 +114,7 @@ class Engine {
   TransferOutcome transfer(const TransferRequest& request, const TrainCallbacks& cb = {});
   method::DistillResult distill(const DistillRequest& request, const TrainCallbacks& cb = {});
   // Writes the model's layers as they are now (modes, maps, r) as a sidecar at `path`.
-  void save_sidecar(const std::string& path, const std::string& note = {});
+  void save_sidecar(const std::string& path, const std::string& note = {}, const method::SidecarScores& scores = {});
 
   // One clip from the resident model. Settings the request leaves at their defaults are not
   // changed here: front ends fill them from defaults() (the folder's model_index.json).

@@ -111,8 +111,8 @@ method::DistillResult Engine::distill(const DistillRequest& request, const Train
   return method::run_distill(text_to_video(), o, cb.on_distill_step, cb.on_log, cb.cancel);
 }
 
-void Engine::save_sidecar(const std::string& path, const std::string& note) {
-  method::save_sidecar(path, text_to_video().dit(), note);
+void Engine::save_sidecar(const std::string& path, const std::string& note, const method::SidecarScores& scores) {
+  method::save_sidecar(path, text_to_video().dit(), note, scores);
 }
 
 }  // namespace linvideo::engine

@@ -113,6 +113,18 @@ SidecarScores read_sidecar_scores(const std::string& path) {
   return out;
 }
 
+SidecarScores scan_scores(const ScanResult& scan, int layers, bool sensitivity_measured) {
+  SidecarScores s;
+  s.transfer_error.assign(static_cast<std::size_t>(layers), std::nullopt);
+  if (sensitivity_measured) s.sensitivity.assign(static_cast<std::size_t>(layers), std::nullopt);
+  for (const LayerScore& l : scan.layers) {
+    if (l.layer < 1 || l.layer > layers) continue;
+    s.transfer_error[static_cast<std::size_t>(l.layer - 1)] = l.transfer_error;
+    if (sensitivity_measured) s.sensitivity[static_cast<std::size_t>(l.layer - 1)] = l.sensitivity;
+  }
+  return s;
+}
+
 void annotate_sidecar(const std::string& path, const ScanResult& scan, bool sensitivity_measured) {
   const io::SafetensorsFile file(path);
   const auto it = file.header().metadata.find("linvideo");

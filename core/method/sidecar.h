@@ -37,6 +37,8 @@ SidecarScores read_sidecar_scores(const std::string& path);
 // Rewrites `path` atomically with `scan`'s transfer error and sensitivity merged in (the layers
 // it lists; the others keep theirs); tensors and states unchanged. `linvideo scan --annotate`.
 struct ScanResult;
+// A scan's transfer error (and sensitivity, when measured) as sidecar scores for `layers` layers.
+SidecarScores scan_scores(const ScanResult& scan, int layers, bool sensitivity_measured);
 void annotate_sidecar(const std::string& path, const ScanResult& scan, bool sensitivity_measured);
 // The sidecar a model folder ships (`*.linvideo.safetensors` directly inside it; the first by name
 // if there are several), or "" if none.

@@ -427,8 +427,6 @@ TransferResult run_transfer(pipeline::TextToVideo& t2v, const TransferOptions& o
           told.transfer_error[static_cast<std::size_t>(l - 1)] = e["transfer_error"].get<double>();
       }
     }
-    if (!told.r_trained.empty() && told.transfer_error.empty()) told.transfer_error.assign(static_cast<std::size_t>(layers), std::nullopt);
-    if (!told.transfer_error.empty() && told.r_trained.empty()) told.r_trained.assign(static_cast<std::size_t>(layers), std::nullopt);
   }
 
   // Final layer modes: the k lowest scores (selection; normally exactly the layers whose r rounds
