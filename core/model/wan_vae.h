@@ -25,6 +25,10 @@ struct VaeOptions {
   // Spatial tiling for decode (latent pixels; 0 = off). Tiles overlap and are blended linearly.
   std::int64_t tile_latent = 0;
   std::int64_t tile_overlap_latent = 8;
+  // On CPU, run each causal 3-D convolution as 2-D convolutions over the frames, summed over its
+  // time taps (3-4x faster than at::conv3d there; the same sums to float rounding). Off: at::conv3d,
+  // the reference path (`linvideo bench vae` times both). No effect on CUDA.
+  bool frame_convs = true;
 };
 
 class WanVAE {

@@ -49,6 +49,29 @@ TEST(Vae, EncoderMeanAndDecodeMatchReferenceInBothLayouts) {
   }
 }
 
+// Both convolution paths (2-D convolutions over the frames, the CPU default, and at::conv3d) match
+// the reference, and a batch of two decodes and encodes as its two samples do.
+TEST(Vae, FrameConvolutionsAndConv3dBothMatchTheReferenceBatchedToo) {
+  const auto name = test::golden_cases("vae").front();
+  const io::SafetensorsFile io(golden_dir() + "/" + name + ".io.safetensors");
+  const at::Tensor z = io.tensor("z"), video = io.tensor("video");
+  for (const bool frame_convs : {true, false}) {
+    SCOPED_TRACE(frame_convs ? "frame convolutions" : "conv3d");
+    model::VaeOptions opts;
+    opts.frame_convs = frame_convs;
+    const auto vae = load(name, "original", opts);
+    EXPECT_LT(relative_error(vae->decode(z), io.tensor("decoded")), kTolerance);
+    EXPECT_LT(relative_error(vae->encode(video), io.tensor("mu")), kTolerance);
+    const at::Tensor pair = vae->decode(at::cat({z, 0.5 * z}, 0));
+    ASSERT_EQ(pair.size(0), 2);
+    EXPECT_LT(relative_error(pair[0].unsqueeze(0), io.tensor("decoded")), kTolerance);
+    EXPECT_LT(relative_error(pair[1].unsqueeze(0), vae->decode(0.5 * z)), kTolerance);
+    const at::Tensor mus = vae->encode(at::cat({video, video.flip(3)}, 0));
+    EXPECT_LT(relative_error(mus[0].unsqueeze(0), io.tensor("mu")), kTolerance);
+    EXPECT_LT(relative_error(mus[1].unsqueeze(0), vae->encode(video.flip(3))), kTolerance);
+  }
+}
+
 TEST(Vae, TiledDecodeMatchesUntiledAwayFromSeams) {
   const auto vae = load(test::golden_cases("vae").front(), "original");
   at::manual_seed(3);
