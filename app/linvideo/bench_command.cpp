@@ -9,6 +9,7 @@
 #include "core/bench/dit_benchmark.h"
 #include "core/bench/few_step_benchmark.h"
 #include "core/bench/transfer_benchmark.h"
+#include "core/bench/vae_benchmark.h"
 #include "core/error.h"
 #include "core/atomic_write.h"
 #include "core/pipeline/model_loader.h"
@@ -301,6 +302,65 @@ void add_transfer_bench(CLI::App& bench) {
 
 }  // namespace
 
+// `bench vae`: the VAE decode of one clip, the float32 conv3d reference and the paths generation
+// uses, in one run.
+void add_vae_bench(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand(
+      "vae",
+      "VAE decode of one clip: the float32 conv3d reference vs the paths generation uses (CPU: 2-D convolutions "
+      "over the frames; CUDA: bf16, bf16 channels-last), in one run (random weights of the real shapes)");
+  struct Args {
+    bench::VaeBenchOptions o;
+    std::string model = "2.1", json_path;
+    bool verbose = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--model", a->model, "2.1 (Wan2.1's VAE), a VAE config.json or a model folder (shapes only)")
+      ->capture_default_str();
+  cmd->add_option("--device", a->o.device, "cpu or cuda")->capture_default_str();
+  cmd->add_option("--frames", a->o.frames, "Decoded frames (4k+1)")->capture_default_str();
+  cmd->add_option("--height", a->o.height, "Height in pixels")->capture_default_str();
+  cmd->add_option("--width", a->o.width, "Width in pixels")->capture_default_str();
+  cmd->add_option("--tile", a->o.tile_latent, "Tiled decode, tile in latent pixels (0 = off)")->capture_default_str();
+  cmd->add_option("--warmup", a->o.warmup, "Untimed decodes of each first")->capture_default_str();
+  cmd->add_option("--repeats", a->o.repeats, "Timed decodes of each (the median is reported)")->capture_default_str();
+  cmd->add_option("--json", a->json_path, "Also write the results as JSON here");
+  cmd->add_flag("-v,--verbose", a->verbose, "Print every run");
+  cmd->callback([a] {
+    a->o.config = bench::bench_vae_config(a->model);
+    const auto r = bench::run_vae_benchmark(a->o, [&](const std::string& s) {
+      if (a->verbose) std::fprintf(stderr, "%s\n", s.c_str());
+    });
+    const std::string card = device_name(a->o.device);
+    std::printf("device:  %s (%s)\n", card.c_str(), version_string().c_str());
+    std::printf("clip:    %lld frames at %lldx%lld (latent %s), base_dim %lld, %s; median of %d\n",
+                (long long)a->o.frames, (long long)a->o.width, (long long)a->o.height, c10::str(r.latent).c_str(),
+                (long long)a->o.config.base_dim,
+                a->o.tile_latent > 0 ? ("tiles of " + std::to_string(a->o.tile_latent * 8) + " px").c_str() : "untiled",
+                a->o.repeats);
+    std::printf("%-20s %12s %10s %14s %12s\n", "", "decode ms", "vs ref", "peak memory", "rel. diff");
+    nlohmann::json rows = nlohmann::json::array();
+    const double base = r.rows.front().decode.median_ms;
+    for (const auto& row : r.rows) {
+      const double ratio = row.decode.median_ms > 0 ? base / row.decode.median_ms : 0;
+      std::printf("%-20s %12.1f %9.2fx %14s %12.2e\n", row.name.c_str(), row.decode.median_ms, ratio,
+                  gib(row.peak_bytes).c_str(), row.rel_diff);
+      rows.push_back({{"name", row.name},
+                      {"decode_ms", row.decode.ms},
+                      {"decode_median_ms", row.decode.median_ms},
+                      {"speedup_vs_reference", ratio},
+                      {"peak_bytes", row.peak_bytes},
+                      {"rel_diff_vs_reference", row.rel_diff}});
+    }
+    if (!a->json_path.empty()) {
+      const nlohmann::json j = {{"device", card},          {"version", version_string()}, {"model", a->model},
+                                {"frames", a->o.frames},   {"height", a->o.height},       {"width", a->o.width},
+                                {"tile_latent", a->o.tile_latent}, {"repeats", a->o.repeats}, {"rows", rows}};
+      write_text_atomically(a->json_path, j.dump(2) + "\n");
+    }
+  });
+}
+
 void add_bench_command(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "Benchmarks (median of repeats, baseline in the same run)");
   bench->require_subcommand(1);
@@ -360,6 +420,7 @@ void add_bench_command(CLI::App& app) {
   add_distill_bench(*bench);
   add_attention_bench(*bench);
   add_transfer_bench(*bench);
+  add_vae_bench(*bench);
 }
 
 }  // namespace linvideo::cli

@@ -98,11 +98,16 @@ at::Tensor cached(const CausalConv3d& conv, const at::Tensor& x, FeatureCache& c
   return out;
 }
 
-// F.normalize over channels, times sqrt(C) and a learned gain: Wan's RMS_norm.
+// F.normalize over channels, times sqrt(C) and a learned gain: Wan's RMS_norm. The norm is taken in
+// float32 whatever the activations' dtype (a bf16 sum of squares over 384 channels loses digits).
 at::Tensor channel_rms_norm(const at::Tensor& x, const at::Tensor& gamma) {
   const double scale = std::sqrt(static_cast<double>(x.size(1)));
-  const at::Tensor norm = x.norm(2, {1}, /*keepdim=*/true).clamp_min(1e-12);
-  return x / norm * (gamma * scale);
+  if (x.scalar_type() == at::kFloat) {
+    const at::Tensor norm = x.norm(2, {1}, /*keepdim=*/true).clamp_min(1e-12);
+    return x / norm * (gamma * scale);
+  }
+  const at::Tensor inv = x.norm(2, {1}, /*keepdim=*/true, at::kFloat).clamp_min(1e-12).reciprocal();
+  return (x * (inv * scale).to(x.scalar_type())) * gamma;
 }
 
 struct ResidualBlock {
@@ -182,7 +187,9 @@ struct Resample {
     const std::int64_t H = x.size(3), W = x.size(4);
     at::Tensor frames = x.permute({0, 2, 1, 3, 4}).reshape({B * T, C, H, W});
     if (mode == Mode::Up2d || mode == Mode::Up3d) {
-      frames = at::upsample_nearest2d(frames.to(at::kFloat), {2 * H, 2 * W}).to(x.scalar_type());
+      // Nearest upsampling of bf16 on CPU needs LibTorch 2; it is exact in float32 anyway.
+      frames = frames.is_cpu() ? at::upsample_nearest2d(frames.to(at::kFloat), {2 * H, 2 * W}).to(x.scalar_type())
+                               : at::upsample_nearest2d(frames, {2 * H, 2 * W});
       frames = at::conv2d(frames, weight, bias, 1, 1);
     } else {
       frames = at::conv2d(at::constant_pad_nd(frames, {0, 1, 0, 1}, 0.0), weight, bias, 2);
@@ -318,6 +325,15 @@ WanVAE::WanVAE(VaeConfig config, VaeOptions options)
 WanVAE::~WanVAE() = default;
 
 namespace {
+bool channels_last(const VaeOptions& o) { return o.channels_last && o.device.is_cuda(); }
+
+// Convolution weights channels-last where VaeOptions::channels_last applies, else contiguous.
+at::Tensor to_layout(const at::Tensor& t, const VaeOptions& o) {
+  if (channels_last(o) && t.dim() == 5) return t.contiguous(at::MemoryFormat::ChannelsLast3d);
+  if (channels_last(o) && t.dim() == 4) return t.contiguous(at::MemoryFormat::ChannelsLast);
+  return t.contiguous();
+}
+
 std::unique_ptr<WanVAE::Impl> build_impl(const Fetch& source, const VaeConfig& c, const VaeOptions& o) {
   auto impl = std::make_unique<WanVAE::Impl>();
   WanVAE::Impl* raw = impl.get();
@@ -351,7 +367,7 @@ std::unique_ptr<WanVAE> WanVAE::load(const io::Checkpoint& ckpt, const io::VaeKe
     if (!at::isFloatingType(t.scalar_type())) {
       throw Error(ckpt.file_of(stored) + ": VAE tensor '" + stored + "' is not floating point");
     }
-    return t.to(options.device, options.dtype).contiguous();
+    return to_layout(t.to(options.device, options.dtype), options);
   };
   std::unique_ptr<WanVAE> vae(new WanVAE(config, options));
   vae->impl_ = build_impl(fetch, config, options);
@@ -372,7 +388,7 @@ std::unique_ptr<WanVAE> WanVAE::random(const VaeConfig& config, const VaeOptions
       for (std::size_t i = 1; i < shape.size(); ++i) fan_in *= shape[i];
       t = t / std::sqrt(static_cast<double>(fan_in));
     }
-    return t.to(options.device, options.dtype);
+    return to_layout(t.to(options.device, options.dtype), options);
   };
   std::unique_ptr<WanVAE> vae(new WanVAE(config, options));
   vae->impl_ = build_impl(fetch, config, options);
@@ -386,7 +402,8 @@ at::Tensor WanVAE::encode(const at::Tensor& video) const {
     throw Error("VAE encode: video must be [B, 3, 1 + " + std::to_string(ts) + "k, H, W] with H, W multiples of " +
                 std::to_string(ss) + ", got " + c10::str(video.sizes()));
   }
-  const at::Tensor x = video.to(options_.device, options_.dtype);
+  at::Tensor x = video.to(options_.device, options_.dtype);
+  if (channels_last(options_)) x = x.contiguous(at::MemoryFormat::ChannelsLast3d);
   FeatureCache cache;
   cache.frame_convs = options_.frame_convs && x.is_cpu();
   std::vector<at::Tensor> chunks;
@@ -401,7 +418,9 @@ at::Tensor WanVAE::encode(const at::Tensor& video) const {
 
 at::Tensor WanVAE::decode_untiled(const at::Tensor& z,
                                   const std::function<void(std::int64_t, std::int64_t)>& on_chunk, bool clamp) const {
-  const at::Tensor x = impl_->post_quant_conv(z.to(options_.device, options_.dtype), {});
+  at::Tensor x = z.to(options_.device, options_.dtype);
+  if (channels_last(options_)) x = x.contiguous(at::MemoryFormat::ChannelsLast3d);
+  x = impl_->post_quant_conv(x, {});
   FeatureCache cache;
   cache.frame_convs = options_.frame_convs && x.is_cpu();
   std::vector<at::Tensor> frames;

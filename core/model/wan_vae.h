@@ -29,6 +29,9 @@ struct VaeOptions {
   // time taps (3-4x faster than at::conv3d there; the same sums to float rounding). Off: at::conv3d,
   // the reference path (`linvideo bench vae` times both). No effect on CUDA.
   bool frame_convs = true;
+  // On CUDA, keep weights and activations channels-last (NDHWC), which cuDNN's 3-D convolutions
+  // prefer in bf16. No effect on CPU.
+  bool channels_last = false;
 };
 
 class WanVAE {
