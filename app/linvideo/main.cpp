@@ -5,9 +5,11 @@
 
 #include "app/linvideo/commands.h"
 #include "core/error.h"
+#include "core/process_tuning.h"
 #include "core/version.h"
 
 int main(int argc, char** argv) {
+  linvideo::tune_allocator();
   CLI::App app{"LinVideo Studio command-line tool: inspect, run and convert Wan2.1 video models"};
   app.set_version_flag("--version", linvideo::version_string());
   app.require_subcommand(1);

@@ -10,6 +10,7 @@
 #include <exception>
 
 #include "core/pipeline/model_loader.h"
+#include "core/process_tuning.h"
 #include "ui/engine/studio_session.h"
 #include "ui/main_window.h"
 
@@ -20,6 +21,7 @@ constexpr int kScreenshotTimeoutMs = 600000;  // loading takes seconds; an in-us
 }  // namespace
 
 int main(int argc, char** argv) {
+  linvideo::tune_allocator();
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("LinVideo"));
   QApplication::setApplicationName(QStringLiteral("Studio"));
