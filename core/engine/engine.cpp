@@ -107,6 +107,7 @@ std::pair<std::shared_ptr<model::WanDiT>, std::shared_ptr<model::WanVAE>> weight
   model::VaeOptions v;
   v.device = policy.device;
   v.dtype = policy.vae_dtype;
+  v.channels_last = policy.vae_channels_last;
   v.tile_latent = policy.vae_tile_latent;
   log(cb, "weights: RANDOM (timing run; the clip is noise)");
   return {model::WanDiT::random(c, d, r.seed), model::WanVAE::random(model::VaeConfig{}, v, r.seed + 1)};

@@ -150,6 +150,7 @@ std::shared_ptr<model::WanVAE> load_vae(const std::string& path, const RuntimePo
   model::VaeOptions opts;
   opts.device = policy.device;
   opts.dtype = policy.vae_dtype;
+  opts.channels_last = policy.vae_channels_last;
   opts.tile_latent = policy.vae_tile_latent;
   return model::WanVAE::load(ckpt, keys, config, opts);
 }

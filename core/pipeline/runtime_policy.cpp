@@ -63,12 +63,15 @@ RuntimePolicy RuntimePolicy::make(const std::string& device, const std::string& 
   p.text_dtype = text_gpu ? at::kBFloat16 : at::kFloat;
   p.memory_plan = memory_plan;
   p.vae_tile_latent = on_gpu && memory_plan ? 64 : 0;
+  p.vae_dtype = on_gpu ? p.dit_dtype : at::kFloat;
+  p.vae_channels_last = on_gpu;
   return p;
 }
 
 std::string RuntimePolicy::describe() const {
   return std::string("DiT ") + (device.is_cuda() ? "cuda " : "cpu ") + dtype_name(dit_dtype) + ", text encoder " +
          (text_device.is_cuda() ? "cuda " : "cpu ") + dtype_name(text_dtype) + ", VAE " + dtype_name(vae_dtype) +
+         (vae_channels_last ? " channels-last" : "") +
          (memory_plan ? ", memory plan on" : ", memory plan off") +
          (vae_tile_latent > 0 ? " (tiled decode " + std::to_string(vae_tile_latent * 8) + " px)" : "");
 }

@@ -14,7 +14,10 @@ struct RuntimePolicy {
   at::ScalarType dit_dtype = at::kFloat;  // bf16 on CUDA, fp32 on CPU by default
   at::Device text_device = at::kCPU;      // umT5 (5.7B at full size) stays on the CPU by default
   at::ScalarType text_dtype = at::kFloat;
-  at::ScalarType vae_dtype = at::kFloat;  // the reference decodes in fp32
+  // The reference decodes in fp32; on CUDA the VAE follows the DiT's dtype (bf16 by default, with
+  // float32 channel norms) and runs channels-last, 2x the fp32 decode at half its memory.
+  at::ScalarType vae_dtype = at::kFloat;
+  bool vae_channels_last = false;
   // Memory plan: encode prompts and drop the text encoder before loading the DiT; drop the DiT
   // before decoding; decode in spatial tiles of this many latent pixels (0 = untiled).
   bool memory_plan = true;

@@ -72,6 +72,28 @@ TEST(Vae, FrameConvolutionsAndConv3dBothMatchTheReferenceBatchedToo) {
   }
 }
 
+// The CUDA decode generation uses (bf16 activations with float32 channel norms, channels-last
+// convolutions) and the float32 one, against the reference; the encoder too.
+TEST(Vae, CudaBf16ChannelsLastAndFp32MatchTheReference) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  for (const auto& name : test::golden_cases("vae")) {
+    const io::SafetensorsFile io(golden_dir() + "/" + name + ".io.safetensors");
+    for (const bool bf16 : {false, true}) {
+      SCOPED_TRACE(name + (bf16 ? " bf16 channels-last" : " fp32"));
+      model::VaeOptions opts;
+      opts.device = at::Device(at::kCUDA);
+      opts.dtype = bf16 ? at::kBFloat16 : at::kFloat;
+      opts.channels_last = bf16;
+      const auto vae = load(name, "diffusers", opts);
+      const at::Tensor decoded = vae->decode(io.tensor("z"));
+      ASSERT_EQ(decoded.scalar_type(), at::kFloat);
+      // TF32 may be on for fp32 convolutions on the GPU, hence 1e-3 there.
+      EXPECT_LT(relative_error(decoded.cpu(), io.tensor("decoded")), bf16 ? 3e-2 : 1e-3);
+      EXPECT_LT(relative_error(vae->encode(io.tensor("video")).cpu(), io.tensor("mu")), bf16 ? 3e-2 : 1e-3);
+    }
+  }
+}
+
 TEST(Vae, TiledDecodeMatchesUntiledAwayFromSeams) {
   const auto vae = load(test::golden_cases("vae").front(), "original");
   at::manual_seed(3);
