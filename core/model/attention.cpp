@@ -11,6 +11,7 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <string>
 
 #include "core/error.h"
 #include "core/model/autocast.h"
@@ -29,10 +30,39 @@ const char* attention_mode_name(AttentionMode mode) {
   return "?";
 }
 
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+namespace {
+// LINVIDEO_SDPA=flash|efficient|cudnn|math keeps only that SDPA backend (LibTorch's order is
+// flash, efficient, cuDNN, math: cuDNN's kernels, often the fastest on Hopper, are otherwise never
+// picked). Read once per process; unset or "auto" leaves LibTorch's choice.
+void apply_sdpa_backend_from_env() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* env = std::getenv("LINVIDEO_SDPA");
+    if (!env || !*env || std::strcmp(env, "auto") == 0) return;
+    const std::string b = env;
+    if (b != "flash" && b != "efficient" && b != "cudnn" && b != "math") {
+      std::fprintf(stderr, "linvideo: LINVIDEO_SDPA must be auto, flash, efficient, cudnn or math (got '%s'); ignored\n", env);
+      return;
+    }
+    auto& ctx = at::globalContext();
+    ctx.setSDPUseFlash(b == "flash");
+    ctx.setSDPUseMemEfficient(b == "efficient");
+    ctx.setSDPUseCuDNN(b == "cudnn");
+    ctx.setSDPUseMath(b == "math");
+    std::fprintf(stderr, "linvideo: softmax attention on the %s SDPA backend only (LINVIDEO_SDPA)\n", env);
+  });
+}
+}  // namespace
+#endif
+
 at::Tensor softmax_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              std::int64_t max_score_bytes) {
 #if TORCH_VERSION_MAJOR >= 2
   (void)max_score_bytes;
+#if TORCH_VERSION_MINOR >= 3 || TORCH_VERSION_MAJOR > 2
+  apply_sdpa_backend_from_env();
+#endif
   return at::scaled_dot_product_attention(q, k, v);
 #else
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
