@@ -15,5 +15,6 @@ void add_transfer_command(CLI::App& app);
 void add_distill_command(CLI::App& app);
 void add_eval_command(CLI::App& app);    // builds with the shapes world only
 void add_shapes_command(CLI::App& app);  // builds with the shapes world only
+void add_sweep_command(CLI::App& app);   // builds with the shapes world only
 void add_pretrain_command(CLI::App& app);  // builds with the trainers only
 }  // namespace linvideo::cli

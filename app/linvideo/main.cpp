@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
 #ifdef LINVIDEO_WITH_SHAPES
   linvideo::cli::add_eval_command(app);
   linvideo::cli::add_shapes_command(app);
+  linvideo::cli::add_sweep_command(app);
 #endif
 #ifdef LINVIDEO_WITH_TRAIN
   linvideo::cli::add_pretrain_command(app);

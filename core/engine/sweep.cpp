@@ -1,0 +1,180 @@
+#include "core/engine/sweep.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/engine/compare.h"
+#include "core/error.h"
+#include "core/pipeline/video_frames.h"
+
+namespace linvideo::engine {
+
+std::vector<int> spread_layers(int num_layers, int k) {
+  k = std::clamp(k, 0, num_layers);
+  std::vector<int> out;
+  // floor((i + 1) * N / (k + 1)) + 1 for i < k: distinct, evenly spaced, layer 1 only when k = N.
+  for (int i = 0; i < k; ++i) out.push_back(static_cast<int>((static_cast<long long>(i) + 1) * num_layers / (k + 1)) + 1);
+  return out;
+}
+
+void mark_pareto(std::vector<SweepPoint>& points) {
+  const bool by_eval = std::all_of(points.begin(), points.end(), [](const SweepPoint& p) { return p.eval.has_value(); });
+  auto quality = [by_eval](const SweepPoint& p) { return by_eval ? *p.eval : p.psnr_vs_teacher; };
+  for (auto& p : points) {
+    p.pareto = std::none_of(points.begin(), points.end(), [&](const SweepPoint& o) {
+      return quality(o) >= quality(p) && o.predicted_speedup >= p.predicted_speedup &&
+             (quality(o) > quality(p) || o.predicted_speedup > p.predicted_speedup);
+    });
+  }
+}
+
+namespace {
+
+std::string layer_list(const std::vector<int>& layers) {
+  std::string s;
+  for (int l : layers) s += (s.empty() ? "" : ",") + std::to_string(l);
+  return s;
+}
+
+}  // namespace
+
+SweepResult sweep(Engine& engine, const SweepRequest& r, const std::function<bool(int, int, const std::string&)>& progress) {
+  if (r.prompts.empty()) throw Error("sweep: no prompts");
+  if (r.seeds < 1) throw Error("sweep: --seeds must be at least 1");
+  if (r.ks.empty()) throw Error("sweep: no k to sweep");
+  const LayerTable table = engine.layers();
+  const int n = static_cast<int>(table.layers.size());
+  for (int k : r.ks)
+    if (k < 0 || k > n) throw Error("sweep: --k " + std::to_string(k) + " is outside 0.." + std::to_string(n) + " (the model has " + std::to_string(n) + " layers)");
+
+  std::vector<LayerScores> scores;
+  for (const LayerInfo& l : table.layers) {
+    LayerScores s;
+    s.layer = l.layer;
+    s.r = l.shown_r();
+    if (l.transfer_error) s.transfer_error = *l.transfer_error;
+    if (l.sensitivity) s.sensitivity = *l.sensitivity;
+    scores.push_back(s);
+  }
+  SweepResult out;
+  out.ranking_basis = method::ranking_basis_name(rank_layers(scores, n).basis);
+
+  // The points to run, the teacher first (every other point's PSNR is against its clips); a layer
+  // set that two selections share runs once.
+  std::vector<SweepPoint> plan;
+  plan.push_back({"teacher", 0, {}, {}, 0, 1, 0, false});
+  std::vector<int> ks = r.ks;
+  std::sort(ks.begin(), ks.end());
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  for (int k : ks) {
+    if (k == 0) continue;
+    std::vector<int> ranked = rank_layers(scores, k).layers;
+    std::sort(ranked.begin(), ranked.end());
+    plan.push_back({"ranked", k, ranked, {}, 0, 1, 0, false});
+    if (r.spread_baseline) {
+      const std::vector<int> spread = spread_layers(n, k);
+      if (spread != ranked) plan.push_back({"spread", k, spread, {}, 0, 1, 0, false});
+    }
+  }
+  for (auto& p : plan) {
+    p.predicted_speedup = method::estimate_forward_cost(table.config, r.size, p.layers, -1, table.vae_temporal_stride,
+                                                        table.vae_spatial_stride)
+                              .predicted_speedup;
+  }
+
+  pipeline::GenerationSettings base = engine.defaults();
+  if (r.steps > 0) base.steps = r.steps;
+  if (r.frames > 0) base.frames = r.frames;
+  const std::string world = engine.folder().empty() ? std::string() : pipeline::model_world(engine.folder());
+  const int per_point = static_cast<int>(r.prompts.size()) * r.seeds;
+  const int total = per_point * static_cast<int>(plan.size());
+  std::map<std::pair<std::size_t, int>, media::VideoFrames> teacher;  // (prompt, seed) -> clip
+  int done = 0;
+  for (auto& p : plan) {
+    LayerChoice choice;
+    if (p.layers.empty()) {
+      choice.kind = LayerChoice::Kind::Teacher;
+    } else {
+      choice.kind = LayerChoice::Kind::Linear;
+      choice.linear = layer_list(p.layers);
+    }
+    double eval_sum = 0, psnr_sum = 0, seconds = 0;
+    int evals = 0, psnrs = 0;
+    for (std::size_t i = 0; i < r.prompts.size(); ++i) {
+      for (int seed = 0; seed < r.seeds; ++seed) {
+        pipeline::GenerationSettings s = base;
+        s.prompt = r.prompts[i];
+        s.seed = static_cast<std::uint64_t>(seed);
+        const auto start = std::chrono::steady_clock::now();
+        const Clip clip = engine.generate({s, choice});
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (clip.cancelled()) {
+          out.cancelled = true;
+          return out;
+        }
+        media::VideoFrames frames = pipeline::to_video_frames(clip.result.video);
+        const auto key = std::make_pair(i, seed);
+        const bool is_teacher = p.layers.empty();
+        const ClipMetrics m = measure_clip(frames, is_teacher ? nullptr : &teacher.at(key), s.prompt, world);
+        if (m.eval_total) eval_sum += *m.eval_total, ++evals;
+        if (m.psnr) psnr_sum += *m.psnr, ++psnrs;
+        if (is_teacher) teacher.emplace(key, std::move(frames));
+        ++done;
+        char line[160];
+        std::snprintf(line, sizeof line, "%s k=%d: clip %d/%d%s", p.selection.c_str(), p.k, done, total,
+                      m.eval_total ? (", eval " + std::to_string(*m.eval_total).substr(0, 5)).c_str() : "");
+        if (progress && !progress(done, total, line)) {
+          out.cancelled = true;
+          return out;
+        }
+      }
+    }
+    if (evals == per_point) p.eval = eval_sum / evals;
+    p.psnr_vs_teacher = p.layers.empty() ? 100.0 : (psnrs > 0 ? psnr_sum / psnrs : 0.0);
+    p.seconds_per_clip = seconds / per_point;
+    out.points.push_back(p);
+  }
+  mark_pareto(out.points);
+  return out;
+}
+
+std::string sweep_json(const SweepResult& result, const SweepRequest& request) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const auto& p : result.points) {
+    nlohmann::json j = {{"selection", p.selection},
+                        {"k", p.k},
+                        {"layers", p.layers},
+                        {"psnr_vs_teacher", p.psnr_vs_teacher},
+                        {"predicted_speedup", p.predicted_speedup},
+                        {"seconds_per_clip", p.seconds_per_clip},
+                        {"pareto", p.pareto}};
+    j["eval"] = p.eval ? nlohmann::json(*p.eval) : nlohmann::json(nullptr);
+    points.push_back(j);
+  }
+  const nlohmann::json j = {{"format", "linvideo-sweep"},
+                            {"ranking_basis", result.ranking_basis},
+                            {"prompts", request.prompts},
+                            {"seeds", request.seeds},
+                            {"steps", request.steps},
+                            {"speedup_at", {{"frames", request.size.frames}, {"height", request.size.height}, {"width", request.size.width}}},
+                            {"points", points}};
+  return j.dump(2) + "\n";
+}
+
+std::string sweep_csv(const SweepResult& result) {
+  std::string csv = "selection,k,layers,eval,psnr_vs_teacher,predicted_speedup,seconds_per_clip,pareto\n";
+  for (const auto& p : result.points) {
+    char row[256];
+    std::snprintf(row, sizeof row, "%s,%d,\"%s\",%s,%.3f,%.4f,%.3f,%d\n", p.selection.c_str(), p.k, layer_list(p.layers).c_str(),
+                  p.eval ? std::to_string(*p.eval).c_str() : "", p.psnr_vs_teacher, p.predicted_speedup, p.seconds_per_clip,
+                  p.pareto ? 1 : 0);
+    csv += row;
+  }
+  return csv;
+}
+
+}  // namespace linvideo::engine

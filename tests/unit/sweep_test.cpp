@@ -1,0 +1,111 @@
+// The k-sweep (core/engine/sweep, issue 20): the evenly spread baseline, the Pareto front, and a
+// small sweep of the embedded model: the teacher first, the ranked selection from the shipped
+// sidecar's scores, PSNR against the teacher, the model left as it was, and the JSON/CSV tables.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/engine/sweep.h"
+#include "core/error.h"
+#include "core/pipeline/clip_tags.h"
+#include "core/pipeline/text_to_video.h"
+
+using namespace linvideo;
+
+TEST(Sweep, SpreadLayersAreDistinctEvenAndTakeTheFirstLayerLast) {
+  EXPECT_EQ(engine::spread_layers(8, 0), std::vector<int>{});
+  EXPECT_EQ(engine::spread_layers(8, 1), std::vector<int>{5});
+  EXPECT_EQ(engine::spread_layers(8, 4), (std::vector<int>{2, 4, 5, 7}));
+  EXPECT_EQ(engine::spread_layers(8, 7), (std::vector<int>{2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(engine::spread_layers(8, 8), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(engine::spread_layers(30, 16).size(), 16u);
+  const auto wan = engine::spread_layers(30, 16);
+  EXPECT_TRUE(std::is_sorted(wan.begin(), wan.end()));
+  EXPECT_EQ(std::adjacent_find(wan.begin(), wan.end()), wan.end());
+  EXPECT_GT(wan.front(), 1);
+}
+
+TEST(Sweep, ParetoKeepsOnlyPointsNoOtherBeatsOnBothAxes) {
+  auto point = [](double eval, double speedup) {
+    engine::SweepPoint p;
+    p.eval = eval;
+    p.predicted_speedup = speedup;
+    return p;
+  };
+  std::vector<engine::SweepPoint> pts = {point(90, 1.0), point(89, 1.5), point(85, 1.4), point(80, 2.0), point(80, 1.9)};
+  engine::mark_pareto(pts);
+  EXPECT_TRUE(pts[0].pareto);
+  EXPECT_TRUE(pts[1].pareto);
+  EXPECT_FALSE(pts[2].pareto);  // 89 at 1.5 beats it on both
+  EXPECT_TRUE(pts[3].pareto);
+  EXPECT_FALSE(pts[4].pareto);  // same quality, slower
+  // Without an eval on every point the front is by PSNR.
+  pts[0].eval.reset();
+  pts[0].psnr_vs_teacher = 100, pts[1].psnr_vs_teacher = 20, pts[2].psnr_vs_teacher = 30, pts[3].psnr_vs_teacher = 10,
+  pts[4].psnr_vs_teacher = 10;
+  engine::mark_pareto(pts);
+  EXPECT_TRUE(pts[2].pareto);  // 30 dB at 1.4x: nothing is both better and faster now
+  EXPECT_TRUE(pts[1].pareto);  // 20 dB at 1.5x: only slower points are better
+  EXPECT_FALSE(pts[4].pareto);
+}
+
+TEST(Sweep, EmbeddedModelSweepRanksBySensitivityAndLeavesTheModelAsItWas) {
+  engine::Engine eng;
+  eng.load(engine::LoadRequest{});
+  const auto modes_before = pipeline::attention_mode_names(eng.text_to_video().dit());
+  engine::SweepRequest r;
+  r.ks = {1, 0};
+  r.prompts = {"a small red circle moving left on a black background"};
+  r.seeds = 1, r.steps = 2, r.frames = 5;
+  std::vector<int> seen;
+  const engine::SweepResult result = engine::sweep(eng, r, [&](int done, int total, const std::string&) {
+    seen.push_back(done);
+    EXPECT_EQ(total, 3);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(pipeline::attention_mode_names(eng.text_to_video().dit()), modes_before);
+  EXPECT_EQ(result.ranking_basis, "sensitivity");  // the shipped sidecar carries a scan
+  ASSERT_EQ(result.points.size(), 3u);
+  EXPECT_EQ(result.points[0].selection, "teacher");
+  EXPECT_EQ(result.points[0].psnr_vs_teacher, 100.0);
+  EXPECT_DOUBLE_EQ(result.points[0].predicted_speedup, 1.0);
+  EXPECT_EQ(result.points[1].selection, "ranked");
+  EXPECT_EQ(result.points[1].layers, std::vector<int>{1});  // layer 1 has the lowest shipped sensitivity
+  EXPECT_EQ(result.points[2].selection, "spread");
+  EXPECT_EQ(result.points[2].layers, std::vector<int>{5});
+  for (std::size_t i = 1; i < 3; ++i) {
+    EXPECT_GT(result.points[i].predicted_speedup, 1.0);
+    EXPECT_GT(result.points[i].psnr_vs_teacher, 5.0);
+    EXPECT_LT(result.points[i].psnr_vs_teacher, 100.0);  // a linear layer changes the clip
+  }
+#ifdef LINVIDEO_WITH_SHAPES  // the shapes-world eval
+  for (const auto& p : result.points) EXPECT_TRUE(p.eval.has_value()) << p.selection;
+#endif
+  const auto j = nlohmann::json::parse(engine::sweep_json(result, r));
+  EXPECT_EQ(j.at("format"), "linvideo-sweep");
+  EXPECT_EQ(j.at("points").size(), 3u);
+  EXPECT_EQ(j.at("points")[1].at("layers"), nlohmann::json::array({1}));
+  const std::string csv = engine::sweep_csv(result);
+  EXPECT_EQ(csv.rfind("selection,k,layers,eval,psnr_vs_teacher,predicted_speedup,seconds_per_clip,pareto\n", 0), 0u);
+  EXPECT_NE(csv.find("ranked,1,\"1\","), std::string::npos) << csv;
+  EXPECT_NE(csv.find("spread,1,\"5\","), std::string::npos) << csv;
+
+  r.ks = {9};
+  try {
+    engine::sweep(eng, r);
+    FAIL() << "k = 9 on an 8-layer model";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--k 9"), std::string::npos) << e.what();
+  }
+  // Cancelling after the first clip returns what was finished, marked cancelled.
+  r.ks = {1};
+  const auto cancelled = engine::sweep(eng, r, [](int, int, const std::string&) { return false; });
+  EXPECT_TRUE(cancelled.cancelled);
+  EXPECT_TRUE(cancelled.points.empty());
+  EXPECT_EQ(pipeline::attention_mode_names(eng.text_to_video().dit()), modes_before);
+}
