@@ -96,7 +96,7 @@ void run_sweep(const SweepArgs& a) {
     for (int l : p.layers) layers += (layers.empty() ? "" : ",") + std::to_string(l);
     std::printf("%-8s %3d %-24s %8s %10.2f %8.3fx %8.2f %s\n", p.selection.c_str(), p.k, layers.empty() ? "-" : layers.c_str(),
                 p.eval ? std::to_string(*p.eval).substr(0, 6).c_str() : "-", p.psnr_vs_teacher, p.predicted_speedup,
-                p.seconds_per_clip, p.pareto ? "pareto" : "");
+                p.seconds_per_clip, p.pareto ? (p.is_current ? "pareto, current" : "pareto") : (p.is_current ? "current" : ""));
   }
   if (!a.json.empty()) write_text_atomically(a.json, engine::sweep_json(result, r)), std::printf("json: %s\n", a.json.c_str());
   if (!a.csv.empty()) write_text_atomically(a.csv, engine::sweep_csv(result)), std::printf("csv: %s\n", a.csv.c_str());

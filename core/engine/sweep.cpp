@@ -80,6 +80,17 @@ SweepResult sweep(Engine& engine, const SweepRequest& r, const std::function<boo
       if (spread != ranked) plan.push_back({"spread", k, spread, {}, 0, 1, 0, false});
     }
   }
+  // The model's own layers as loaded (the shipped sidecar's selection), when some are linear and no
+  // other point has that set: the point a user starts from.
+  std::vector<int> current;
+  for (const LayerInfo& l : table.layers)
+    if (l.mode == LayerMode::Linear) current.push_back(l.layer);
+  if (r.current_point && !current.empty() &&
+      std::none_of(plan.begin(), plan.end(), [&](const SweepPoint& p) { return p.layers == current; })) {
+    plan.push_back({"current", static_cast<int>(current.size()), current, {}, 0, 1, 0, false});
+  }
+  for (auto& p : plan)
+    if (p.layers == current && !current.empty()) p.is_current = true;
   for (auto& p : plan) {
     p.predicted_speedup = method::estimate_forward_cost(table.config, r.size, p.layers, -1, table.vae_temporal_stride,
                                                         table.vae_spatial_stride)
@@ -151,7 +162,8 @@ std::string sweep_json(const SweepResult& result, const SweepRequest& request) {
                         {"psnr_vs_teacher", p.psnr_vs_teacher},
                         {"predicted_speedup", p.predicted_speedup},
                         {"seconds_per_clip", p.seconds_per_clip},
-                        {"pareto", p.pareto}};
+                        {"pareto", p.pareto},
+                        {"current", p.is_current}};
     j["eval"] = p.eval ? nlohmann::json(*p.eval) : nlohmann::json(nullptr);
     points.push_back(j);
   }
@@ -166,12 +178,12 @@ std::string sweep_json(const SweepResult& result, const SweepRequest& request) {
 }
 
 std::string sweep_csv(const SweepResult& result) {
-  std::string csv = "selection,k,layers,eval,psnr_vs_teacher,predicted_speedup,seconds_per_clip,pareto\n";
+  std::string csv = "selection,k,layers,eval,psnr_vs_teacher,predicted_speedup,seconds_per_clip,pareto,current\n";
   for (const auto& p : result.points) {
     char row[256];
-    std::snprintf(row, sizeof row, "%s,%d,\"%s\",%s,%.3f,%.4f,%.3f,%d\n", p.selection.c_str(), p.k, layer_list(p.layers).c_str(),
+    std::snprintf(row, sizeof row, "%s,%d,\"%s\",%s,%.3f,%.4f,%.3f,%d,%d\n", p.selection.c_str(), p.k, layer_list(p.layers).c_str(),
                   p.eval ? std::to_string(*p.eval).c_str() : "", p.psnr_vs_teacher, p.predicted_speedup, p.seconds_per_clip,
-                  p.pareto ? 1 : 0);
+                  p.pareto ? 1 : 0, p.is_current ? 1 : 0);
     csv += row;
   }
   return csv;

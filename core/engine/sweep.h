@@ -24,10 +24,11 @@ struct SweepRequest {
   int frames = 0;                     // clip length; 0: the model's default
   method::VideoSize size;             // for the predicted speed-up
   bool spread_baseline = true;        // also the evenly spread selection
+  bool current_point = true;          // also the model's own linear layers (the shipped selection)
 };
 
 struct SweepPoint {
-  std::string selection;        // "teacher", "ranked" or "spread"
+  std::string selection;        // "teacher", "ranked", "spread" or "current"
   int k = 0;
   std::vector<int> layers;      // 1-based, linear
   std::optional<double> eval;   // mean shapes-world eval total over the clips
@@ -35,6 +36,7 @@ struct SweepPoint {
   double predicted_speedup = 1; // FLOP model at SweepRequest::size
   double seconds_per_clip = 0;  // measured here, generation only
   bool pareto = false;          // no other point is at least as good in quality and speed-up
+  bool is_current = false;      // these are the model's own linear layers (as loaded)
 };
 
 struct SweepResult {

@@ -64,13 +64,13 @@ TEST(Sweep, EmbeddedModelSweepRanksBySensitivityAndLeavesTheModelAsItWas) {
   std::vector<int> seen;
   const engine::SweepResult result = engine::sweep(eng, r, [&](int done, int total, const std::string&) {
     seen.push_back(done);
-    EXPECT_EQ(total, 3);
+    EXPECT_EQ(total, 4);
     return true;
   });
-  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4}));
   EXPECT_EQ(pipeline::attention_mode_names(eng.text_to_video().dit()), modes_before);
   EXPECT_EQ(result.ranking_basis, "sensitivity");  // the shipped sidecar carries a scan
-  ASSERT_EQ(result.points.size(), 3u);
+  ASSERT_EQ(result.points.size(), 4u);
   EXPECT_EQ(result.points[0].selection, "teacher");
   EXPECT_EQ(result.points[0].psnr_vs_teacher, 100.0);
   EXPECT_DOUBLE_EQ(result.points[0].predicted_speedup, 1.0);
@@ -78,7 +78,11 @@ TEST(Sweep, EmbeddedModelSweepRanksBySensitivityAndLeavesTheModelAsItWas) {
   EXPECT_EQ(result.points[1].layers, std::vector<int>{1});  // layer 1 has the lowest shipped sensitivity
   EXPECT_EQ(result.points[2].selection, "spread");
   EXPECT_EQ(result.points[2].layers, std::vector<int>{5});
-  for (std::size_t i = 1; i < 3; ++i) {
+  EXPECT_EQ(result.points[3].selection, "current");  // the shipped sidecar's layers
+  EXPECT_EQ(result.points[3].layers, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_TRUE(result.points[3].is_current);
+  EXPECT_FALSE(result.points[1].is_current);
+  for (std::size_t i = 1; i < 4; ++i) {
     EXPECT_GT(result.points[i].predicted_speedup, 1.0);
     EXPECT_GT(result.points[i].psnr_vs_teacher, 5.0);
     EXPECT_LT(result.points[i].psnr_vs_teacher, 100.0);  // a linear layer changes the clip
@@ -88,10 +92,11 @@ TEST(Sweep, EmbeddedModelSweepRanksBySensitivityAndLeavesTheModelAsItWas) {
 #endif
   const auto j = nlohmann::json::parse(engine::sweep_json(result, r));
   EXPECT_EQ(j.at("format"), "linvideo-sweep");
-  EXPECT_EQ(j.at("points").size(), 3u);
+  EXPECT_EQ(j.at("points").size(), 4u);
+  EXPECT_EQ(j.at("points")[3].at("current"), true);
   EXPECT_EQ(j.at("points")[1].at("layers"), nlohmann::json::array({1}));
   const std::string csv = engine::sweep_csv(result);
-  EXPECT_EQ(csv.rfind("selection,k,layers,eval,psnr_vs_teacher,predicted_speedup,seconds_per_clip,pareto\n", 0), 0u);
+  EXPECT_EQ(csv.rfind("selection,k,layers,eval,psnr_vs_teacher,predicted_speedup,seconds_per_clip,pareto,current\n", 0), 0u);
   EXPECT_NE(csv.find("ranked,1,\"1\","), std::string::npos) << csv;
   EXPECT_NE(csv.find("spread,1,\"5\","), std::string::npos) << csv;
 
@@ -104,6 +109,7 @@ TEST(Sweep, EmbeddedModelSweepRanksBySensitivityAndLeavesTheModelAsItWas) {
   }
   // Cancelling after the first clip returns what was finished, marked cancelled.
   r.ks = {1};
+  r.current_point = false;
   const auto cancelled = engine::sweep(eng, r, [](int, int, const std::string&) { return false; });
   EXPECT_TRUE(cancelled.cancelled);
   EXPECT_TRUE(cancelled.points.empty());
