@@ -7,8 +7,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_write.h"
 #include "core/engine/compare.h"
 #include "core/error.h"
+#include "core/json_fields.h"
 #include "core/pipeline/video_frames.h"
 
 namespace linvideo::engine {
@@ -175,6 +177,45 @@ std::string sweep_json(const SweepResult& result, const SweepRequest& request) {
                             {"speedup_at", {{"frames", request.size.frames}, {"height", request.size.height}, {"width", request.size.width}}},
                             {"points", points}};
   return j.dump(2) + "\n";
+}
+
+SweepResult read_sweep_json(const std::string& path) {
+  const nlohmann::json j = parse_json_object(read_text_file(path), path);
+  if (read_json_string(j, "format", "", path) != "linvideo-sweep") throw Error(path + ": field 'format' must be \"linvideo-sweep\"");
+  SweepResult r;
+  r.ranking_basis = read_json_string(j, "ranking_basis", "", path, 64);
+  const auto it = j.find("points");
+  if (it == j.end() || !it->is_array()) throw Error(path + ": field 'points' must be a list");
+  if (it->size() > 10000) throw Error(path + ": field 'points' has more than 10000 entries");
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const nlohmann::json& e = (*it)[i];
+    const std::string label = path + ": points[" + std::to_string(i) + "]";
+    if (!e.is_object()) throw Error(label + " must be an object");
+    SweepPoint p;
+    p.selection = require_json_string(e, "selection", label);
+    if (p.selection != "teacher" && p.selection != "ranked" && p.selection != "spread" && p.selection != "current")
+      throw Error(label + ": field 'selection' must be teacher, ranked, spread or current (got \"" + p.selection + "\")");
+    p.k = static_cast<int>(require_json_int(e, "k", 0, 100000, label));
+    const auto layers = e.find("layers");
+    if (layers == e.end() || !layers->is_array() || layers->size() > 100000) throw Error(label + ": field 'layers' must be a list");
+    for (const auto& l : *layers) {
+      if (!l.is_number_integer() || l.get<std::int64_t>() < 1 || l.get<std::int64_t>() > 100000)
+        throw Error(label + ": field 'layers' must hold layer numbers from 1 (got " + l.dump() + ")");
+      p.layers.push_back(static_cast<int>(l.get<std::int64_t>()));
+    }
+    if (e.contains("eval") && !e.at("eval").is_null()) p.eval = read_json_number(e, "eval", 0, 100, 0, label);
+    p.psnr_vs_teacher = read_json_number(e, "psnr_vs_teacher", 0, 1000, 0, label);
+    p.predicted_speedup = read_json_number(e, "predicted_speedup", 1e-6, 1e9, 1, label);
+    p.seconds_per_clip = read_json_number(e, "seconds_per_clip", 0, 1e9, 0, label);
+    for (const auto& [key, out] : {std::pair<const char*, bool*>{"pareto", &p.pareto}, {"current", &p.is_current}}) {
+      const auto f = e.find(key);
+      if (f == e.end() || f->is_null()) continue;
+      if (!f->is_boolean()) throw Error(label + ": field '" + key + "' must be true or false (got " + f->dump() + ")");
+      *out = f->get<bool>();
+    }
+    r.points.push_back(std::move(p));
+  }
+  return r;
 }
 
 std::string sweep_csv(const SweepResult& result) {

@@ -57,6 +57,9 @@ SweepResult sweep(Engine& engine, const SweepRequest& request,
                   const std::function<bool(int, int, const std::string&)>& progress = {});
 
 std::string sweep_json(const SweepResult& result, const SweepRequest& request);
+// Reads what sweep_json wrote (the points and the ranking basis); a malformed file is an Error
+// naming the file and the field. At most 10,000 points.
+SweepResult read_sweep_json(const std::string& path);
 std::string sweep_csv(const SweepResult& result);
 
 }  // namespace linvideo::engine

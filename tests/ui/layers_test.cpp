@@ -6,6 +6,8 @@
 #include <QTest>
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_loader.h"
@@ -32,6 +34,7 @@ class LayersTest : public QObject {
   void aLayerWithoutMapsGetsThemFittedWithProgress();
   void maskSaveLoadRoundTripAndBadFiles();
   void costEstimateAndScanInTheBackground();
+  void theShippedSweepIsDrawnFromTheModelFolder();
 
  private:
   model::AttentionMode engineMode(int layer);
@@ -240,6 +243,23 @@ void LayersTest::costEstimateAndScanInTheBackground() {
   std::vector<int> sorted = expected.layers;
   std::sort(sorted.begin(), sorted.end());
   QTRY_COMPARE_WITH_TIMEOUT(model_->linearLayers(), sorted, 60000);
+}
+
+
+// The embedded model ships its k-sweep (issue 20): the panel draws every point of it without
+// running anything.
+void LayersTest::theShippedSweepIsDrawnFromTheModelFolder() {
+  const std::string path = pipeline::default_model_dir() + "/sweep.json";
+  std::ifstream in(path);
+  QVERIFY2(in.good(), path.c_str());
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto j = nlohmann::json::parse(text.str());
+  const int points = static_cast<int>(j.at("points").size());
+  QVERIFY(points > 2);
+  ui::LayersPanel panel(session_.get());
+  QCOMPARE(panel.sweepPoints(), points);
+  QVERIFY2(panel.sweepText().contains(QStringLiteral("ranked by sensitivity")), qPrintable(panel.sweepText()));
 }
 
 QTEST_MAIN(LayersTest)

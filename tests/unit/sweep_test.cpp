@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_write.h"
 #include "core/engine/sweep.h"
 #include "core/error.h"
 #include "core/pipeline/clip_tags.h"
 #include "core/pipeline/text_to_video.h"
+#include "tests/support/test_support.h"
 
 using namespace linvideo;
 
@@ -114,4 +116,55 @@ TEST(Sweep, EmbeddedModelSweepRanksBySensitivityAndLeavesTheModelAsItWas) {
   EXPECT_TRUE(cancelled.cancelled);
   EXPECT_TRUE(cancelled.points.empty());
   EXPECT_EQ(pipeline::attention_mode_names(eng.text_to_video().dit()), modes_before);
+}
+
+TEST(Sweep, JsonReadsBackAndHostileFilesNameTheField) {
+  engine::SweepResult result;
+  result.ranking_basis = "sensitivity";
+  engine::SweepPoint a;
+  a.selection = "teacher", a.eval = 90.5, a.psnr_vs_teacher = 100, a.pareto = true;
+  engine::SweepPoint b;
+  b.selection = "current", b.k = 2, b.layers = {1, 4}, b.psnr_vs_teacher = 25.5, b.predicted_speedup = 1.7;
+  b.seconds_per_clip = 3.5, b.is_current = true;
+  result.points = {a, b};
+  const std::string dir = test::temp_dir();
+  const std::string path = dir + "/sweep.json";
+  write_text_atomically(path, engine::sweep_json(result, engine::SweepRequest{}));
+  const engine::SweepResult back = engine::read_sweep_json(path);
+  EXPECT_EQ(back.ranking_basis, "sensitivity");
+  ASSERT_EQ(back.points.size(), 2u);
+  EXPECT_EQ(back.points[0].selection, "teacher");
+  EXPECT_EQ(back.points[0].eval, 90.5);
+  EXPECT_TRUE(back.points[0].pareto);
+  EXPECT_EQ(back.points[1].layers, (std::vector<int>{1, 4}));
+  EXPECT_FALSE(back.points[1].eval.has_value());
+  EXPECT_DOUBLE_EQ(back.points[1].predicted_speedup, 1.7);
+  EXPECT_TRUE(back.points[1].is_current);
+
+  auto error_of = [&](const std::string& text) {
+    write_text_atomically(path, text);
+    try {
+      engine::read_sweep_json(path);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string good_point = R"({"selection":"ranked","k":1,"layers":[2],"psnr_vs_teacher":20,"predicted_speedup":1.2,"seconds_per_clip":1})";
+  EXPECT_EQ(error_of(R"({"format":"linvideo-sweep","points":[)" + good_point + "]}"), "");
+  EXPECT_NE(error_of("[1,2]").find(path), std::string::npos);
+  EXPECT_NE(error_of(R"({"format":"other","points":[]})").find("'format'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"format":"linvideo-sweep"})").find("'points'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"format":"linvideo-sweep","points":[{"selection":"best","k":1,"layers":[]}]})").find("'selection'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"format":"linvideo-sweep","points":[{"selection":"ranked","k":1,"layers":[0]}]})").find("'layers'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"format":"linvideo-sweep","points":[{"selection":"ranked","k":-1,"layers":[]}]})").find("'k'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"format":"linvideo-sweep","points":[{"selection":"ranked","k":1,"layers":[1],"predicted_speedup":-2}]})")
+                .find("'predicted_speedup'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"format":"linvideo-sweep","points":[{"selection":"ranked","k":1,"layers":[1],"pareto":"yes"}]})")
+                .find("points[0]: field 'pareto'"),
+            std::string::npos);
 }

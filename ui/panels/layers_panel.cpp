@@ -9,12 +9,16 @@
 #include <QChartView>
 #include <QComboBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QScatterSeries>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
@@ -26,6 +30,7 @@
 #include <cmath>
 #include <exception>
 
+#include "core/engine/sweep.h"
 #include "core/method/attention_cost.h"
 #include "core/method/layer_mask.h"
 #include "ui/engine/studio_session.h"
@@ -171,6 +176,17 @@ LayersPanel::LayersPanel(StudioSession* session, QWidget* parent)
   heatMap_ = new RHeatMap(this);
   chartLayout->addWidget(heatMapLabel_);
   chartLayout->addWidget(heatMap_);
+  sweepChart_ = new QChart;
+  sweepChart_->setAnimationOptions(QChart::NoAnimation);
+  sweepChart_->legend()->setAlignment(Qt::AlignRight);
+  sweepView_ = new QChartView(sweepChart_, this);
+  sweepView_->setRenderHint(QPainter::Antialiasing);
+  sweepView_->setMinimumHeight(220);
+  sweepLabel_ = new QLabel(this);
+  sweepLabel_->setWordWrap(true);
+  sweepLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  chartLayout->addWidget(sweepView_);
+  chartLayout->addWidget(sweepLabel_);
 
   auto* controls = new QWidget(this);
   auto* controlsLayout = new QVBoxLayout(controls);
@@ -229,8 +245,12 @@ LayersPanel::LayersPanel(StudioSession* session, QWidget* parent)
   connect(scanCancel_, &QPushButton::clicked, this, [this] {
     if (scanTask_) session_->cancel(scanTask_->id());
   });
-  connect(session_, &StudioSession::modelLoaded, this, [this] { showError({}); });
+  connect(session_, &StudioSession::modelLoaded, this, [this] {
+    showError({});
+    loadSweep();
+  });
 
+  loadSweep();
   resetSizeFromModel();
   rebuildChart();
   rebuildHeatMap();
@@ -256,6 +276,99 @@ void LayersPanel::rebuildHeatMap() {
 }
 
 int LayersPanel::trajectorySteps() const { return heatMap_->steps(); }
+
+int LayersPanel::sweepPoints() const { return sweepPoints_; }
+QString LayersPanel::sweepText() const { return sweepLabel_->text(); }
+
+void LayersPanel::loadSweep() {
+  sweepChart_->removeAllSeries();
+  for (QAbstractAxis* axis : sweepChart_->axes()) {
+    sweepChart_->removeAxis(axis);
+    delete axis;
+  }
+  sweepPoints_ = 0;
+  const QString folder = session_->modelInfo().folder;
+  const QString path = folder.isEmpty() ? QString() : folder + QStringLiteral("/sweep.json");
+  if (path.isEmpty() || !QFileInfo::exists(path)) {
+    sweepLabel_->setText(tr("No k-sweep for this model: `linvideo sweep --json %1` makes one.")
+                             .arg(folder.isEmpty() ? tr("FOLDER/sweep.json") : path));
+    sweepView_->hide();
+    return;
+  }
+  engine::SweepResult sweep;
+  try {
+    sweep = engine::read_sweep_json(path.toStdString());
+  } catch (const std::exception& e) {
+    sweepLabel_->setText(tr("The k-sweep could not be read: %1").arg(firstLine(e.what())));
+    sweepView_->hide();
+    return;
+  }
+  const bool byEval = !sweep.points.empty() && std::all_of(sweep.points.begin(), sweep.points.end(),
+                                                           [](const engine::SweepPoint& p) { return p.eval.has_value(); });
+  auto quality = [byEval](const engine::SweepPoint& p) { return byEval ? *p.eval : p.psnr_vs_teacher; };
+  struct Group {
+    const char* selection;
+    QString name;
+    QColor colour;
+    qreal size;
+  };
+  const Group groups[] = {{"ranked", tr("ranked (%1)").arg(QString::fromStdString(sweep.ranking_basis)), QColor(0x2e86c1), 10},
+                          {"spread", tr("spread evenly"), QColor(0x95a5a6), 10},
+                          {"teacher", tr("teacher"), QColor(0x27ae60), 12},
+                          {"current", tr("this model's layers"), QColor(0xe67e22), 14}};
+  auto* front = new QLineSeries;
+  front->setName(tr("Pareto front"));
+  std::vector<const engine::SweepPoint*> onFront;
+  double maxSpeedup = 1, minQ = 1e9, maxQ = -1e9;
+  for (const Group& g : groups) {
+    auto* series = new QScatterSeries;
+    series->setName(g.name);
+    series->setColor(g.colour);
+    series->setMarkerSize(g.size);
+    for (const engine::SweepPoint& p : sweep.points) {
+      // A ranked or teacher point with the model's own layers is drawn as "this model's layers".
+      const bool current = p.is_current;
+      if (current ? std::string(g.selection) != "current" : p.selection != g.selection) continue;
+      series->append(p.predicted_speedup, quality(p));
+      maxSpeedup = std::max(maxSpeedup, p.predicted_speedup);
+      minQ = std::min(minQ, quality(p)), maxQ = std::max(maxQ, quality(p));
+      ++sweepPoints_;
+    }
+    if (series->count() == 0) {
+      delete series;
+      continue;
+    }
+    sweepChart_->addSeries(series);
+  }
+  for (const engine::SweepPoint& p : sweep.points)
+    if (p.pareto) onFront.push_back(&p);
+  std::sort(onFront.begin(), onFront.end(),
+            [](const engine::SweepPoint* a, const engine::SweepPoint* b) { return a->predicted_speedup < b->predicted_speedup; });
+  for (const engine::SweepPoint* p : onFront) front->append(p->predicted_speedup, quality(*p));
+  front->setColor(QColor(0xc0392b));
+  sweepChart_->addSeries(front);
+  auto* x = new QLogValueAxis;
+  x->setBase(2);
+  x->setLabelFormat(QStringLiteral("%.2gx"));
+  x->setTitleText(tr("predicted speed-up of one forward"));
+  x->setRange(0.9, maxSpeedup * 1.1);
+  auto* y = new QValueAxis;
+  y->setTitleText(byEval ? tr("eval total") : tr("PSNR vs teacher (dB)"));
+  y->setRange(std::floor(minQ - 2), std::ceil(maxQ + 2));
+  sweepChart_->addAxis(x, Qt::AlignBottom);
+  sweepChart_->addAxis(y, Qt::AlignLeft);
+  for (QAbstractSeries* series : sweepChart_->series()) {
+    series->attachAxis(x);
+    series->attachAxis(y);
+  }
+  sweepChart_->setTitle(tr("k-sweep: quality against speed-up"));
+  sweepLabel_->setText(tr("%1 points from %2; ranked by %3. Red: the Pareto front (no other point is both better and "
+                          "faster).")
+                           .arg(sweepPoints_)
+                           .arg(path)
+                           .arg(QString::fromStdString(sweep.ranking_basis)));
+  sweepView_->show();
+}
 
 void LayersPanel::rebuildChart() {
   chart_->removeAllSeries();

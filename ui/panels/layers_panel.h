@@ -41,6 +41,11 @@ class LayersPanel : public QWidget {
   TaskHandle* runScan();
   void toggleLayer(int layer);  // 1-based: what clicking its bar does
   int trajectorySteps() const;  // steps in the r heat map (0: hidden, the sidecar has no run's path)
+  // The k-sweep chart (issue 20): the model folder's sweep.json (`linvideo sweep --json`), quality
+  // against predicted speed-up with the Pareto front and the model's own layers marked. Points
+  // shown (0: no sweep.json, or one that could not be read: sweepText() says why).
+  int sweepPoints() const;
+  QString sweepText() const;
 
  private:
   void rebuildChart();
@@ -48,6 +53,7 @@ class LayersPanel : public QWidget {
   void showError(const QString& message);
   void resetSizeFromModel();
   void rebuildHeatMap();
+  void loadSweep();
 
   StudioSession* session_;
   LayerTableModel* model_;
@@ -55,6 +61,10 @@ class LayersPanel : public QWidget {
   QChartView* chartView_;
   class RHeatMap* heatMap_;
   QLabel* heatMapLabel_;
+  QChart* sweepChart_;
+  QChartView* sweepView_;
+  QLabel* sweepLabel_;
+  int sweepPoints_ = 0;
   QComboBox* scoreChoice_;
   QTableView* table_;
   QSpinBox* k_;
