@@ -93,6 +93,18 @@ SweepResult sweep(Engine& engine, const SweepRequest& r, const std::function<boo
   }
   for (auto& p : plan)
     if (p.layers == current && !current.empty()) p.is_current = true;
+  // A layer without maps would be fitted again for every clip (each clip leaves the model as it
+  // was): refuse up front instead of running for hours.
+  std::vector<int> missing;
+  for (const LayerInfo& l : table.layers)
+    if (!l.has_maps && std::any_of(plan.begin(), plan.end(), [&](const SweepPoint& p) {
+          return std::find(p.layers.begin(), p.layers.end(), l.layer) != p.layers.end();
+        }))
+      missing.push_back(l.layer);
+  if (!missing.empty())
+    throw Error("sweep: layers " + layer_list(missing) +
+                " have no linear maps; save a sidecar with maps for every layer into the model folder first "
+                "(linvideo scan --save-sidecar FOLDER/NAME.linvideo.safetensors)");
   for (auto& p : plan) {
     p.predicted_speedup = method::estimate_forward_cost(table.config, r.size, p.layers, -1, table.vae_temporal_stride,
                                                         table.vae_spatial_stride)

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "core/engine/sweep.h"
 #include "core/error.h"
 #include "core/pipeline/clip_tags.h"
+#include "core/pipeline/model_loader.h"
 #include "core/pipeline/text_to_video.h"
 #include "tests/support/test_support.h"
 
@@ -167,4 +169,33 @@ TEST(Sweep, JsonReadsBackAndHostileFilesNameTheField) {
   EXPECT_NE(error_of(R"({"format":"linvideo-sweep","points":[{"selection":"ranked","k":1,"layers":[1],"pareto":"yes"}]})")
                 .find("points[0]: field 'pareto'"),
             std::string::npos);
+}
+
+// A model folder without a sidecar has no maps: the sweep refuses at once, naming the layers and
+// the way out, instead of fitting maps again for every clip.
+TEST(Sweep, LayersWithoutMapsAreRefusedUpFront) {
+  namespace fs = std::filesystem;
+  const std::string dir = test::temp_dir() + "/no-sidecar";
+  for (const auto& e : fs::recursive_directory_iterator(pipeline::default_model_dir())) {
+    const fs::path rel = fs::relative(e.path(), pipeline::default_model_dir());
+    if (e.path().filename().string().find(".linvideo.") != std::string::npos || rel == "sweep.json") continue;
+    if (e.is_directory()) fs::create_directories(dir / rel);
+    else fs::copy_file(e.path(), dir / rel);
+  }
+  engine::Engine eng;
+  engine::LoadRequest load;
+  load.folder = dir;
+  eng.load(load);
+  engine::SweepRequest r;
+  r.ks = {2};
+  r.prompts = {"a small red circle moving left on a black background"};
+  r.seeds = 1, r.steps = 1, r.frames = 5;
+  try {
+    engine::sweep(eng, r);
+    FAIL() << "swept layers without maps";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("have no linear maps"), std::string::npos) << what;
+    EXPECT_NE(what.find("--save-sidecar"), std::string::npos) << what;
+  }
 }
