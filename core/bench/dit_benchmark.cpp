@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/io/checkpoint.h"
 #include "core/io/dit_dialect.h"
+#include "core/method/layer_ranking.h"
 #include "core/model/wan_dit.h"
 
 namespace linvideo::bench {
@@ -53,8 +54,8 @@ std::vector<std::int64_t> default_linear_layers(std::int64_t num_layers, std::in
   }
   if (count < 0) count = num_layers / 2;
   count = std::min(count, num_layers - 1);
-  std::vector<std::int64_t> ids;
-  for (std::int64_t i = 0; i < count; ++i) ids.push_back(1 + i * (num_layers - 1) / std::max<std::int64_t>(count, 1));
+  std::vector<std::int64_t> ids;  // 0-based
+  for (int layer : method::spread_layers(static_cast<int>(num_layers), static_cast<int>(count))) ids.push_back(layer - 1);
   return ids;
 }
 

@@ -104,13 +104,9 @@ std::pair<std::shared_ptr<model::WanDiT>, std::shared_ptr<model::WanVAE>> weight
   model::DitLoadOptions d;
   d.device = policy.device;
   d.dtype = policy.dit_dtype;
-  model::VaeOptions v;
-  v.device = policy.device;
-  v.dtype = policy.vae_dtype;
-  v.channels_last = policy.vae_channels_last;
-  v.tile_latent = policy.vae_tile_latent;
   log(cb, "weights: RANDOM (timing run; the clip is noise)");
-  return {model::WanDiT::random(c, d, r.seed), model::WanVAE::random(model::VaeConfig{}, v, r.seed + 1)};
+  return {model::WanDiT::random(c, d, r.seed),
+          model::WanVAE::random(model::VaeConfig{}, pipeline::vae_options(policy), r.seed + 1)};
 }
 
 // The folder's shipped sidecar on a freshly loaded DiT; one that does not fit is a note, not an

@@ -1,27 +1,16 @@
 #include "core/engine/sweep.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_write.h"
 #include "core/engine/compare.h"
 #include "core/error.h"
 #include "core/json_fields.h"
-#include "core/pipeline/video_frames.h"
 
 namespace linvideo::engine {
-
-std::vector<int> spread_layers(int num_layers, int k) {
-  k = std::clamp(k, 0, num_layers);
-  std::vector<int> out;
-  // floor((i + 1) * N / (k + 1)) + 1 for i < k: distinct, evenly spaced, layer 1 only when k = N.
-  for (int i = 0; i < k; ++i) out.push_back(static_cast<int>((static_cast<long long>(i) + 1) * num_layers / (k + 1)) + 1);
-  return out;
-}
 
 void mark_pareto(std::vector<SweepPoint>& points) {
   const bool by_eval = std::all_of(points.begin(), points.end(), [](const SweepPoint& p) { return p.eval.has_value(); });
@@ -63,7 +52,8 @@ SweepResult sweep(Engine& engine, const SweepRequest& r, const std::function<boo
     scores.push_back(s);
   }
   SweepResult out;
-  out.ranking_basis = method::ranking_basis_name(rank_layers(scores, n).basis);
+  const LayerRanking ranking = rank_layers(scores, n);  // each k takes its first k
+  out.ranking_basis = method::ranking_basis_name(ranking.basis);
 
   // The points to run, the teacher first (every other point's PSNR is against its clips); a layer
   // set that two selections share runs once.
@@ -74,7 +64,7 @@ SweepResult sweep(Engine& engine, const SweepRequest& r, const std::function<boo
   ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
   for (int k : ks) {
     if (k == 0) continue;
-    std::vector<int> ranked = rank_layers(scores, k).layers;
+    std::vector<int> ranked(ranking.layers.begin(), ranking.layers.begin() + k);
     std::sort(ranked.begin(), ranked.end());
     plan.push_back({"ranked", k, ranked, {}, 0, 1, 0, false});
     if (r.spread_baseline) {
@@ -114,10 +104,9 @@ SweepResult sweep(Engine& engine, const SweepRequest& r, const std::function<boo
   pipeline::GenerationSettings base = engine.defaults();
   if (r.steps > 0) base.steps = r.steps;
   if (r.frames > 0) base.frames = r.frames;
-  const std::string world = engine.folder().empty() ? std::string() : pipeline::model_world(engine.folder());
   const int per_point = static_cast<int>(r.prompts.size()) * r.seeds;
   const int total = per_point * static_cast<int>(plan.size());
-  std::map<std::pair<std::size_t, int>, media::VideoFrames> teacher;  // (prompt, seed) -> clip
+  std::vector<media::VideoFrames> teacher;  // the teacher's clip of each (prompt, seed), in order
   int done = 0;
   for (auto& p : plan) {
     LayerChoice choice;
@@ -129,25 +118,23 @@ SweepResult sweep(Engine& engine, const SweepRequest& r, const std::function<boo
     }
     double eval_sum = 0, psnr_sum = 0, seconds = 0;
     int evals = 0, psnrs = 0;
+    const bool is_teacher = p.layers.empty();
     for (std::size_t i = 0; i < r.prompts.size(); ++i) {
       for (int seed = 0; seed < r.seeds; ++seed) {
         pipeline::GenerationSettings s = base;
         s.prompt = r.prompts[i];
         s.seed = static_cast<std::uint64_t>(seed);
-        const auto start = std::chrono::steady_clock::now();
-        const Clip clip = engine.generate({s, choice});
-        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (clip.cancelled()) {
+        const std::size_t clip_index = i * static_cast<std::size_t>(r.seeds) + static_cast<std::size_t>(seed);
+        VariantResult v = compare_variant(engine, s, {p.selection, choice}, is_teacher ? nullptr : &teacher[clip_index]);
+        if (v.cancelled()) {
           out.cancelled = true;
           return out;
         }
-        media::VideoFrames frames = pipeline::to_video_frames(clip.result.video);
-        const auto key = std::make_pair(i, seed);
-        const bool is_teacher = p.layers.empty();
-        const ClipMetrics m = measure_clip(frames, is_teacher ? nullptr : &teacher.at(key), s.prompt, world);
+        seconds += v.clip.result.total_seconds;
+        const ClipMetrics& m = v.metrics;
         if (m.eval_total) eval_sum += *m.eval_total, ++evals;
         if (m.psnr) psnr_sum += *m.psnr, ++psnrs;
-        if (is_teacher) teacher.emplace(key, std::move(frames));
+        if (is_teacher) teacher.push_back(std::move(v.frames));
         ++done;
         char line[160];
         std::snprintf(line, sizeof line, "%s k=%d: clip %d/%d%s", p.selection.c_str(), p.k, done, total,

@@ -34,7 +34,7 @@ struct SweepPoint {
   std::optional<double> eval;   // mean shapes-world eval total over the clips
   double psnr_vs_teacher = 0;   // mean PSNR against the teacher's clip of the same prompt and seed
   double predicted_speedup = 1; // FLOP model at SweepRequest::size
-  double seconds_per_clip = 0;  // measured here, generation only
+  double seconds_per_clip = 0;  // the pipeline's total per clip (text, sampling, decode)
   bool pareto = false;          // no other point is at least as good in quality and speed-up
   bool is_current = false;      // these are the model's own linear layers (as loaded)
 };
@@ -45,8 +45,7 @@ struct SweepResult {
   bool cancelled = false;
 };
 
-// k layers spread evenly through `num_layers` (1-based), the first layer last to be taken.
-std::vector<int> spread_layers(int num_layers, int k);
+using method::spread_layers;  // the evenly spread baseline (core/method/layer_ranking.h)
 
 // Marks SweepPoint::pareto on `points` by (eval if every point has one, else PSNR; speed-up).
 void mark_pareto(std::vector<SweepPoint>& points);

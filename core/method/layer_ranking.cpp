@@ -4,6 +4,14 @@
 
 namespace linvideo::method {
 
+std::vector<int> spread_layers(int num_layers, int k) {
+  k = std::clamp(k, 0, std::max(num_layers, 0));
+  std::vector<int> out;
+  // floor((i + 1) * N / (k + 1)) + 1 for i < k: distinct, evenly spaced, layer 1 only when k = N.
+  for (int i = 0; i < k; ++i) out.push_back(static_cast<int>((static_cast<long long>(i) + 1) * num_layers / (k + 1)) + 1);
+  return out;
+}
+
 LayerRanking rank_layers(const std::vector<LayerScores>& scores, int k) {
   auto all = [&](double LayerScores::*field) {
     return !scores.empty() && std::all_of(scores.begin(), scores.end(), [&](const LayerScores& s) {

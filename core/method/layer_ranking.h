@@ -28,6 +28,11 @@ struct LayerRanking {
 // error, else learned r; lowest first, ties by layer number. Returns the first k (clamped).
 LayerRanking rank_layers(const std::vector<LayerScores>& scores, int k);
 
+// The layer-order heuristic: k of `num_layers` layers (1-based) spread evenly through the depth,
+// the first layer taken last (only when k = num_layers). The sweep's baseline and the benchmarks'
+// default hybrid set.
+std::vector<int> spread_layers(int num_layers, int k);
+
 const char* ranking_basis_name(RankingBasis basis);  // "sensitivity", "transfer error", ...
 // The rule in one sentence, for tooltips.
 const char* ranking_rule();

@@ -30,7 +30,10 @@ const char* attention_mode_name(AttentionMode mode) {
   return "?";
 }
 
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+// at::Context's per-backend SDPA switches (cuDNN's included) exist from LibTorch 2.3.
+#define LINVIDEO_SDPA_SWITCHES (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3))
+
+#if LINVIDEO_SDPA_SWITCHES
 namespace {
 // LINVIDEO_SDPA=flash|efficient|cudnn|math keeps only that SDPA backend (LibTorch's order is
 // flash, efficient, cuDNN, math: cuDNN's kernels, often the fastest on Hopper, are otherwise never
@@ -60,7 +63,7 @@ at::Tensor softmax_attention(const at::Tensor& q, const at::Tensor& k, const at:
                              std::int64_t max_score_bytes) {
 #if TORCH_VERSION_MAJOR >= 2
   (void)max_score_bytes;
-#if TORCH_VERSION_MINOR >= 3 || TORCH_VERSION_MAJOR > 2
+#if LINVIDEO_SDPA_SWITCHES
   apply_sdpa_backend_from_env();
 #endif
   return at::scaled_dot_product_attention(q, k, v);

@@ -23,7 +23,8 @@ using Fetch = std::function<at::Tensor(const std::string& internal, at::IntArray
 
 // Per-convolution temporal caches of one encode or decode pass, visited in a fixed order.
 struct FeatureCache {
-  bool frame_convs = false;  // VaeOptions::frame_convs, for every causal conv of the pass
+  explicit FeatureCache(const VaeOptions& o) : frame_convs(o.frame_convs && o.device.is_cpu()) {}
+  const bool frame_convs;  // VaeOptions::frame_convs where it applies (CPU), for every causal conv of the pass
   std::vector<at::Tensor> slots;
   std::vector<bool> replicate;  // decoder upsample on its first chunk: "no cache yet, skip"
   std::size_t next = 0;
@@ -402,10 +403,8 @@ at::Tensor WanVAE::encode(const at::Tensor& video) const {
     throw Error("VAE encode: video must be [B, 3, 1 + " + std::to_string(ts) + "k, H, W] with H, W multiples of " +
                 std::to_string(ss) + ", got " + c10::str(video.sizes()));
   }
-  at::Tensor x = video.to(options_.device, options_.dtype);
-  if (channels_last(options_)) x = x.contiguous(at::MemoryFormat::ChannelsLast3d);
-  FeatureCache cache;
-  cache.frame_convs = options_.frame_convs && x.is_cpu();
+  const at::Tensor x = to_layout(video.to(options_.device, options_.dtype), options_);
+  FeatureCache cache(options_);
   std::vector<at::Tensor> chunks;
   const std::int64_t T = x.size(2);
   for (std::int64_t start = 0; start < T; start += (start == 0 ? 1 : ts)) {
@@ -418,11 +417,8 @@ at::Tensor WanVAE::encode(const at::Tensor& video) const {
 
 at::Tensor WanVAE::decode_untiled(const at::Tensor& z,
                                   const std::function<void(std::int64_t, std::int64_t)>& on_chunk, bool clamp) const {
-  at::Tensor x = z.to(options_.device, options_.dtype);
-  if (channels_last(options_)) x = x.contiguous(at::MemoryFormat::ChannelsLast3d);
-  x = impl_->post_quant_conv(x, {});
-  FeatureCache cache;
-  cache.frame_convs = options_.frame_convs && x.is_cpu();
+  const at::Tensor x = impl_->post_quant_conv(to_layout(z.to(options_.device, options_.dtype), options_), {});
+  FeatureCache cache(options_);
   std::vector<at::Tensor> frames;
   const std::int64_t T = x.size(2);
   for (std::int64_t i = 0; i < T; ++i) {

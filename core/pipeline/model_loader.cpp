@@ -147,12 +147,16 @@ std::shared_ptr<model::WanVAE> load_vae(const std::string& path, const RuntimePo
   if (ckpt.contains(conv_in)) config.base_dim = ckpt.entry(conv_in).shape.at(0);
   const std::string post = keys.to_stored("conv2.weight");
   if (ckpt.contains(post)) config.z_dim = ckpt.entry(post).shape.at(0);
+  return model::WanVAE::load(ckpt, keys, config, vae_options(policy));
+}
+
+model::VaeOptions vae_options(const RuntimePolicy& policy) {
   model::VaeOptions opts;
   opts.device = policy.device;
   opts.dtype = policy.vae_dtype;
   opts.channels_last = policy.vae_channels_last;
   opts.tile_latent = policy.vae_tile_latent;
-  return model::WanVAE::load(ckpt, keys, config, opts);
+  return opts;
 }
 
 std::shared_ptr<PromptEncoder> load_prompt_encoder(const ModelSources& sources, const RuntimePolicy& policy,

@@ -45,6 +45,8 @@ ModelSources resolve_model_folder(const std::string& path);
 std::shared_ptr<model::WanDiT> load_dit(const std::string& path, const RuntimePolicy& policy,
                                         const std::string& config_path = {});
 std::shared_ptr<model::WanVAE> load_vae(const std::string& path, const RuntimePolicy& policy);
+// The VAE options `policy` asks for (device, dtype, layout, tiling): load_vae's, and a random VAE's.
+model::VaeOptions vae_options(const RuntimePolicy& policy);
 // umT5 + tokenizer behind the PromptEncoder interface, padded to `text_len` like the reference.
 std::shared_ptr<PromptEncoder> load_prompt_encoder(const ModelSources& sources, const RuntimePolicy& policy,
                                                    std::int64_t text_len);
